@@ -1,0 +1,76 @@
+"""Transactional outbox: events are rows written with the change they describe, then relayed.
+
+``OutboxRelay`` is the dependency a service declares: workers get an ``Outbox`` to add events inside
+their own transaction, and the relay publishes committed rows to ``<service>.events`` with publisher
+confirms, marking each one published only after the broker confirmed it. A crash between confirm and
+mark republishes the event with the same id, which consumers deduplicate on.
+"""
+
+import logging
+
+from nameko.amqp.publish import Publisher
+from nameko.standalone.events import get_event_exchange
+from psycopg.types.json import Jsonb
+
+from kit.drainer import TableDrainer, notify
+
+log = logging.getLogger(__name__)
+
+
+class Outbox:
+    """What a worker sees: ``add(cur, event_type, data)`` inside its transaction."""
+
+    def __init__(self, catalog, channel):
+        self.catalog = catalog
+        self.channel = channel
+
+    def add(self, cur, event_type, data):
+        envelope = self.catalog.envelope(event_type, data)
+        cur.execute(
+            "INSERT INTO outbox (event_id, event_type, envelope) VALUES (%s, %s, %s)",
+            (envelope["id"], event_type, Jsonb(envelope)),
+        )
+        notify(cur, self.channel)
+        return envelope
+
+
+class OutboxRelay(TableDrainer):
+    def __init__(self, catalog):
+        super().__init__(catalog.source)
+        self.catalog = catalog
+        self.channel = f"{catalog.source}_outbox"
+
+    def setup(self):
+        super().setup()
+        self.exchange = get_event_exchange(self.catalog.source, self.container.config)
+        self.publisher = Publisher(self.container.config["AMQP_URI"], use_confirms=True, declare=[self.exchange])
+
+    def get_dependency(self, worker_ctx):
+        return Outbox(self.catalog, self.channel)
+
+    def drain_once(self, conn):
+        published = []
+        failure = None
+        with conn.transaction():
+            rows = conn.execute(
+                "SELECT seq, event_type, envelope FROM outbox WHERE published_at IS NULL"
+                " ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
+                (self.batch_size,),
+            ).fetchall()
+            try:
+                for row in rows:
+                    self.publisher.publish(
+                        row["envelope"],
+                        exchange=self.exchange,
+                        routing_key=row["event_type"],
+                        message_id=row["envelope"]["id"],
+                        type=row["event_type"],
+                    )
+                    published.append(row["seq"])
+            except Exception as exc:  # keep what was confirmed, then let the loop back off
+                failure = exc
+            if published:
+                conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY(%s)", (published,))
+        if failure is not None:
+            raise failure
+        return len(rows)

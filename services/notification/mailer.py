@@ -1,0 +1,165 @@
+"""Sending the delivery log's pending messages over SMTP, once each.
+
+A batch of due rows is claimed (status ``sending`` with a lease) in one short transaction, so replicas
+never take the same row; each message is sent on a reused SMTP connection and marked ``sent`` right
+after the server accepted it. A process that dies mid-batch leaves its rows leased: when the lease runs
+out another sender takes them, so at most the one message in flight when it died can go out twice.
+Temporary failures (4xx, connection refused) are retried with exponential backoff; a permanent one
+(5xx) fails the message at once; after ``max_attempts`` a message is ``failed``, visible in the log.
+"""
+
+import logging
+import smtplib
+import ssl
+from email.message import EmailMessage
+from email.utils import formataddr, formatdate
+
+from kit.drainer import TableDrainer, notify
+
+log = logging.getLogger(__name__)
+CHANNEL = "notification_deliveries"
+
+CLAIM = """
+UPDATE deliveries SET status = 'sending', lease_until = now() + make_interval(secs => %(lease)s)
+WHERE id IN (
+    SELECT id FROM deliveries
+    WHERE (status = 'pending' AND next_attempt_at <= now())
+       OR (status = 'sending' AND lease_until < now())
+    ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
+RETURNING id, recipient, recipient_name, message_id, subject, body_text, body_html, attempts
+"""
+MARK_SENT = """UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,
+    last_error = NULL, lease_until = NULL WHERE id = %s"""
+MARK_RETRY = """UPDATE deliveries SET status = CASE WHEN attempts + 1 >= %(max)s THEN 'failed' ELSE 'pending' END,
+    attempts = attempts + 1, last_error = %(error)s, lease_until = NULL,
+    next_attempt_at = now() + make_interval(secs => %(delay)s) WHERE id = %(id)s"""
+MARK_FAILED = """UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_error = %s,
+    lease_until = NULL WHERE id = %s"""
+RELEASE = """UPDATE deliveries SET status = 'pending', lease_until = NULL,
+    next_attempt_at = now() + make_interval(secs => %s) WHERE id = ANY(%s) AND status = 'sending'"""
+
+
+class PermanentFailure(Exception):
+    pass
+
+
+def build_message(row, sender):
+    message = EmailMessage()
+    message["Subject"] = row["subject"]
+    message["From"] = sender
+    message["To"] = formataddr((row["recipient_name"], row["recipient"]))
+    message["Message-ID"] = row["message_id"]
+    message["Date"] = formatdate(localtime=False, usegmt=True)
+    message.set_content(row["body_text"])
+    message.add_alternative(row["body_html"], subtype="html")
+    return message
+
+
+def classify(exc):
+    """True if retrying may help (4xx, connection trouble); False for a permanent refusal (5xx)."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code < 500
+    return True
+
+
+def unreachable(exc):
+    """The server itself is out of reach (refused, timed out, hung up), not this one message."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+class MailSender(TableDrainer):
+    channel = CHANNEL
+    batch_size = 100
+
+    def __init__(self):
+        super().__init__("notification")
+        self.smtp = None
+
+    def setup(self):
+        super().setup()
+        config = self.container.config
+        self.host, self.port = config["SMTP_HOST"], int(config["SMTP_PORT"])
+        self.security = (config.get("SMTP_SECURITY") or "none").lower()
+        self.user, self.password = config.get("SMTP_USER") or "", config.get("SMTP_PASSWORD") or ""
+        self.sender = config["MAIL_FROM"]
+        self.max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", 20))
+        self.retry_base = float(config.get("MAIL_RETRY_BASE", 2.0))
+        self.retry_cap = float(config.get("MAIL_RETRY_CAP", 300.0))
+        self.lease = float(config.get("MAIL_LEASE_SECONDS", 300.0))
+        self.poll_interval = float(config.get("MAIL_POLL_INTERVAL", 5.0))
+
+    def get_dependency(self, worker_ctx):
+        return lambda cur: notify(cur, CHANNEL)
+
+    def delay(self, attempts):
+        return min(self.retry_cap, self.retry_base * 2**attempts)
+
+    def drain_once(self, conn):
+        with conn.transaction():
+            rows = conn.execute(CLAIM, {"lease": self.lease, "limit": self.batch_size}).fetchall()
+        if not rows:
+            self.disconnect()
+            return 0
+        for index, row in enumerate(rows):
+            try:
+                self.send(row)
+            except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+                if not self.record_failure(conn, row, exc):
+                    # The server is unreachable: give the rest of the batch back without an attempt.
+                    rest = [r["id"] for r in rows[index + 1 :]]
+                    conn.execute(RELEASE, (self.delay(row["attempts"]), rest))
+                    conn.commit()
+                    return 0
+                continue
+            conn.execute(MARK_SENT, (row["id"],))
+            conn.commit()
+        return len(rows)
+
+    def record_failure(self, conn, row, exc):
+        """Record the failure; return False when the whole server is out of reach."""
+        self.disconnect()
+        error = f"{type(exc).__name__}: {exc}"[:500]
+        if classify(exc):
+            log.warning("temporary failure for delivery %s: %s", row["id"], error)
+            conn.execute(
+                MARK_RETRY,
+                {"max": self.max_attempts, "error": error, "delay": self.delay(row["attempts"]), "id": row["id"]},
+            )
+        else:
+            log.error("permanent failure for delivery %s: %s", row["id"], error)
+            conn.execute(MARK_FAILED, (error, row["id"]))
+        conn.commit()
+        return not unreachable(exc)
+
+    def send(self, row):
+        message = build_message(row, self.sender)
+        try:
+            self.connection().send_message(message)
+        except smtplib.SMTPServerDisconnected:
+            self.disconnect()  # an idle connection the server closed: one fresh try
+            self.connection().send_message(message)
+
+    def connection(self):
+        if self.smtp is None:
+            if self.security == "tls":
+                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=30, context=ssl.create_default_context())
+            else:
+                smtp = smtplib.SMTP(self.host, self.port, timeout=30)
+                if self.security == "starttls":
+                    smtp.starttls(context=ssl.create_default_context())
+            if self.user:
+                smtp.login(self.user, self.password)
+            self.smtp = smtp
+        return self.smtp
+
+    def disconnect(self):
+        if self.smtp is not None:
+            try:
+                self.smtp.quit()
+            except Exception:  # noqa: BLE001 - the connection is going away anyway
+                pass
+            self.smtp = None
