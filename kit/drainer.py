@@ -72,9 +72,10 @@ class TableDrainer(DependencyProvider):
             self._stopped.send(True)
 
     def _listen_and_drain(self):
-        with connect(self.url, self.schema, autocommit=True) as listener, connect(
-            self.url, self.schema
-        ) as conn:
+        with (
+            connect(self.url, self.schema, autocommit=True) as listener,
+            connect(self.url, self.schema) as conn,
+        ):
             listener.execute(f"LISTEN {self.channel}")
             while self._running:
                 while self._running and self.drain_once(conn) >= self.batch_size:

@@ -43,7 +43,9 @@ class OutboxRelay(TableDrainer):
     def setup(self):
         super().setup()
         self.exchange = get_event_exchange(self.catalog.source, self.container.config)
-        self.publisher = Publisher(self.container.config["AMQP_URI"], use_confirms=True, declare=[self.exchange])
+        self.publisher = Publisher(
+            self.container.config["AMQP_URI"], use_confirms=True, declare=[self.exchange]
+        )
 
     def get_dependency(self, worker_ctx):
         return Outbox(self.catalog, self.channel)

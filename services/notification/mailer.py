@@ -30,8 +30,9 @@ RETURNING id, recipient, recipient_name, message_id, subject, body_text, body_ht
 """
 MARK_SENT = """UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,
     last_error = NULL, lease_until = NULL WHERE id = %s"""
-MARK_RETRY = """UPDATE deliveries SET status = CASE WHEN attempts + 1 >= %(max)s THEN 'failed' ELSE 'pending' END,
-    attempts = attempts + 1, last_error = %(error)s, lease_until = NULL,
+MARK_RETRY = """UPDATE deliveries
+    SET status = CASE WHEN attempts + 1 >= %(max)s THEN 'failed' ELSE 'pending' END,
+        attempts = attempts + 1, last_error = %(error)s, lease_until = NULL,
     next_attempt_at = now() + make_interval(secs => %(delay)s) WHERE id = %(id)s"""
 MARK_FAILED = """UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_error = %s,
     lease_until = NULL WHERE id = %s"""
@@ -127,7 +128,12 @@ class MailSender(TableDrainer):
             log.warning("temporary failure for delivery %s: %s", row["id"], error)
             conn.execute(
                 MARK_RETRY,
-                {"max": self.max_attempts, "error": error, "delay": self.delay(row["attempts"]), "id": row["id"]},
+                {
+                    "max": self.max_attempts,
+                    "error": error,
+                    "delay": self.delay(row["attempts"]),
+                    "id": row["id"],
+                },
             )
         else:
             log.error("permanent failure for delivery %s: %s", row["id"], error)
@@ -146,7 +152,9 @@ class MailSender(TableDrainer):
     def connection(self):
         if self.smtp is None:
             if self.security == "tls":
-                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=30, context=ssl.create_default_context())
+                smtp = smtplib.SMTP_SSL(
+                    self.host, self.port, timeout=30, context=ssl.create_default_context()
+                )
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=30)
                 if self.security == "starttls":

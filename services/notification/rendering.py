@@ -21,10 +21,34 @@ DAYS = {
     "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
 }
 MONTHS = {
-    "fr": ("janvier", "février", "mars", "avril", "mai", "juin", "juillet", "août", "septembre",
-           "octobre", "novembre", "décembre"),
-    "en": ("January", "February", "March", "April", "May", "June", "July", "August", "September",
-           "October", "November", "December"),
+    "fr": (
+        "janvier",
+        "février",
+        "mars",
+        "avril",
+        "mai",
+        "juin",
+        "juillet",
+        "août",
+        "septembre",
+        "octobre",
+        "novembre",
+        "décembre",
+    ),
+    "en": (
+        "January",
+        "February",
+        "March",
+        "April",
+        "May",
+        "June",
+        "July",
+        "August",
+        "September",
+        "October",
+        "November",
+        "December",
+    ),
 }
 
 
@@ -73,10 +97,14 @@ class Renderer:
         )
 
     def _say(self, env, words, context):
-        return env.from_string(words).render(context)
+        """Render one sentence; in HTML it is already escaped, so mark it safe for the layout."""
+        said = env.from_string(words).render(context)
+        return Markup(said) if env.autoescape else said
 
     def _layout(self, env, layout, words, template, locale, subject, context):
-        say = lambda text: Markup(self._say(env, text, context)) if env.autoescape else self._say(env, text, context)  # noqa: E731
+        def say(words):
+            return self._say(env, words, context)
+
         message, common = words[template], words["common"]
         details = []
         if message.get("details"):

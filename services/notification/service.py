@@ -7,8 +7,7 @@ changes nothing.
 
 from pathlib import Path
 
-from nameko.rpc import rpc
-
+from kit import health
 from kit.db import Database
 from kit.events import read_envelope
 from kit.handlers import event_handler
@@ -22,15 +21,11 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RENDERER = Renderer()
 
 
-class NotificationService:
+class NotificationService(health.HealthChecks):
     name = "notification"
 
     db = Database("notification", MIGRATIONS)
     wake_sender = MailSender()
-
-    @rpc
-    def ping(self):
-        return "pong"
 
     @event_handler("registration", "registration_confirmed")
     def handle_registration_confirmed(self, body):

@@ -148,7 +148,8 @@ def register(cur, outbox, forum_id, data):
     event = {
         "registration_id": registration_id,
         "forum": forum,
-        "person": {k: data[k] for k in ("email", "first_name", "last_name")} | {"locale": data.get("locale", "fr")},
+        "person": {k: data[k] for k in ("email", "first_name", "last_name")}
+        | {"locale": data.get("locale", "fr")},
         "organisation": data.get("organisation", ""),
         "stakeholder_group": data["stakeholder_group"],
         "status": status,

@@ -7,6 +7,7 @@ from pathlib import Path
 
 from nameko.rpc import rpc
 
+from kit import health
 from kit.db import Database
 from kit.outbox import OutboxRelay
 from kit.serial import jsonable
@@ -16,16 +17,11 @@ from services.registration.events import catalog
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 
 
-class RegistrationService:
+class RegistrationService(health.HealthChecks):
     name = "registration"
 
     db = Database("registration", MIGRATIONS)
     events = OutboxRelay(catalog)
-
-    @rpc
-    def ping(self):
-        """Answer at once: used for readiness and as the benchmark's ceiling."""
-        return "pong"
 
     @rpc(expected_exceptions=domain.RegistrationError)
     def create_forum(self, data):

@@ -1,0 +1,82 @@
+"""nameko's HTTP entrypoint, made to speak JSON and problem+json, with limits a public server needs.
+
+- handlers return ``(status, body)`` or ``(status, headers, body)`` where body is JSON-able;
+- any exception becomes a problem+json answer through ``errors.response_for``, including unknown
+  routes and wrong methods (nameko would answer those in HTML);
+- request bodies above ``MAX_BODY`` are refused (413) and idle connections are closed after a while
+  (eventlet's server otherwise keeps them forever).
+"""
+
+import json
+
+from marshmallow import ValidationError
+from nameko.exceptions import RemoteError
+from nameko.web.handlers import HttpRequestHandler
+from nameko.web.server import WebServer, WsgiApp
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Request, Response
+
+from gateway.errors import ApiError, MalformedJson, response_for
+
+MAX_BODY = 64 * 1024
+IDLE_TIMEOUT = 60
+
+
+class ProblemWsgiApp(WsgiApp):
+    def __call__(self, environ, start_response):
+        adapter = self.url_map.bind_to_environ(environ)
+        try:
+            provider, values = adapter.match()
+        except HTTPException as exc:
+            return response_for(exc)(environ, start_response)
+        request = Request(environ, shallow=True)
+        request.max_content_length = MAX_BODY
+        request.path_values = values
+        return provider.handle_request(request)(environ, start_response)
+
+
+class ApiWebServer(WebServer):
+    def get_wsgi_app(self):
+        return ProblemWsgiApp(self)
+
+    def get_wsgi_server(self, sock, wsgi_app, **kwargs):
+        server = super().get_wsgi_server(sock, wsgi_app, **kwargs)
+        server.socket_timeout = IDLE_TIMEOUT
+        return server
+
+
+class ApiHandler(HttpRequestHandler):
+    server = ApiWebServer()
+
+    def __init__(self, method, url, **kwargs):
+        # Answers to bad requests are logged as warnings, without a traceback.
+        kwargs.setdefault("expected_exceptions", (ApiError, ValidationError, RemoteError))
+        super().__init__(method, url, **kwargs)
+
+    def response_from_result(self, result):
+        if isinstance(result, Response):
+            return result
+        status, headers, body = result if len(result) == 3 else (result[0], {}, result[1])
+        return Response(
+            json.dumps(body, ensure_ascii=False),
+            status=status,
+            headers=headers,
+            content_type="application/json",
+        )
+
+    def response_from_exception(self, exc):
+        return response_for(exc)
+
+
+api = ApiHandler.decorator
+
+
+def json_body(request):
+    """The request's JSON object, or a 400 (malformed) / 413 (too large) answer."""
+    try:
+        body = json.loads(request.get_data(cache=True) or b"null")
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise MalformedJson(f"The body is not valid JSON: {exc}") from exc
+    if not isinstance(body, dict):
+        raise MalformedJson("The body must be a JSON object.")
+    return body

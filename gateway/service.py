@@ -1,0 +1,68 @@
+"""The HTTP gateway: parse and validate, call one service, answer JSON (or problem+json)."""
+
+from nameko.dependency_providers import Config
+
+from gateway.auth import OrganiserTokens
+from gateway.errors import Unavailable
+from gateway.http import api, json_body
+from gateway.openapi import build_openapi
+from gateway.rpc import TimedRpcProxy
+from gateway.schemas import ForumCreateSchema, RegistrationCreateSchema
+
+FORUM_CREATE = ForumCreateSchema()
+REGISTRATION_CREATE = RegistrationCreateSchema()
+READY_TIMEOUT = 3
+
+
+def validated(schema, request):
+    """Load (raising 400 with field errors) and dump back to plain JSON for the RPC call."""
+    return schema.dump(schema.load(json_body(request)))
+
+
+class GatewayService:
+    name = "gateway"
+
+    config = Config()
+    organiser = OrganiserTokens()
+    registration = TimedRpcProxy("registration")
+    notification = TimedRpcProxy("notification")
+
+    @api("GET", "/health/live")
+    def live(self, request):
+        return 200, {"status": "alive"}
+
+    @api("GET", "/health/ready")
+    def ready(self, request):
+        checks = {}
+        for name, proxy in (("registration", self.registration), ("notification", self.notification)):
+            try:
+                checks[name] = proxy.health(timeout=READY_TIMEOUT)
+            except Exception as exc:  # noqa: BLE001 - any failure means not ready
+                checks[name] = f"unavailable: {type(exc).__name__}"
+        if all(value == "ok" for value in checks.values()):
+            return 200, {"status": "ready", "checks": checks}
+        raise Unavailable(f"Not ready: {checks}")
+
+    @api("GET", "/api/v1/openapi.json")
+    def openapi(self, request):
+        return 200, build_openapi(self.config.get("PUBLIC_BASE_URL", ""))
+
+    @api("GET", "/api/v1/ping")
+    def ping(self, request):
+        """The lightest route through the broker: the benchmark's ceiling."""
+        return 200, {"registration": self.registration.ping()}
+
+    @api("POST", "/api/v1/forums")
+    def create_forum(self, request):
+        self.organiser(request)
+        forum = self.registration.create_forum(validated(FORUM_CREATE, request))
+        return 201, {"Location": f"/api/v1/forums/{forum['id']}"}, forum
+
+    @api("GET", "/api/v1/forums/<uuid:forum_id>")
+    def get_forum(self, request, forum_id):
+        return 200, self.registration.get_forum(str(forum_id))
+
+    @api("POST", "/api/v1/forums/<uuid:forum_id>/registrations")
+    def register(self, request, forum_id):
+        registration = self.registration.register(str(forum_id), validated(REGISTRATION_CREATE, request))
+        return 201, {"Location": f"/api/v1/registrations/{registration['id']}"}, registration
