@@ -1,0 +1,222 @@
+"""pytest fixtures every tier shares (loaded by the root conftest as a plugin).
+
+Where the real parts come from, in order: the environment (TEST_DATABASE_URL, TEST_AMQP_URI and
+TEST_RABBIT_API for the management API), else PostgreSQL and RabbitMQ on localhost, else containers
+started with testcontainers when a Docker engine answers. Each test session gets its own database and
+each test its own RabbitMQ vhost, both removed afterwards.
+"""
+
+import email
+import email.policy
+import os
+import socket
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+from urllib.parse import quote, urlsplit, urlunsplit
+
+import psycopg
+import pytest
+import requests
+from nameko.containers import ServiceContainer
+
+from kit.config import load_config
+
+ROOT = Path(__file__).resolve().parent.parent
+LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
+LOCAL_AMQP = "pyamqp://guest:guest@127.0.0.1:5672/"
+LOCAL_RABBIT_API = "http://guest:guest@127.0.0.1:15672"
+
+
+def port_open(host, port):
+    with socket.socket() as sock:
+        sock.settimeout(1)
+        return sock.connect_ex((host, port)) == 0
+
+
+def free_port():
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until(predicate, timeout=20.0, interval=0.1, message="condition"):
+    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout`` s."""
+    deadline = time.monotonic() + timeout
+    while True:
+        value = predicate()
+        if value:
+            return value
+        if time.monotonic() > deadline:
+            pytest.fail(f"timed out after {timeout} s waiting for {message}")
+        time.sleep(interval)
+
+
+def with_database(url, name):
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def with_vhost(url, vhost):
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path=f"/{quote(vhost, safe='')}"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server():
+    """A URL of a PostgreSQL server where the tests may create databases."""
+    if os.environ.get("TEST_DATABASE_URL"):
+        yield os.environ["TEST_DATABASE_URL"]
+    elif port_open("127.0.0.1", 5432):
+        yield LOCAL_POSTGRES
+    else:
+        from testcontainers.postgres import PostgresContainer
+
+        with PostgresContainer("postgres:16", driver=None) as container:
+            yield container.get_connection_url()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server):
+    """A fresh database for this test session, dropped at the end."""
+    name = f"opendetat_test_{uuid.uuid4().hex[:10]}"
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    yield with_database(postgres_server, name)
+    with psycopg.connect(postgres_server, autocommit=True) as conn:
+        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+@pytest.fixture(scope="session")
+def rabbit_server():
+    """(AMQP URL, management API URL) of a RabbitMQ broker where tests may create vhosts."""
+    if os.environ.get("TEST_AMQP_URI"):
+        yield os.environ["TEST_AMQP_URI"], os.environ.get("TEST_RABBIT_API", LOCAL_RABBIT_API)
+    elif port_open("127.0.0.1", 5672):
+        yield LOCAL_AMQP, LOCAL_RABBIT_API
+    else:
+        from testcontainers.rabbitmq import RabbitMqContainer
+
+        with RabbitMqContainer("rabbitmq:3.13-management") as container:
+            host, port = container.get_container_host_ip(), container.get_exposed_port(5672)
+            api = f"http://guest:guest@{host}:{container.get_exposed_port(15672)}"
+            yield f"pyamqp://guest:guest@{host}:{port}/", api
+
+
+class Vhosts:
+    def __init__(self, api):
+        self.api = api.rstrip("/")
+
+    def create(self):
+        name = f"opendetat_test_{uuid.uuid4().hex[:10]}"
+        vhost = quote(name, safe="")
+        requests.put(f"{self.api}/api/vhosts/{vhost}", timeout=10).raise_for_status()
+        user = urlsplit(self.api).username or "guest"
+        permissions = {"configure": ".*", "write": ".*", "read": ".*"}
+        requests.put(
+            f"{self.api}/api/permissions/{vhost}/{user}", json=permissions, timeout=10
+        ).raise_for_status()
+        return name
+
+    def delete(self, name):
+        requests.delete(f"{self.api}/api/vhosts/{quote(name, safe='')}", timeout=10)
+
+
+@pytest.fixture(scope="session")
+def vhosts(rabbit_server):
+    return Vhosts(rabbit_server[1])
+
+
+@pytest.fixture
+def amqp_uri(rabbit_server, vhosts):
+    """A fresh vhost for this test: no queue or message of another test can reach it."""
+    name = vhosts.create()
+    yield with_vhost(rabbit_server[0], name)
+    vhosts.delete(name)
+
+
+class SmtpSink:
+    """A real SMTP server (aiosmtpd, in its own process) keeping what it receives in a Maildir."""
+
+    def __init__(self, directory, port=None):
+        self.directory = Path(directory)
+        self.port = port or free_port()
+        self.process = None
+
+    def start(self):
+        env = os.environ | {
+            "SMTP_SINK_HOST": "127.0.0.1",
+            "SMTP_SINK_PORT": str(self.port),
+            "SMTP_SINK_MAILDIR": str(self.directory),
+        }
+        self.process = subprocess.Popen(
+            [sys.executable, str(ROOT / "deploy" / "smtp_sink.py")], env=env, stderr=subprocess.DEVNULL
+        )
+        wait_until(lambda: port_open("127.0.0.1", self.port), message="the SMTP sink to listen")
+        return self
+
+    def stop(self):
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            self.process.wait(10)
+
+    def messages(self):
+        """Every message received so far, parsed, oldest first."""
+        if not (self.directory / "new").exists():
+            return []
+        found = sorted((self.directory / "new").iterdir(), key=lambda path: path.stat().st_mtime_ns)
+        return [email.message_from_bytes(path.read_bytes(), policy=email.policy.default) for path in found]
+
+    def wait_for(self, count, timeout=30.0):
+        """Wait until at least ``count`` messages arrived; return them all."""
+        wait_until(lambda: len(self.messages()) >= count, timeout, message=f"{count} emails")
+        return self.messages()
+
+
+@pytest.fixture
+def smtp_sink(tmp_path):
+    sink = SmtpSink(tmp_path / "mail").start()
+    yield sink
+    sink.stop()
+
+
+@pytest.fixture
+def service_config(database_url, amqp_uri, smtp_sink):
+    """The settings a service reads from deploy/config.yaml, pointed at this test's real parts."""
+    return load_config(
+        overrides={
+            "AMQP_URI": amqp_uri,
+            "DATABASE_URL": database_url,
+            "SMTP_HOST": "127.0.0.1",
+            "SMTP_PORT": smtp_sink.port,
+            "MAIL_RETRY_BASE": 0.2,
+            "MAIL_RETRY_CAP": 1.0,
+            "MAIL_POLL_INTERVAL": 0.5,
+        }
+    )
+
+
+@pytest.fixture
+def container_factory(amqp_uri):
+    """Start nameko service containers; each is stopped (or killed) after the test.
+
+    It asks for ``amqp_uri`` so that the containers stop before the test's vhost is deleted.
+    """
+    containers = []
+
+    def make(service_cls, config):
+        container = ServiceContainer(service_cls, config)
+        containers.append(container)
+        return container
+
+    yield make
+    for container in containers:
+        try:
+            import eventlet
+
+            with eventlet.Timeout(20):
+                container.stop()
+        except BaseException:  # noqa: BLE001 - a stuck container is killed instead
+            container.kill()
