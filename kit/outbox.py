@@ -43,6 +43,7 @@ class OutboxRelay(TableDrainer):
     def setup(self):
         super().setup()
         self.exchange = get_event_exchange(self.catalog.source, self.container.config)
+        self.poll_interval = float(self.container.config.get("OUTBOX_POLL_INTERVAL", self.poll_interval))
         self.publisher = Publisher(
             self.container.config["AMQP_URI"], use_confirms=True, declare=[self.exchange]
         )
