@@ -1,5 +1,7 @@
 """The HTTP gateway: parse and validate, call one service, answer JSON (or problem+json)."""
 
+from functools import cache
+
 from nameko.dependency_providers import Config
 
 from gateway.auth import OrganiserTokens
@@ -8,10 +10,18 @@ from gateway.http import api, json_body
 from gateway.openapi import build_openapi
 from gateway.rpc import TimedRpcProxy
 from gateway.schemas import ForumCreateSchema, RegistrationCreateSchema
+from kit.asyncapi import build_asyncapi
+from services.registration.events import catalog as registration_events
 
 FORUM_CREATE = ForumCreateSchema()
 REGISTRATION_CREATE = RegistrationCreateSchema()
 READY_TIMEOUT = 3
+EVENT_CATALOGS = (registration_events,)  # the public contracts only: no service code is imported
+
+
+@cache
+def documents(public_base_url):
+    return {"openapi": build_openapi(public_base_url), "asyncapi": build_asyncapi(EVENT_CATALOGS)}
 
 
 def validated(schema, request):
@@ -45,7 +55,12 @@ class GatewayService:
 
     @api("GET", "/api/v1/openapi.json")
     def openapi(self, request):
-        return 200, build_openapi(self.config.get("PUBLIC_BASE_URL", ""))
+        return 200, documents(self.config.get("PUBLIC_BASE_URL", ""))["openapi"]
+
+    @api("GET", "/api/v1/asyncapi.json")
+    def asyncapi(self, request):
+        """The events integrators can subscribe to, generated from the events modules."""
+        return 200, documents(self.config.get("PUBLIC_BASE_URL", ""))["asyncapi"]
 
     @api("GET", "/api/v1/ping")
     def ping(self, request):

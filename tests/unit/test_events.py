@@ -70,3 +70,13 @@ def test_an_envelope_with_bad_data_is_invalid():
     envelope["data"]["person"]["email"] = "not-an-address"
     with pytest.raises(InvalidEvent):
         read_envelope(envelope, REGISTRATION_NOTICE)
+
+
+def test_asyncapi_document_lists_every_event_with_its_data_schema():
+    from kit.asyncapi import build_asyncapi
+
+    document = build_asyncapi([catalog])
+    channel = document["channels"]["registration.events"]
+    assert set(channel["messages"]) == set(catalog.schemas)
+    confirmed = document["components"]["schemas"]["registration.registration_confirmed.v1"]
+    assert {"registration_id", "forum", "person"} <= set(confirmed["required"])
