@@ -79,6 +79,7 @@ class Renderer:
         self.text_env = Environment(loader=loader, autoescape=False, undefined=StrictUndefined)
         for env in (self.html_env, self.text_env):
             env.filters.update(longdate=longdate, clock=clock)
+        self.compiled = {}
         self.words = {
             locale: yaml.safe_load((HERE / "locales" / f"{locale}.yaml").read_text()) for locale in LOCALES
         }
@@ -98,7 +99,10 @@ class Renderer:
 
     def _say(self, env, words, context):
         """Render one sentence; in HTML it is already escaped, so mark it safe for the layout."""
-        said = env.from_string(words).render(context)
+        key = (env.autoescape, words)
+        if key not in self.compiled:  # a few dozen sentences in all: compile each once
+            self.compiled[key] = env.from_string(words)
+        said = self.compiled[key].render(context)
         return Markup(said) if env.autoescape else said
 
     def _layout(self, env, layout, words, template, locale, subject, context):
