@@ -23,6 +23,7 @@ import requests
 from nameko.containers import ServiceContainer
 
 from kit.config import load_config
+from kit.stack import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
@@ -34,12 +35,6 @@ def port_open(host, port):
     with socket.socket() as sock:
         sock.settimeout(1)
         return sock.connect_ex((host, port)) == 0
-
-
-def free_port():
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def wait_until(predicate, timeout=20.0, interval=0.1, message="condition"):

@@ -11,6 +11,7 @@ Temporary failures (4xx, connection refused) are retried with exponential backof
 import logging
 import smtplib
 import ssl
+import time
 from email.message import EmailMessage
 from email.utils import formataddr, formatdate
 
@@ -36,6 +37,8 @@ MARK_RETRY = """UPDATE deliveries
     next_attempt_at = now() + make_interval(secs => %(delay)s) WHERE id = %(id)s"""
 MARK_FAILED = """UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_error = %s,
     lease_until = NULL WHERE id = %s"""
+RENEW = """UPDATE deliveries SET lease_until = now() + make_interval(secs => %s)
+    WHERE id = ANY(%s) AND status = 'sending'"""
 RELEASE = """UPDATE deliveries SET status = 'pending', lease_until = NULL,
     next_attempt_at = now() + make_interval(secs => %s) WHERE id = ANY(%s) AND status = 'sending'"""
 
@@ -74,7 +77,7 @@ def unreachable(exc):
 
 class MailSender(TableDrainer):
     channel = CHANNEL
-    batch_size = 100
+    batch_size = 20  # small claims: after a crash, few rows wait for their lease to run out
 
     def __init__(self):
         super().__init__("notification")
@@ -90,7 +93,7 @@ class MailSender(TableDrainer):
         self.max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", 20))
         self.retry_base = float(config.get("MAIL_RETRY_BASE", 2.0))
         self.retry_cap = float(config.get("MAIL_RETRY_CAP", 300.0))
-        self.lease = float(config.get("MAIL_LEASE_SECONDS", 300.0))
+        self.lease = float(config.get("MAIL_LEASE_SECONDS", 60.0))
         self.poll_interval = float(config.get("MAIL_POLL_INTERVAL", 5.0))
 
     def get_dependency(self, worker_ctx):
@@ -105,7 +108,12 @@ class MailSender(TableDrainer):
         if not rows:
             self.disconnect()
             return 0
+        claimed_at = time.monotonic()
         for index, row in enumerate(rows):
+            if time.monotonic() - claimed_at > self.lease / 2:  # a slow server: keep the rest ours
+                conn.execute(RENEW, (self.lease, [r["id"] for r in rows[index:]]))
+                conn.commit()
+                claimed_at = time.monotonic()
             try:
                 self.send(row)
             except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row

@@ -1,0 +1,154 @@
+"""What the end-to-end tests use to act and look from outside: the HTTP API, the bus, the mailbox."""
+
+import json
+import time
+import uuid
+from dataclasses import dataclass
+
+import pika
+import requests
+
+from kit.testing import wait_until
+
+EXCHANGE = "registration.events"
+
+
+def unique(prefix):
+    return f"{prefix}-{uuid.uuid4().hex[:10]}"
+
+
+def forum_payload(capacity=10):
+    return {
+        "title": unique("Forum ouvert"),
+        "starts_at": "2027-03-01T09:00:00+01:00",
+        "ends_at": "2027-03-01T17:00:00+01:00",
+        "venue": {"name": "Hôtel de Ville", "address": "Place de l'Hôtel de Ville", "city": "Paris"},
+        "capacity": capacity,
+    }
+
+
+def person(locale="en", **extra):
+    tag = uuid.uuid4().hex[:10]
+    return {
+        "email": f"e2e-{tag}@example.org",
+        "first_name": "Camille",
+        "last_name": f"Martin {tag[:4]}",
+        "stakeholder_group": "civil_society",
+        "locale": locale,
+    } | extra
+
+
+class Api:
+    """The HTTP API as a client sees it; each call is its own request, so it is safe in green threads."""
+
+    def __init__(self, base_url, token):
+        self.base_url = base_url
+        self.token = token
+
+    def url(self, path):
+        return f"{self.base_url}/api/v1{path}"
+
+    def create_forum(self, capacity=10, **changes):
+        response = requests.post(
+            self.url("/forums"),
+            json=forum_payload(capacity) | changes,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=20,
+        )
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def get_forum(self, forum_id):
+        response = requests.get(self.url(f"/forums/{forum_id}"), timeout=20)
+        assert response.status_code == 200, response.text
+        return response.json()
+
+    def register(self, forum_id, someone):
+        return requests.post(self.url(f"/forums/{forum_id}/registrations"), json=someone, timeout=30)
+
+
+def recipient(message):
+    return message["To"].addresses[0].addr_spec.lower()
+
+
+def mail_to(sink, *addresses):
+    """Messages the SMTP server received so far for the given addresses, by recipient."""
+    found = {address.lower(): [] for address in addresses}
+    for message in sink.messages():
+        if recipient(message) in found:
+            found[recipient(message)].append(message)
+    return found
+
+
+def wait_for_mail(sink, addresses, timeout=30.0):
+    """Wait until every address has at least one message; return the messages by recipient."""
+    wait_until(
+        lambda: all(mail_to(sink, *addresses).values()),
+        timeout,
+        message=f"an email to each of {len(addresses)} addresses",
+    )
+    return mail_to(sink, *addresses)
+
+
+def parts(message):
+    """(text, html) bodies of a multipart/alternative message."""
+    text = message.get_body(preferencelist=("plain",))
+    html = message.get_body(preferencelist=("html",))
+    assert text is not None and html is not None, f"not multipart text+html: {message.get_content_type()}"
+    return text.get_content(), html.get_content()
+
+
+def stays_true(predicate, seconds, message):
+    """Fail if ``predicate`` turns false at any point during ``seconds`` (a bounded negative check)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        assert predicate(), message
+        time.sleep(0.2)
+
+
+@dataclass
+class Delivery:
+    routing_key: str
+    properties: pika.BasicProperties
+    body: bytes
+
+    @property
+    def envelope(self):
+        return json.loads(self.body)
+
+
+class Bus:
+    """An integrator's own durable queue, bound to every registration event, read with pika."""
+
+    def __init__(self, amqp_uri):
+        parameters = pika.URLParameters(amqp_uri.replace("pyamqp://", "amqp://", 1))
+        self.connection = pika.BlockingConnection(parameters)
+        self.channel = self.connection.channel()
+        self.channel.confirm_delivery()
+        self.channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+        self.queue = unique("e2e-integrator")
+        self.channel.queue_declare(self.queue, durable=True)
+        self.channel.queue_bind(self.queue, EXCHANGE, routing_key="#")
+        self.received = []
+
+    def poll(self):
+        """Everything received so far, after fetching what waits in the queue."""
+        while True:
+            method, properties, body = self.channel.basic_get(self.queue, auto_ack=True)
+            if method is None:
+                return self.received
+            self.received.append(Delivery(method.routing_key, properties, body))
+
+    def wait_for(self, predicate, timeout=20.0, message="an event"):
+        """The first delivery whose envelope matches ``predicate``."""
+        return wait_until(
+            lambda: next((d for d in self.poll() if predicate(d.envelope)), None), timeout, message=message
+        )
+
+    def republish(self, delivery):
+        """Send the very same message again, as the broker would on a redelivery."""
+        self.channel.basic_publish(EXCHANGE, delivery.routing_key, delivery.body, delivery.properties)
+
+    def close(self):
+        self.channel.queue_delete(self.queue)
+        self.connection.close()
