@@ -22,16 +22,24 @@ def connect(url, schema, **kwargs):
     return psycopg.connect(url, options=f"-c search_path={schema}", row_factory=dict_row, **kwargs)
 
 
+class DatabaseUnavailable(Exception):
+    """The service is starting or stopping: its pool is not open."""
+
+
 class Db:
     """What a worker sees: a way to run one transaction on a pooled connection."""
 
-    def __init__(self, pool):
-        self.pool = pool
+    def __init__(self, provider):
+        self.provider = provider
 
     @contextmanager
     def transaction(self):
         """Yield a cursor whose work commits when the block ends and rolls back if it raises."""
-        with self.pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
+        self.provider.ready.wait()  # a worker that arrives while the pool opens waits for it
+        pool = self.provider.pool
+        if pool is None:
+            raise DatabaseUnavailable(f"{self.provider.schema}: the database pool is closed")
+        with pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
             yield cur
 
 
@@ -72,4 +80,4 @@ class Database(DependencyProvider):
         self.stop()
 
     def get_dependency(self, worker_ctx):
-        return Db(self.pool)
+        return Db(self)

@@ -1,0 +1,60 @@
+# Open d'Etat forum platform. `make up` runs it locally, `make test` checks it; see README.md.
+# Settings come from the environment (deploy/config.yaml lists them): `GATEWAY_PORT=8080 make up`.
+
+VENV := .venv
+BIN := $(VENV)/bin
+SUPERVISORCTL := $(BIN)/supervisorctl -c deploy/supervisord.conf
+
+.PHONY: help up down status logs migrate test lint bench venv local-services compose-tool
+
+help:
+	@echo "make up       start the platform locally (supervisord), wait until ready"
+	@echo "make down     stop what make up started"
+	@echo "make status   show the processes;  make logs   follow var/log (SERVICE=gateway for one)"
+	@echo "make migrate  apply the database migrations of every service"
+	@echo "make test     lint, validate docker-compose.yml, run the test suite"
+	@echo "make lint     ruff and the docker-compose.yml checks only"
+	@echo "make bench    run the benchmarks"
+
+# Reinstall only when pyproject.toml is newer than the stamp.
+$(VENV)/.installed: pyproject.toml
+	test -x $(BIN)/python || python3 -m venv $(VENV)
+	$(BIN)/pip install -q -e '.[dev]'
+	touch $@
+
+venv: $(VENV)/.installed
+
+local-services:
+	@deploy/local-services.sh
+
+up: venv local-services
+	@deploy/up.sh
+
+down:
+	@deploy/down.sh
+
+status:
+	@$(SUPERVISORCTL) status || true
+
+logs:
+	tail -n 40 -F var/log/$(or $(SERVICE),*).log
+
+migrate: venv local-services
+	$(BIN)/python -m kit.migrations
+
+# The Debian package (1.29.2), not the `docker compose` plugin: it validates without a Docker engine.
+compose-tool:
+	@command -v docker-compose >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose; }
+
+lint: venv compose-tool
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
+	docker-compose -f docker-compose.yml config -q
+
+test: lint local-services
+	$(BIN)/pytest
+
+bench: venv local-services
+	$(BIN)/python -m bench
