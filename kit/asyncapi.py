@@ -13,7 +13,8 @@ from kit.events import EnvelopeSchema
 
 def _json_schemas(catalogs):
     """JSON Schemas of every event's data, through apispec's marshmallow converter."""
-    spec = APISpec("events", "1", "3.1.0", plugins=[MarshmallowPlugin()])
+    # Nested schemas are inlined: several services may name a nested schema alike (Venue, Forum).
+    spec = APISpec("events", "1", "3.1.0", plugins=[MarshmallowPlugin(schema_name_resolver=lambda _: None)])
     spec.components.schema("Envelope", schema=EnvelopeSchema)
     for catalog in catalogs:
         for name, schema, _ in catalog.asyncapi_channels():

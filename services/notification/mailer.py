@@ -12,10 +12,10 @@ import logging
 import smtplib
 import ssl
 import time
-from email.message import EmailMessage
-from email.utils import formataddr, formatdate
+from email.utils import parseaddr
 
 from kit.drainer import TableDrainer, notify
+from services.notification.mime import compose
 
 log = logging.getLogger(__name__)
 CHANNEL = "notification_deliveries"
@@ -48,15 +48,15 @@ class PermanentFailure(Exception):
 
 
 def build_message(row, sender):
-    message = EmailMessage()
-    message["Subject"] = row["subject"]
-    message["From"] = sender
-    message["To"] = formataddr((row["recipient_name"], row["recipient"]))
-    message["Message-ID"] = row["message_id"]
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    message.set_content(row["body_text"])
-    message.add_alternative(row["body_html"], subtype="html")
-    return message
+    return compose(
+        sender=sender,
+        recipient=row["recipient"],
+        recipient_name=row["recipient_name"],
+        subject=row["subject"],
+        message_id=row["message_id"],
+        text=row["body_text"],
+        html=row["body_html"],
+    )
 
 
 def classify(exc):
@@ -90,6 +90,7 @@ class MailSender(TableDrainer):
         self.security = (config.get("SMTP_SECURITY") or "none").lower()
         self.user, self.password = config.get("SMTP_USER") or "", config.get("SMTP_PASSWORD") or ""
         self.sender = config["MAIL_FROM"]
+        self.envelope_sender = parseaddr(self.sender)[1]
         self.max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", 20))
         self.retry_base = float(config.get("MAIL_RETRY_BASE", 2.0))
         self.retry_cap = float(config.get("MAIL_RETRY_CAP", 300.0))
@@ -152,10 +153,10 @@ class MailSender(TableDrainer):
     def send(self, row):
         message = build_message(row, self.sender)
         try:
-            self.connection().send_message(message)
+            self.connection().sendmail(self.envelope_sender, [row["recipient"]], message)
         except smtplib.SMTPServerDisconnected:
             self.disconnect()  # an idle connection the server closed: one fresh try
-            self.connection().send_message(message)
+            self.connection().sendmail(self.envelope_sender, [row["recipient"]], message)
 
     def connection(self):
         if self.smtp is None:

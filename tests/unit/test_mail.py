@@ -1,3 +1,5 @@
+import email
+import email.policy
 import smtplib
 
 from services.notification.domain import message_id
@@ -25,12 +27,14 @@ def test_message_has_both_parts_and_the_recipient_name_cannot_add_headers():
     row = {
         "subject": "Sujet",
         "recipient": "a@example.org",
-        "recipient_name": "Eve Bcc: x@evil.example",
+        "recipient_name": "Eve\r\nBcc: x@evil.example",
         "message_id": "<1@opendetat>",
         "body_text": "texte",
         "body_html": "<p>html</p>",
     }
-    message = build_message(row, "Open d'Etat <forums@example.org>")
+    raw = build_message(row, "Open d'Etat <forums@example.org>")
+    message = email.message_from_bytes(raw, policy=email.policy.default)
     assert message["Bcc"] is None
+    assert message["Subject"] == "Sujet"
     assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
     assert message["To"].addresses[0].addr_spec == "a@example.org"
