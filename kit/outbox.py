@@ -8,11 +8,11 @@ mark republishes the event with the same id, which consumers deduplicate on.
 
 import logging
 
-from nameko.amqp.publish import Publisher
 from nameko.standalone.events import get_event_exchange
 from psycopg.types.json import Jsonb
 
 from kit.drainer import TableDrainer, notify
+from kit.publisher import ConfirmingPublisher, PublishFailed
 
 log = logging.getLogger(__name__)
 
@@ -42,37 +42,31 @@ class OutboxRelay(TableDrainer):
 
     def setup(self):
         super().setup()
-        self.exchange = get_event_exchange(self.catalog.source, self.container.config)
         self.poll_interval = float(self.container.config.get("OUTBOX_POLL_INTERVAL", self.poll_interval))
-        self.publisher = Publisher(
-            self.container.config["AMQP_URI"], use_confirms=True, declare=[self.exchange]
-        )
+        exchange = get_event_exchange(self.catalog.source, self.container.config).name
+        self.publisher = ConfirmingPublisher(self.container.config["AMQP_URI"], exchange)
+
+    def stop(self):
+        super().stop()
+        self.publisher.close()
 
     def get_dependency(self, worker_ctx):
         return Outbox(self.catalog, self.channel)
 
     def drain_once(self, conn):
-        published = []
-        failure = None
         with conn.transaction():
             rows = conn.execute(
                 "SELECT seq, event_type, envelope FROM outbox WHERE published_at IS NULL"
                 " ORDER BY seq LIMIT %s FOR UPDATE SKIP LOCKED",
                 (self.batch_size,),
             ).fetchall()
+            batch = [(row["event_type"], row["envelope"]["id"], row["envelope"]) for row in rows]
             try:
-                for row in rows:
-                    self.publisher.publish(
-                        row["envelope"],
-                        exchange=self.exchange,
-                        routing_key=row["event_type"],
-                        message_id=row["envelope"]["id"],
-                        type=row["event_type"],
-                    )
-                    published.append(row["seq"])
-            except Exception as exc:  # keep what was confirmed, then let the loop back off
-                failure = exc
-            if published:
+                confirmed, failure = self.publisher.publish(batch), None
+            except PublishFailed as exc:  # keep what the broker confirmed, then let the loop back off
+                confirmed, failure = exc.args[0], exc
+            if confirmed:
+                published = [row["seq"] for row in rows[:confirmed]]
                 conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY(%s)", (published,))
         if failure is not None:
             raise failure

@@ -152,3 +152,27 @@ def test_migrations_apply_once_in_order_and_refuse_edits(database_url, tmp_path)
     (tmp_path / "001_first.sql").write_text("CREATE TABLE things (id bigint PRIMARY KEY);")
     with pytest.raises(MigrationError, match="edited"):
         migrate(database_url, schema, tmp_path)
+
+
+def test_a_batch_is_confirmed_whole_and_the_publisher_recovers_from_a_lost_connection(service_config):
+    from kit.publisher import ConfirmingPublisher, PublishFailed
+
+    with Connection(service_config["AMQP_URI"]) as conn:
+        queue = Queue("batch-listener", get_event_exchange("probe", {}), routing_key="#", durable=True)
+        queue(conn.default_channel).declare()
+        publisher = ConfirmingPublisher(service_config["AMQP_URI"], "probe.events")
+        batch = [("thing_happened", str(n), {"value": n}) for n in range(500)]
+        assert publisher.publish(batch) == 500
+        publisher.kombu.connection.sock.close()  # the broker connection drops under the publisher
+        with pytest.raises(PublishFailed):
+            publisher.publish(batch[:1])
+        assert publisher.publish(batch[:2]) == 2  # a fresh connection on the next batch
+        publisher.close()
+        with conn.SimpleQueue(queue) as simple:
+            received = []
+            for _ in range(502):
+                message = simple.get(timeout=10)
+                message.ack()
+                received.append(message.payload["value"])
+        assert received == list(range(500)) + [0, 1]
+        assert simple.qsize() == 0
