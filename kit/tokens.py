@@ -14,6 +14,27 @@ import json
 import time
 
 
+# What each kind of token lets its bearer do, and for how long.
+LIFETIMES = {
+    "manage": 90 * 24 * 3600,  # see, cancel, change consents; export or erase oneself (subject: person id)
+    "confirm_subscription": 7 * 24 * 3600,  # double opt-in (subject: subscription id)
+    "unsubscribe": 400 * 24 * 3600,  # one-click unsubscribe, in every announcement (subject: subscription id)
+}
+# Where the emailed links lead. A token sits in the fragment (never sent to a server, so never logged)
+# except in the one-click unsubscribe URL, which RFC 8058 requires mail clients to POST to as it is.
+PAGES = {
+    "manage": "/manage#token={token}",
+    "confirm_subscription": "/subscriptions/confirm#token={token}",
+    "unsubscribe": "/api/v1/unsubscribe/{token}",
+}
+
+
+def link(base_url, secret, purpose, subject, version=0):
+    """The URL an email gives a person for ``purpose``."""
+    token = mint(secret, purpose, subject, version, ttl=LIFETIMES[purpose])
+    return base_url.rstrip("/") + PAGES[purpose].format(token=token)
+
+
 class InvalidToken(Exception):
     """Tampered, expired, revoked or meant for something else."""
 
