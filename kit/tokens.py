@@ -13,7 +13,6 @@ import hmac
 import json
 import time
 
-
 # What each kind of token lets its bearer do, and for how long.
 LIFETIMES = {
     "manage": 90 * 24 * 3600,  # see, cancel, change consents; export or erase oneself (subject: person id)
