@@ -34,13 +34,20 @@ class Db:
 
     @contextmanager
     def transaction(self):
-        """Yield a cursor whose work commits when the block ends and rolls back if it raises."""
+        """Yield a cursor whose work commits when the block ends and rolls back if it raises (unless the
+        exception says ``commit_anyway``)."""
         self.provider.ready.wait()  # a worker that arrives while the pool opens waits for it
         pool = self.provider.pool
         if pool is None:
             raise DatabaseUnavailable(f"{self.provider.schema}: the database pool is closed")
-        with pool.connection() as conn, conn.transaction(), conn.cursor() as cur:
-            yield cur
+        with pool.connection() as conn, conn.cursor() as cur:
+            try:
+                yield cur
+            except BaseException as exc:
+                # An error marked commit_anyway still keeps what was done (say, an event to send).
+                conn.commit() if getattr(exc, "commit_anyway", False) else conn.rollback()
+                raise
+            conn.commit()
 
 
 class Database(DependencyProvider):

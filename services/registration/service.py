@@ -1,20 +1,26 @@
-"""The registration service: forums and the people who register for them.
+"""The registration service: the forum series, the people who take part, and their seats.
 
-Entrypoints stay thin: open a transaction, call the domain, return plain JSON values.
+Entrypoints stay thin: open a transaction, call the domain, return plain JSON values. ``token`` is a
+participant's magic-link token (None when an organiser asks; the gateway decides who is who).
 """
 
+from datetime import UTC, datetime
 from pathlib import Path
 
+from nameko.dependency_providers import Config
 from nameko.rpc import rpc
+from nameko.timer import timer
 
 from kit import health
 from kit.db import Database
 from kit.outbox import OutboxRelay
-from kit.serial import jsonable
-from services.registration import domain
+from services.registration import forums, listings, privacy, registrations, subscriptions
+from services.registration.errors import EXPECTED
 from services.registration.events import catalog
+from services.registration.people import Tx
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
+command = rpc(expected_exceptions=EXPECTED)
 
 
 class RegistrationService(health.HealthChecks):
@@ -22,18 +28,122 @@ class RegistrationService(health.HealthChecks):
 
     db = Database("registration", MIGRATIONS)
     events = OutboxRelay(catalog)
+    config = Config()
 
-    @rpc(expected_exceptions=domain.RegistrationError)
+    def _run(self, action, *args, **kwargs):
+        with self.db.transaction() as cur:
+            return action(Tx(cur, self.events, datetime.now(UTC), self.config["SECRET_KEY"]), *args, **kwargs)
+
+    # forums
+    @command
     def create_forum(self, data):
-        with self.db.transaction() as cur:
-            return jsonable(domain.create_forum(cur, self.events, data))
+        return self._run(forums.create, data)
 
-    @rpc(expected_exceptions=domain.RegistrationError)
-    def get_forum(self, forum_id):
-        with self.db.transaction() as cur:
-            return jsonable(domain.get_forum(cur, forum_id))
+    @command
+    def update_forum(self, forum_id, changes):
+        return self._run(forums.update, forum_id, changes)
 
-    @rpc(expected_exceptions=domain.RegistrationError)
+    @command
+    def open_forum(self, forum_id):
+        return self._run(forums.transition, forum_id, "open")
+
+    @command
+    def close_forum(self, forum_id):
+        return self._run(forums.transition, forum_id, "closed")
+
+    @command
+    def hold_forum(self, forum_id):
+        return self._run(forums.transition, forum_id, "held")
+
+    @command
+    def cancel_forum(self, forum_id, reason):
+        return self._run(forums.transition, forum_id, "cancelled", reason)
+
+    @command
+    def get_forum(self, forum_ref, include_drafts=False):
+        return self._run(forums.get, forum_ref, include_drafts)
+
+    @command
+    def list_forums(self, when="upcoming", limit=20, cursor=None, include_drafts=False):
+        return self._run(forums.listing, when, limit, cursor, include_drafts)
+
+    @timer(interval=30)
+    def release_reserved_seats(self):
+        """Reserved seats still free at their release date go to the people waiting."""
+        for forum_id in self._run(forums.due_for_release):
+            self._run(forums.release_quotas, forum_id)
+
+    # registrations
+    @command
     def register(self, forum_id, data):
-        with self.db.transaction() as cur:
-            return jsonable(domain.register(cur, self.events, forum_id, data))
+        return self._run(registrations.register, forum_id, data)
+
+    @command
+    def get_registration(self, registration_id, token=None):
+        return self._run(registrations.get, registration_id, token)
+
+    @command
+    def cancel_registration(self, registration_id, token=None):
+        return self._run(registrations.cancel, registration_id, token)
+
+    @command
+    def list_registrations(self, forum_id, status=None, group=None, limit=50, cursor=None):
+        return self._run(listings.listing, forum_id, status, group, limit, cursor)
+
+    @command
+    def registration_summary(self, forum_id):
+        return self._run(listings.summary, forum_id)
+
+    @command
+    def registrations_csv(self, forum_id):
+        return self._run(listings.as_csv, forum_id)
+
+    @command
+    def participants(self, forum_id):
+        return self._run(listings.participants, forum_id)
+
+    @command
+    def check_in(self, forum_id, code):
+        return self._run(listings.check_in, forum_id, code)
+
+    @command
+    def attendance(self, forum_id):
+        return self._run(listings.attendance, forum_id)
+
+    # people and their data
+    @command
+    def me(self, token):
+        return self._run(privacy.export, token)
+
+    @command
+    def update_consents(self, token, registration_id, consents):
+        return self._run(privacy.update_consents, token, registration_id, consents)
+
+    @command
+    def request_management_link(self, email):
+        return self._run(privacy.request_link, email)
+
+    @command
+    def revoke_links(self, token):
+        return self._run(privacy.revoke, token)
+
+    @command
+    def erase_me(self, token):
+        return self._run(privacy.erase_me, token)
+
+    @command
+    def erase_person(self, email):
+        return self._run(privacy.erase_by_email, email)
+
+    # subscriptions
+    @command
+    def subscribe(self, data):
+        return self._run(subscriptions.subscribe, data)
+
+    @command
+    def confirm_subscription(self, token):
+        return self._run(subscriptions.confirm, token)
+
+    @command
+    def unsubscribe(self, token):
+        return self._run(subscriptions.unsubscribe, token)

@@ -1,0 +1,146 @@
+"""What organisers see of a forum's registrations, the public participant list, and check-in."""
+
+import base64
+import csv
+import io
+import uuid
+from datetime import datetime
+
+from kit.serial import jsonable
+from services.registration import registrations, seats
+from services.registration.errors import InvalidCursor, UnknownAttendeeCode
+from services.registration.views import REGISTRATION_COLUMNS, registration_view
+
+STATUSES = ("confirmed", "waitlisted", "cancelled")
+CSV_FIELDS = (
+    "id", "status", "waitlist_position", "first_name", "last_name", "email", "organisation", "stakeholder_group",
+    "locale", "accessibility_needs", "attendee_code", "checked_in_at", "consents", "created_at",
+)  # fmt: skip
+
+
+def _cursor(row):
+    return base64.urlsafe_b64encode(f"{row['created_at'].isoformat()}|{row['id']}".encode()).decode()
+
+
+def _decode(cursor):
+    try:
+        created_at, registration_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
+        return datetime.fromisoformat(created_at), uuid.UUID(registration_id)
+    except ValueError:
+        raise InvalidCursor("this page cursor is not valid") from None
+
+
+def _positions(cur, forum_id):
+    cur.execute(
+        "SELECT id, row_number() OVER (ORDER BY waitlist_position) AS position FROM registrations"
+        " WHERE forum_id = %s AND status = 'waitlisted'",
+        (forum_id,),
+    )
+    return {row["id"]: row["position"] for row in cur.fetchall()}
+
+
+def listing(tx, forum_id, status=None, group=None, limit=50, cursor=None):
+    seats.lock_forum(tx.cur, forum_id, lock=False)  # ForumNotFound for an unknown forum
+    where, params = ["r.forum_id = %s"], [forum_id]
+    for column, value in (("r.status", status), ("r.stakeholder_group", group)):
+        if value:
+            where.append(f"{column} = %s")
+            params.append(value)
+    if cursor:
+        where.append("(r.created_at, r.id) > (%s, %s)")
+        params += list(_decode(cursor))
+    tx.cur.execute(
+        f"SELECT {REGISTRATION_COLUMNS} FROM registrations r WHERE {' AND '.join(where)}"
+        " ORDER BY r.created_at, r.id LIMIT %s",
+        (*params, limit + 1),
+    )
+    rows = tx.cur.fetchall()
+    page, positions = rows[:limit], _positions(tx.cur, forum_id)
+    items = [registration_view(row, positions.get(row["id"])) for row in page]
+    return {"items": items, "next_cursor": _cursor(page[-1]) if len(rows) > limit else None}
+
+
+def summary(tx, forum_id):
+    forum, groups = seats.lock_forum(tx.cur, forum_id, lock=False)
+    tx.cur.execute(
+        "SELECT stakeholder_group, status, count(*) AS n, count(checked_in_at) AS checked_in FROM registrations"
+        " WHERE forum_id = %s GROUP BY 1, 2",
+        (forum_id,),
+    )
+    by_group = {group: {"reserved": reserved} for group, (reserved, _) in groups.items()}
+    for row in tx.cur.fetchall():
+        counts = by_group.setdefault(row["stakeholder_group"], {"reserved": 0})
+        counts[row["status"]] = row["n"]
+        counts["checked_in"] = counts.get("checked_in", 0) + row["checked_in"]
+    keys = ("reserved", *STATUSES, "checked_in")
+    by_group = {g: {key: counts.get(key, 0) for key in keys} for g, counts in sorted(by_group.items())}
+    totals = {key: sum(counts[key] for counts in by_group.values()) for key in keys}
+    return jsonable(
+        {"forum_id": forum_id, "capacity": forum["capacity"], "by_group": by_group, "totals": totals}
+    )
+
+
+def safe_cell(value):
+    """Spreadsheets run cells that start with these as formulas: keep them text."""
+    text = "" if value is None else str(value)
+    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+
+
+def as_csv(tx, forum_id):
+    seats.lock_forum(tx.cur, forum_id, lock=False)
+    positions = _positions(tx.cur, forum_id)
+    tx.cur.execute(
+        f"SELECT {REGISTRATION_COLUMNS} FROM registrations r WHERE r.forum_id = %s ORDER BY r.created_at, r.id",
+        (forum_id,),
+    )
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow(CSV_FIELDS)
+    for row in tx.cur.fetchall():
+        view = registration_view(row, positions.get(row["id"]))
+        view["consents"] = ";".join(name for name, given in view["consents"].items() if given)
+        writer.writerow([safe_cell(view[field]) for field in CSV_FIELDS])
+    return out.getvalue()
+
+
+def participants(tx, forum_id):
+    seats.lock_forum(tx.cur, forum_id, lock=False)
+    tx.cur.execute(
+        "SELECT first_name, last_name, organisation, stakeholder_group FROM registrations"
+        " WHERE forum_id = %s AND status = 'confirmed' AND consent_public_list ORDER BY last_name, first_name",
+        (forum_id,),
+    )
+    return tx.cur.fetchall()
+
+
+def check_in(tx, forum_id, code):
+    code = code.strip().upper()
+    tx.cur.execute(
+        "UPDATE registrations SET checked_in_at = %s WHERE forum_id = %s AND attendee_code = %s"
+        " AND status = 'confirmed' AND checked_in_at IS NULL RETURNING id, stakeholder_group, checked_in_at",
+        (tx.now, forum_id, code),
+    )
+    row = tx.cur.fetchone()
+    first_time = row is not None
+    if first_time:
+        tx.emit("attendee_checked_in", {"registration_id": row["id"], "forum_id": forum_id,
+                                        "stakeholder_group": row["stakeholder_group"],
+                                        "checked_in_at": row["checked_in_at"]})  # fmt: skip
+    else:
+        tx.cur.execute(
+            "SELECT id FROM registrations WHERE forum_id = %s AND attendee_code = %s AND status = 'confirmed'",
+            (forum_id, code),
+        )
+        row = tx.cur.fetchone()
+        if row is None:
+            raise UnknownAttendeeCode("no confirmed registration has this code for this forum")
+    return {"registration": registrations.get(tx, row["id"]), "already_checked_in": not first_time}
+
+
+def attendance(tx, forum_id):
+    result = summary(tx, forum_id)
+    by_group = {
+        g: {"confirmed": c["confirmed"], "checked_in": c["checked_in"]} for g, c in result["by_group"].items()
+    }
+    totals = {key: result["totals"][key] for key in ("confirmed", "checked_in")}
+    return {"forum_id": result["forum_id"], "by_group": by_group, "totals": totals}

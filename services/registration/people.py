@@ -1,0 +1,72 @@
+"""People are their email address: found or created on first contact, recognised by magic links."""
+
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+
+from kit import tokens
+from services.registration.errors import InvalidToken
+
+
+@dataclass
+class Tx:
+    """What a domain function works with: one transaction's cursor, its outbox, the time, the key."""
+
+    cur: object
+    outbox: object
+    now: datetime
+    secret: str
+
+    def emit(self, event_type, data):
+        self.outbox.add(self.cur, event_type, data)
+
+
+def person_for(tx, email):
+    """The person behind ``email`` (created if new): ``{"id", "email", "token_version"}``."""
+    tx.cur.execute(
+        "INSERT INTO people (id, email) VALUES (%s, %s)"
+        " ON CONFLICT ((lower(email))) DO UPDATE SET email = people.email"
+        " RETURNING id, email, token_version",
+        (uuid.uuid4(), email),
+    )
+    return tx.cur.fetchone()
+
+
+def find_person(tx, email):
+    tx.cur.execute("SELECT id, email, token_version FROM people WHERE lower(email) = lower(%s)", (email,))
+    return tx.cur.fetchone()
+
+
+def authenticate(tx, token, purpose="manage"):
+    """The person a management link belongs to; InvalidToken if tampered, expired, revoked or erased."""
+    subject, version = tokens.read(tx.secret, token, purpose)
+    tx.cur.execute(
+        "SELECT id, email, token_version FROM people WHERE id = %s AND erased_at IS NULL",
+        (_uuid(subject),),
+    )
+    person = tx.cur.fetchone()
+    if person is None or person["token_version"] != version:
+        raise InvalidToken("this link is no longer valid")
+    return person
+
+
+def token_subject(tx, token, purpose):
+    """The id a subscription link was minted for; InvalidToken if tampered or expired."""
+    subject, _ = tokens.read(tx.secret, token, purpose)
+    return _uuid(subject)
+
+
+def revoke_links(tx, person_id):
+    """Every link minted for this person before now stops working."""
+    tx.cur.execute(
+        "UPDATE people SET token_version = token_version + 1 WHERE id = %s RETURNING token_version",
+        (person_id,),
+    )
+    return tx.cur.fetchone()["token_version"]
+
+
+def _uuid(subject):
+    try:
+        return uuid.UUID(subject)
+    except ValueError:
+        raise InvalidToken("malformed token") from None
