@@ -7,6 +7,7 @@ mark republishes the event with the same id, which consumers deduplicate on.
 """
 
 import logging
+import time
 
 from nameko.standalone.events import get_event_exchange
 from psycopg.types.json import Jsonb
@@ -43,6 +44,8 @@ class OutboxRelay(TableDrainer):
     def setup(self):
         super().setup()
         self.poll_interval = float(self.container.config.get("OUTBOX_POLL_INTERVAL", self.poll_interval))
+        self.retention_hours = float(self.container.config.get("OUTBOX_RETENTION_HOURS", 168))
+        self.next_cleanup = 0.0
         exchange = get_event_exchange(self.catalog.source, self.container.config).name
         self.publisher = ConfirmingPublisher(self.container.config["AMQP_URI"], exchange)
 
@@ -70,4 +73,16 @@ class OutboxRelay(TableDrainer):
                 conn.execute("UPDATE outbox SET published_at = now() WHERE seq = ANY(%s)", (published,))
         if failure is not None:
             raise failure
+        self.forget_old_events(conn)
         return len(rows)
+
+    def forget_old_events(self, conn):
+        """Published events are kept a while (to look into), then deleted: they carry personal data."""
+        if time.monotonic() < self.next_cleanup:
+            return
+        self.next_cleanup = time.monotonic() + 600
+        with conn.transaction():
+            conn.execute(
+                "DELETE FROM outbox WHERE published_at < now() - make_interval(secs => %s)",
+                (self.retention_hours * 3600,),
+            )

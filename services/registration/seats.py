@@ -63,11 +63,16 @@ def load_groups(cur, forum_id):
 
 def count_seat(cur, forum_id, group, delta):
     """Take (+1) or give back (-1) a seat of ``group``; returns the forum row as it now is."""
+    # The group's row exists once a seat of it was taken, so giving one back is a plain UPDATE (an INSERT
+    # of a negative count would trip the table's check before ON CONFLICT is considered).
     cur.execute(
-        "INSERT INTO forum_groups (forum_id, stakeholder_group, confirmed_count) VALUES (%s, %s, %s)"
+        "INSERT INTO forum_groups (forum_id, stakeholder_group, confirmed_count) VALUES (%(f)s, %(g)s, %(d)s)"
         " ON CONFLICT (forum_id, stakeholder_group)"
-        " DO UPDATE SET confirmed_count = forum_groups.confirmed_count + EXCLUDED.confirmed_count",
-        (forum_id, group, delta),
+        " DO UPDATE SET confirmed_count = forum_groups.confirmed_count + EXCLUDED.confirmed_count"
+        if delta > 0
+        else "UPDATE forum_groups SET confirmed_count = confirmed_count + %(d)s"
+        " WHERE forum_id = %(f)s AND stakeholder_group = %(g)s",
+        {"f": forum_id, "g": group, "d": delta},
     )
     cur.execute(
         f"UPDATE forums SET confirmed_count = confirmed_count + %s WHERE id = %s RETURNING {FORUM_COLUMNS}",

@@ -2,3 +2,38 @@
 PostgreSQL (a database per session), with a real SMTP server (aiosmtpd) receiving the emails.
 Nothing is mocked; other services are stood in for by publishing or reading their events directly.
 """
+
+import pytest
+from nameko.standalone.rpc import ServiceRpcProxy
+
+from services.registration.service import RegistrationService
+
+from .registration_support import Bus, Proxies
+
+
+@pytest.fixture
+def registration_container(container_factory, service_config):
+    container = container_factory(RegistrationService, service_config)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def registration(registration_container, service_config):
+    with ServiceRpcProxy("registration", service_config, timeout=30) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def proxies(registration_container, service_config):
+    pool = Proxies(service_config)
+    yield pool
+    pool.close()
+
+
+@pytest.fixture
+def bus(service_config):
+    """Declared before the test acts, so that no event is missed."""
+    listener = Bus(service_config["AMQP_URI"])
+    yield listener
+    listener.close()
