@@ -5,7 +5,11 @@ then, at a fixed number of keep-alive connections to 127.0.0.1:
   (i)  GET /api/v1/ping, the lightest route (gateway -> RPC -> reply): the ceiling;
   (ii) POST /api/v1/forums/{id}/registrations to one large forum, unique addresses;
 and reports req/s, p50/p99 latency, errors, the registration/ceiling ratio, and how long until every
-registration's email was accepted by the SMTP sink. Everything it created is removed at the end.
+registration's email was accepted by the SMTP sink; then
+  (iii) a rush: ``--rush`` registrations (10,000) for a forum of ``--rush-capacity`` seats (300): the time
+        to accept them all, the time until every email was accepted, and the exact confirmed/waitlisted
+        counts the forum then shows.
+Everything it created is removed at the end.
 """
 
 import argparse
@@ -55,6 +59,9 @@ def parse_args(argv):
     parser.add_argument("--mail-timeout", type=float, default=180, help="seconds to wait for the emails")
     parser.add_argument("--max-workers", type=int, default=32, help="MAX_WORKERS of every service")
     parser.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of the services")
+    parser.add_argument("--rush", type=int, default=10_000, help="registrations in the rush (0: skip it)")
+    parser.add_argument("--rush-capacity", type=int, default=300, help="seats of the rush's forum")
+    parser.add_argument("--rush-time-limit", type=float, default=600, help="seconds for the rush, at most")
     return parser.parse_args(argv)
 
 
@@ -69,6 +76,7 @@ def registrations(forum_id):
             "last_name": f"Martin {number}",
             "stakeholder_group": "citizen",
             "locale": "fr" if number % 2 else "en",
+            "consent_attend": True,
         }
         return "POST", path, person
 
@@ -111,6 +119,33 @@ def measure(args, stack, sink):
     return [ceiling, registered], cpu, answered, mail_time
 
 
+def rush(args, stack, sink):
+    """Many more people than seats, all at once: how long to answer them all and to tell them all."""
+    headers = {"Authorization": f"Bearer {TOKEN}"}
+    forum = FORUM | {"title": "Forum très demandé", "capacity": args.rush_capacity}
+    response = requests.post(f"{stack.base_url}/api/v1/forums", json=forum, headers=headers, timeout=30)
+    response.raise_for_status()
+    forum_id, mail_before = response.json()["id"], delivered(sink)
+    started = time.monotonic()
+    phase = run("POST registrations (rush)", int(stack.env["GATEWAY_PORT"]), registrations(forum_id),
+                args.rush, args.concurrency, args.rush_time_limit)  # fmt: skip
+    answered = time.monotonic() - started
+    mail_time = seconds_until_mail(sink, mail_before + phase.ok, started, args.mail_timeout + args.rush / 50)
+    seen = requests.get(f"{stack.base_url}/api/v1/forums/{forum_id}", timeout=30).json()
+    confirmed = seen["capacity"] - seen["seats_left"]
+    print(
+        f"\nrush: {phase.ok} of {args.rush} registrations accepted in {answered:.1f} s"
+        f" ({phase.throughput:.0f}/s, p50 {phase.percentile(0.5) * 1000:.0f} ms,"
+        f" p99 {phase.percentile(0.99) * 1000:.0f} ms), errors: {phase.errors}\n"
+        f"      forum of {seen['capacity']} seats: {confirmed} confirmed, {seen['waitlist_length']} waitlisted\n"
+        + (
+            f"      every email accepted by the SMTP sink {mail_time:.1f} s after the first registration"
+            if mail_time is not None
+            else f"      only {delivered(sink) - mail_before} of {phase.ok} emails accepted within the limit"
+        )
+    )
+
+
 def create_database():
     name = f"opendetat_bench_{uuid.uuid4().hex[:10]}"
     with psycopg.connect(LOCAL_POSTGRES, autocommit=True) as conn:
@@ -145,6 +180,8 @@ def main(argv=None):
         stack.start().wait_ready()
         phases, cpu, answered, mail_time = measure(args, stack, sink)
         print_report(args, phases, cpu, answered, mail_time, delivered(sink))
+        if args.rush:
+            rush(args, stack, sink)
     finally:
         if stack:
             stack.stop()
