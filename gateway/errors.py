@@ -2,11 +2,14 @@
 
 import json
 import logging
+from typing import NamedTuple
 
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
+
+from gateway.redact import redact
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "urn:opendetat:problem:"
@@ -48,11 +51,34 @@ class UpstreamTimeout(ApiError):
     title = "A service did not answer in time"
 
 
-# Named exceptions raised by the services, by class name (as nameko sends them): status and title.
+class Remote(NamedTuple):
+    """How a service's named exception is answered. ``field`` files the detail under ``errors`` (for
+    forms); ``detail`` replaces the service's message where that message should not be shown."""
+
+    status: int
+    title: str
+    field: str | None = None
+    detail: str | None = None
+
+
+# Named exceptions raised by the services, by class name (as nameko sends them).
 REMOTE_ERRORS = {
-    "ForumNotFound": (404, "Forum not found"),
-    "AlreadyRegistered": (409, "Already registered"),
-    "RegistrationClosed": (409, "Registration closed"),
+    "ForumNotFound": Remote(404, "Forum not found"),
+    "RegistrationNotFound": Remote(404, "Registration not found"),
+    "UnknownAttendeeCode": Remote(404, "Unknown attendee code", "code"),
+    "RegistrationClosed": Remote(409, "Registration closed"),
+    "AlreadyRegistered": Remote(
+        409, "Already registered", detail="This address is already registered: its link was sent again."
+    ),
+    "InvalidTransition": Remote(409, "Not allowed in this status"),
+    "CapacityBelowConfirmed": Remote(409, "Capacity below confirmed", "capacity"),
+    # 422, not 409: well-formed quotas that this forum cannot take (e.g. more seats than its capacity)
+    "QuotaInvalid": Remote(422, "Invalid quotas", "quotas"),
+    "SlugTaken": Remote(409, "Slug taken", "slug"),
+    "InvalidToken": Remote(
+        401, "Invalid token", detail="This link is invalid, expired or revoked: ask for a new one."
+    ),
+    "NotYourRegistration": Remote(403, "Not your registration"),
 }
 
 
@@ -61,7 +87,8 @@ def slug(title):
 
 
 def problem(status, title, detail=None, errors=None, headers=None):
-    body = {"type": PROBLEM_TYPE + slug(title), "title": title, "status": status, "detail": detail or title}
+    detail = redact(detail or title)  # a detail never carries a token, whoever wrote it
+    body = {"type": PROBLEM_TYPE + slug(title), "title": title, "status": status, "detail": detail}
     if errors:
         body["errors"] = errors
     return Response(
@@ -72,15 +99,23 @@ def problem(status, title, detail=None, errors=None, headers=None):
     )
 
 
+def remote_problem(exc):
+    known = REMOTE_ERRORS[exc.exc_type]
+    detail = known.detail or exc.value
+    errors = {known.field: [detail]} if known.field else None
+    headers = Unauthenticated.headers if known.status == 401 else None
+    return problem(known.status, known.title, detail, errors, headers)
+
+
 def response_for(exc):
     if isinstance(exc, ApiError):
         return problem(exc.status, exc.title, exc.detail, exc.errors, exc.headers)
     if isinstance(exc, ValidationError):
         return problem(400, "Invalid request", "Some fields are missing or invalid.", exc.messages)
     if isinstance(exc, RemoteError) and exc.exc_type in REMOTE_ERRORS:
-        status, title = REMOTE_ERRORS[exc.exc_type]
-        return problem(status, title, exc.value)
+        return remote_problem(exc)
     if isinstance(exc, HTTPException):
-        return problem(exc.code, exc.name, exc.description)
+        headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
+        return problem(exc.code, exc.name, exc.description, headers=headers or None)
     log.exception("unexpected error", exc_info=exc)
     return problem(500, "Internal error", "The error was logged.")

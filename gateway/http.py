@@ -1,25 +1,53 @@
 """nameko's HTTP entrypoint, made to speak JSON and problem+json, with limits a public server needs.
 
-- handlers return ``(status, body)`` or ``(status, headers, body)`` where body is JSON-able;
+- handlers return ``(status, body)`` or ``(status, headers, body)`` where body is JSON-able, or a
+  werkzeug ``Response`` (CSV, HTML pages);
 - any exception becomes a problem+json answer through ``errors.response_for``, including unknown
   routes and wrong methods (nameko would answer those in HTML);
 - request bodies above ``MAX_BODY`` are refused (413) and idle connections are closed after a while
-  (eventlet's server otherwise keeps them forever).
+  (eventlet's server otherwise keeps them forever);
+- the access log never shows a token (``redact``);
+- each route carries its OpenAPI description (``doc=``), so a route cannot go undocumented.
 """
 
 import json
+import logging
+import uuid
 
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
 from werkzeug.exceptions import HTTPException
+from werkzeug.routing import BaseConverter, Map
 from werkzeug.wrappers import Request, Response
 
 from gateway.errors import ApiError, MalformedJson, response_for
+from gateway.redact import RedactingLog
 
 MAX_BODY = 64 * 1024
 IDLE_TIMEOUT = 60
+
+
+class ForumRefConverter(BaseConverter):
+    """A forum's id (any case, answered as lowercase) or its slug; anything else is a 404."""
+
+    regex = r"[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}|[a-z0-9-]{3,80}"
+
+    def to_python(self, value):
+        try:
+            return str(uuid.UUID(value))
+        except ValueError:
+            return value
+
+
+class TokenConverter(BaseConverter):
+    """The shape of a kit.tokens token (``<payload>.<signature>``, base64url); anything else is a 404."""
+
+    regex = r"[A-Za-z0-9_-]{1,2000}\.[A-Za-z0-9_-]{1,200}"
+
+
+CONVERTERS = {"ref": ForumRefConverter, "token": TokenConverter}
 
 
 class ProblemWsgiApp(WsgiApp):
@@ -36,22 +64,32 @@ class ProblemWsgiApp(WsgiApp):
 
 
 class ApiWebServer(WebServer):
+    def make_url_map(self):
+        url_map = Map(converters=CONVERTERS)
+        for provider in self._providers:
+            rule = provider.get_url_rule()
+            rule.endpoint = provider
+            url_map.add(rule)
+        return url_map
+
     def get_wsgi_app(self):
         return ProblemWsgiApp(self)
 
     def get_wsgi_server(self, sock, wsgi_app, **kwargs):
         server = super().get_wsgi_server(sock, wsgi_app, **kwargs)
         server.socket_timeout = IDLE_TIMEOUT
+        server.log = RedactingLog(logging.getLogger("nameko.web.server"))
         return server
 
 
 class ApiHandler(HttpRequestHandler):
     server = ApiWebServer()
 
-    def __init__(self, method, url, **kwargs):
+    def __init__(self, method, url, doc=None, **kwargs):
         # Answers to bad requests are logged as warnings, without a traceback.
-        kwargs.setdefault("expected_exceptions", (ApiError, ValidationError, RemoteError))
+        kwargs.setdefault("expected_exceptions", (ApiError, ValidationError, RemoteError, HTTPException))
         super().__init__(method, url, **kwargs)
+        self.doc = doc
 
     def response_from_result(self, result):
         if isinstance(result, Response):
@@ -80,3 +118,13 @@ def json_body(request):
     if not isinstance(body, dict):
         raise MalformedJson("The body must be a JSON object.")
     return body
+
+
+def validated(schema, request):
+    """Load the JSON body (raising 400 with field errors) and dump it back to plain JSON for the RPC."""
+    return schema.dump(schema.load(json_body(request)))
+
+
+def query(schema, request):
+    """The query string, validated like a body: unknown or bad parameters are a 400 with errors."""
+    return schema.dump(schema.load(request.args.to_dict()))

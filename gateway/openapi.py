@@ -1,88 +1,179 @@
-"""The OpenAPI 3.1 document, generated from the marshmallow schemas that validate the requests."""
+"""The OpenAPI 3.1 document, generated from the routes themselves and the marshmallow schemas that
+validate their requests: each ``@api(..., doc=Doc(...))`` says what it takes, who may call it and what
+it answers; errors come from the one table in ``gateway.errors``."""
+
+import inspect
+import re
+from collections import defaultdict
+from dataclasses import dataclass
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from gateway import schemas
+from gateway.errors import REMOTE_ERRORS
+
+PUBLIC, ORGANISER, PERSON, EITHER, SEES_MORE = "public", "organiser", "person", "either", "sees_more"
+SECURITY = {
+    PUBLIC: [],
+    ORGANISER: [{"organiserToken": []}],
+    PERSON: [{"participantToken": []}],
+    EITHER: [{"organiserToken": []}, {"participantToken": []}],
+    SEES_MORE: [{}, {"organiserToken": []}],  # anyone; organisers see more
+}
+AUTH_ERRORS = {
+    ORGANISER: {401: "No organiser token", 403: "A token that is not an organiser's (a participant's)"},
+    PERSON: {401: "No token from an emailed link", 403: "An organiser token: this route acts as a person"},
+    EITHER: {401: "Neither an organiser token nor the token from an emailed link"},
+}
+HEADERS = {
+    "Location": {"description": "The new resource", "schema": {"type": "string"}},
+    "Content-Disposition": {"description": "attachment, with a file name", "schema": {"type": "string"}},
+}
+PARAMETERS = {
+    "uuid": {"type": "string", "format": "uuid"},
+    "ref": {"type": "string", "description": "The forum's id or its slug"},
+    "token": {"type": "string", "description": "The token of the emailed link"},
+}
+RULE_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+
+
+@dataclass(frozen=True)
+class Doc:
+    summary: str
+    tag: str
+    auth: str = PUBLIC
+    body: str | None = None  # component name of the JSON body
+    query: type | None = None  # schema of the query string
+    status: int = 200
+    answer: str | dict | None = None  # component name (or a JSON schema) of the answer
+    media: str = "application/json"
+    returns: str = "Done"
+    raises: tuple = ()  # names in errors.REMOTE_ERRORS
+    headers: tuple = ()  # names in HEADERS
+    description: str | None = None
+
+
+def ref(component):
+    """A reference to one of our components: a bare name would be looked up in marshmallow's class
+    registry, where the events modules have schemas of the same names."""
+    if isinstance(component, dict):
+        return {key: ref(value) if key == "items" else value for key, value in component.items()}
+    return {"$ref": f"#/components/schemas/{component}"}
 
 
 def problem(description):
-    return {"description": description, "content": {"application/problem+json": {"schema": "Problem"}}}
+    return {"description": description, "content": {"application/problem+json": {"schema": ref("Problem")}}}
 
 
-def ok(description, schema):
-    return {"description": description, "content": {"application/json": {"schema": schema}}}
+def success(doc):
+    answer = {"description": doc.returns}
+    if doc.answer or doc.media != "application/json":
+        answer["content"] = {doc.media: {"schema": ref(doc.answer or {"type": "string"})}}
+    if doc.headers:
+        answer["headers"] = {name: HEADERS[name] for name in doc.headers}
+    return answer
 
 
-ORGANISER = [{"organiserToken": []}]
-FORUM_ID = {
-    "name": "forum_id",
-    "in": "path",
-    "required": True,
-    "schema": {"type": "string", "format": "uuid"},
-}
-PATHS = {
-    "/api/v1/forums": {
-        "post": {
-            "summary": "Create a forum (organisers)",
-            "security": ORGANISER,
-            "requestBody": {"required": True, "content": {"application/json": {"schema": "ForumCreate"}}},
-            "responses": {
-                "201": ok("The forum; its address is in Location", "Forum"),
-                "400": problem("Malformed JSON or invalid fields (see errors)"),
-                "401": problem("No organiser token"),
-                "403": problem("Not an organiser token"),
-            },
+def responses(doc, has_path_parameters):
+    found = defaultdict(list)
+    if doc.body or doc.query:
+        found[400].append("Malformed JSON, or missing, invalid or unknown fields (see errors)")
+    if doc.body:
+        found[413].append("A body over 64 KiB")
+    for status, text in AUTH_ERRORS.get(doc.auth, {}).items():
+        found[status].append(text)
+    if has_path_parameters:
+        found[404].append("Not found (or a malformed id)")
+    for name in doc.raises:
+        found[REMOTE_ERRORS[name].status].append(REMOTE_ERRORS[name].title)
+    answers = {str(doc.status): success(doc)}
+    for status in sorted(found):
+        answers[str(status)] = problem("; ".join(dict.fromkeys(found[status])))
+    answers["default"] = problem("Unexpected error (500), a service unavailable (503) or too slow (504)")
+    return answers
+
+
+def operation(name, doc, path_parameters):
+    described = {
+        "operationId": name,
+        "summary": doc.summary,
+        "tags": [doc.tag],
+        "security": SECURITY[doc.auth],
+        "responses": responses(doc, bool(path_parameters)),
+    }
+    if doc.description:
+        described["description"] = doc.description
+    parameters = list(path_parameters) + ([{"in": "query", "schema": doc.query}] if doc.query else [])
+    if parameters:
+        described["parameters"] = parameters
+    if doc.body:
+        described["requestBody"] = {
+            "required": True,
+            "content": {"application/json": {"schema": ref(doc.body)}},
         }
-    },
-    "/api/v1/forums/{forum_id}": {
-        "parameters": [FORUM_ID],
-        "get": {
-            "summary": "A forum, with the seats left",
-            "responses": {"200": ok("The forum", "Forum"), "404": problem("No such forum")},
-        },
-    },
-    "/api/v1/forums/{forum_id}/registrations": {
-        "parameters": [FORUM_ID],
-        "post": {
-            "summary": "Register to attend: confirmed while seats remain, waitlisted after",
-            "requestBody": {
-                "required": True,
-                "content": {"application/json": {"schema": "RegistrationCreate"}},
-            },
-            "responses": {
-                "201": ok("The registration, confirmed or waitlisted", "Registration"),
-                "400": problem("Malformed JSON or invalid fields (see errors)"),
-                "404": problem("No such forum"),
-                "409": problem("Already registered with this address, or registration closed"),
-            },
-        },
-    },
-    "/health/live": {
-        "get": {"summary": "The gateway process answers", "responses": {"200": {"description": "Alive"}}}
-    },
-    "/health/ready": {
-        "get": {
-            "summary": "Broker, database and services reachable",
-            "responses": {"200": {"description": "Ready"}, "503": problem("Something is not reachable")},
+    return described
+
+
+def openapi_path(rule):
+    """``/forums/<uuid:forum_id>`` → ``/forums/{forum_id}`` and its parameters."""
+    parameters = [
+        {
+            "name": name,
+            "in": "path",
+            "required": True,
+            "schema": PARAMETERS.get(converter, {"type": "string"}),
         }
-    },
-}
+        for converter, name in RULE_PARAMETER.findall(rule)
+    ]
+    return RULE_PARAMETER.sub(r"{\2}", rule), parameters
 
 
-def build_openapi(public_base_url):
+def routes(service_cls):
+    """(handler name, ApiHandler) for every HTTP route of the service class."""
+    for name, method in inspect.getmembers(service_cls, inspect.isfunction):
+        for entrypoint in getattr(method, ENTRYPOINT_EXTENSIONS_ATTR, ()):
+            if hasattr(entrypoint, "doc"):
+                yield name, entrypoint
+
+
+def components(spec):
+    for name in schemas.__all__:
+        if name.endswith("Schema") and not name.endswith("QuerySchema"):
+            schema = getattr(schemas, name)
+            component = name.removesuffix("Schema")
+            if component not in spec.components.schemas:  # a nested one may be in already
+                spec.components.schema(component, schema=schema() if component.endswith("Update") else schema)
+
+
+def build_openapi(public_base_url, service_cls):
     spec = APISpec(
         title="Open d'Etat forums API",
         version="1.0.0",
         openapi_version="3.1.0",
         plugins=[MarshmallowPlugin()],
         servers=[{"url": public_base_url}],
-        info={"description": "Forums of the Open d'Etat series: registration and more."},
+        info={"description": "Forums of the Open d'Etat series: forums, registrations, subscriptions."},
     )
     spec.components.security_scheme("organiserToken", {"type": "http", "scheme": "bearer"})
-    for name in ("ForumCreate", "Forum", "RegistrationCreate", "Registration", "Problem"):
-        spec.components.schema(name, schema=getattr(schemas, f"{name}Schema"))
-    for path, operations in PATHS.items():
-        operations = dict(operations)
-        spec.path(path=path, parameters=operations.pop("parameters", None), operations=operations)
-    return spec.to_dict()
+    spec.components.security_scheme(
+        "participantToken",
+        {"type": "http", "scheme": "bearer", "description": "The token of a person's emailed link"},
+    )
+    components(spec)
+    paths = defaultdict(dict)
+    for name, entrypoint in routes(service_cls):
+        if entrypoint.doc is None:
+            continue  # the unit tests fail on any such route
+        path, parameters = openapi_path(entrypoint.url)
+        for method in entrypoint.method.split(","):
+            paths[path][method.lower()] = operation(name, entrypoint.doc, parameters)
+    for path in sorted(paths):
+        spec.path(path=path, operations=paths[path])
+    document = spec.to_dict()
+    for name, schema in document["components"]["schemas"].items():
+        if name.endswith("Update"):  # a change has no defaults: what is not given stays as it is
+            for field in schema["properties"].values():
+                field.pop("default", None)
+    return document

@@ -1,9 +1,13 @@
 """RPC to the services with a deadline: nameko's service-side proxy would otherwise wait forever."""
 
+import logging
+
 import eventlet
+from nameko.exceptions import RemoteError
 from nameko.rpc import RpcProxy
 
 from gateway.errors import UpstreamTimeout
+from gateway.redact import REDACTING, redact
 
 
 class TimedServiceProxy:
@@ -18,8 +22,12 @@ class TimedServiceProxy:
         def call(*args, timeout=None, **kwargs):
             seconds = timeout or self._timeout
             late = UpstreamTimeout(f"{self._service_name}.{method_name} did not answer within {seconds} s")
-            with eventlet.Timeout(seconds, late):
-                return method(*args, **kwargs)
+            try:
+                with eventlet.Timeout(seconds, late):
+                    return method(*args, **kwargs)
+            except RemoteError as exc:
+                # its message is logged and may be answered: no token in it, whatever the service said
+                raise RemoteError(exc.exc_type, redact(exc.value)) from None
 
         return call
 
@@ -27,6 +35,7 @@ class TimedServiceProxy:
 class TimedRpcProxy(RpcProxy):
     def setup(self):
         super().setup()
+        logging.getLogger("nameko.rpc").addFilter(REDACTING)  # it logs replies at DEBUG
         self.timeout = float(self.container.config.get("RPC_TIMEOUT", 10))
 
     def get_dependency(self, worker_ctx):

@@ -1,48 +1,61 @@
-"""The HTTP gateway: parse and validate, call one service, answer JSON (or problem+json)."""
+"""The HTTP gateway: parse and validate, call one service, answer JSON (or problem+json).
+
+The routes live by resource in ``gateway.routes``; this class gathers them with their dependencies.
+"""
 
 from functools import cache
 
 import eventlet
 from nameko.dependency_providers import Config
 
-from gateway.auth import OrganiserTokens
+from gateway.auth import BearerTokens
 from gateway.errors import Unavailable
-from gateway.http import api, json_body
-from gateway.openapi import build_openapi
+from gateway.http import api
+from gateway.openapi import Doc, build_openapi
+from gateway.routes import checkins, forums, pages, people, registrations, subscriptions
 from gateway.rpc import TimedRpcProxy
-from gateway.schemas import ForumCreateSchema, RegistrationCreateSchema
 from kit.asyncapi import build_asyncapi
 from services.registration.events import catalog as registration_events
 
-FORUM_CREATE = ForumCreateSchema()
-REGISTRATION_CREATE = RegistrationCreateSchema()
 READY_TIMEOUT = 3
 EVENT_CATALOGS = (registration_events,)  # the public contracts only: no service code is imported
+JSON_OBJECT = {"type": "object"}
 
 
 @cache
 def documents(public_base_url):
-    return {"openapi": build_openapi(public_base_url), "asyncapi": build_asyncapi(EVENT_CATALOGS)}
+    return {
+        "openapi": build_openapi(public_base_url, GatewayService),
+        "asyncapi": build_asyncapi(EVENT_CATALOGS),
+    }
 
 
-def validated(schema, request):
-    """Load (raising 400 with field errors) and dump back to plain JSON for the RPC call."""
-    return schema.dump(schema.load(json_body(request)))
-
-
-class GatewayService:
+# The route classes are reached through their modules: ``nameko run gateway.service`` takes every
+# class of this module that has entrypoints for a service.
+class GatewayService(
+    forums.ForumRoutes,
+    registrations.RegistrationRoutes,
+    checkins.CheckInRoutes,
+    people.PeopleRoutes,
+    subscriptions.SubscriptionRoutes,
+    pages.PageRoutes,
+):
     name = "gateway"
 
     config = Config()
-    organiser = OrganiserTokens()
+    auth = BearerTokens()
     registration = TimedRpcProxy("registration")
     notification = TimedRpcProxy("notification")
 
-    @api("GET", "/health/live")
+    @api("GET", "/health/live", doc=Doc("The gateway process answers", tag="operations", returns="Alive"))
     def live(self, request):
         return 200, {"status": "alive"}
 
-    @api("GET", "/health/ready")
+    @api(
+        "GET",
+        "/health/ready",
+        doc=Doc("Broker, database and services reachable", tag="operations", returns="Ready"),
+    )
     def ready(self, request):
         def check(proxy):
             try:
@@ -57,31 +70,28 @@ class GatewayService:
             return 200, {"status": "ready", "checks": checks}
         raise Unavailable(f"Not ready: {checks}")
 
-    @api("GET", "/api/v1/openapi.json")
+    @api(
+        "GET",
+        "/api/v1/openapi.json",
+        doc=Doc("This document", tag="operations", answer=JSON_OBJECT, returns="OpenAPI 3.1"),
+    )
     def openapi(self, request):
         return 200, documents(self.config.get("PUBLIC_BASE_URL", ""))["openapi"]
 
-    @api("GET", "/api/v1/asyncapi.json")
+    @api(
+        "GET",
+        "/api/v1/asyncapi.json",
+        doc=Doc("The events integrators can subscribe to", tag="operations", answer=JSON_OBJECT),
+    )
     def asyncapi(self, request):
         """The events integrators can subscribe to, generated from the events modules."""
         return 200, documents(self.config.get("PUBLIC_BASE_URL", ""))["asyncapi"]
 
-    @api("GET", "/api/v1/ping")
+    @api(
+        "GET",
+        "/api/v1/ping",
+        doc=Doc("One round trip through the broker (benchmarks)", tag="operations", answer=JSON_OBJECT),
+    )
     def ping(self, request):
         """The lightest route through the broker: the benchmark's ceiling."""
         return 200, {"registration": self.registration.ping()}
-
-    @api("POST", "/api/v1/forums")
-    def create_forum(self, request):
-        self.organiser(request)
-        forum = self.registration.create_forum(validated(FORUM_CREATE, request))
-        return 201, {"Location": f"/api/v1/forums/{forum['id']}"}, forum
-
-    @api("GET", "/api/v1/forums/<uuid:forum_id>")
-    def get_forum(self, request, forum_id):
-        return 200, self.registration.get_forum(str(forum_id))
-
-    @api("POST", "/api/v1/forums/<uuid:forum_id>/registrations")
-    def register(self, request, forum_id):
-        registration = self.registration.register(str(forum_id), validated(REGISTRATION_CREATE, request))
-        return 201, {"Location": f"/api/v1/registrations/{registration['id']}"}, registration

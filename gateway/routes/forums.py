@@ -1,0 +1,108 @@
+"""Forums: organisers create and run them; everyone reads them."""
+
+from functools import partial
+
+from gateway.http import api, query, validated
+from gateway.openapi import ORGANISER, SEES_MORE, Doc
+from gateway.schemas import ForumCancelSchema, ForumCreateSchema, ForumListQuerySchema, ForumUpdateSchema
+
+FORUM_CREATE = ForumCreateSchema()
+FORUM_UPDATE = ForumUpdateSchema()
+FORUM_CANCEL = ForumCancelSchema()
+FORUM_LIST = ForumListQuerySchema()
+doc = partial(Doc, tag="forums", answer="Forum", returns="The forum")
+transition = partial(doc, auth=ORGANISER, raises=("ForumNotFound", "InvalidTransition"))
+
+
+class ForumRoutes:
+    @api(
+        "POST",
+        "/api/v1/forums",
+        doc=doc(
+            "Create a forum (open, or a draft to open later)",
+            auth=ORGANISER,
+            body="ForumCreate",
+            status=201,
+            headers=("Location",),
+            raises=("SlugTaken", "QuotaInvalid"),
+        ),
+    )
+    def create_forum(self, request):
+        self.auth.organiser(request)
+        forum = self.registration.create_forum(validated(FORUM_CREATE, request))
+        return 201, {"Location": f"/api/v1/forums/{forum['id']}"}, forum
+
+    @api(
+        "GET",
+        "/api/v1/forums",
+        doc=doc(
+            "Forums, soonest first (upcoming) or latest first (past); organisers also see drafts",
+            auth=SEES_MORE,
+            query=ForumListQuerySchema,
+            answer="ForumList",
+            returns="A page of forums",
+        ),
+    )
+    def list_forums(self, request):
+        asked = query(FORUM_LIST, request)
+        include_drafts = self.auth.is_organiser(request)
+        return 200, self.registration.list_forums(
+            asked["when"], asked["limit"], asked["cursor"], include_drafts
+        )
+
+    @api(
+        "GET",
+        "/api/v1/forums/<ref:forum_ref>",
+        doc=doc(
+            "A forum, by id or slug, with the seats left (drafts: organisers only)",
+            auth=SEES_MORE,
+            raises=("ForumNotFound",),
+        ),
+    )
+    def get_forum(self, request, forum_ref):
+        return 200, self.registration.get_forum(forum_ref, self.auth.is_organiser(request))
+
+    @api(
+        "PATCH",
+        "/api/v1/forums/<uuid:forum_id>",
+        doc=doc(
+            "Change a forum's details (registrants are told of a new date or venue)",
+            auth=ORGANISER,
+            body="ForumUpdate",
+            raises=(
+                "ForumNotFound",
+                "InvalidTransition",
+                "CapacityBelowConfirmed",
+                "QuotaInvalid",
+                "SlugTaken",
+            ),
+        ),
+    )
+    def update_forum(self, request, forum_id):
+        self.auth.organiser(request)
+        return 200, self.registration.update_forum(str(forum_id), validated(FORUM_UPDATE, request))
+
+    @api("POST", "/api/v1/forums/<uuid:forum_id>/open", doc=transition("Open registration"))
+    def open_forum(self, request, forum_id):
+        self.auth.organiser(request)
+        return 200, self.registration.open_forum(str(forum_id))
+
+    @api("POST", "/api/v1/forums/<uuid:forum_id>/close", doc=transition("Close registration"))
+    def close_forum(self, request, forum_id):
+        self.auth.organiser(request)
+        return 200, self.registration.close_forum(str(forum_id))
+
+    @api("POST", "/api/v1/forums/<uuid:forum_id>/hold", doc=transition("Record that the forum took place"))
+    def hold_forum(self, request, forum_id):
+        self.auth.organiser(request)
+        return 200, self.registration.hold_forum(str(forum_id))
+
+    @api(
+        "POST",
+        "/api/v1/forums/<uuid:forum_id>/cancel",
+        doc=transition("Cancel the forum: every registration is cancelled and told why", body="ForumCancel"),
+    )
+    def cancel_forum(self, request, forum_id):
+        self.auth.organiser(request)
+        reason = validated(FORUM_CANCEL, request)["reason"]
+        return 200, self.registration.cancel_forum(str(forum_id), reason)

@@ -1,0 +1,134 @@
+"""Forums: what organisers send, what everyone reads."""
+
+import uuid
+from zoneinfo import available_timezones
+
+from marshmallow import Schema, ValidationError, fields, validate, validates, validates_schema
+
+from gateway.schemas.common import (
+    FORUM_STATUSES,
+    NEXT_CURSOR,
+    STAKEHOLDER_GROUPS,
+    Answer,
+    PageQuerySchema,
+    group,
+    text,
+)
+
+TIMEZONES = frozenset(available_timezones())
+SLUG = r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$"
+
+
+class VenueSchema(Schema):
+    name = text(200)
+    address = text(300)
+    city = text(100)
+    accessibility = text(2000, required=False, metadata={"description": "Access, lifts, hearing loops…"})
+
+
+def moment(description="", **kwargs):
+    described = f"RFC 3339 with an offset. {description}".strip()
+    return fields.AwareDateTime(metadata={"description": described}, **kwargs)
+
+
+class ForumCreateSchema(Schema):
+    title = text(200)
+    description = text(5000, required=False)
+    starts_at = moment(required=True)
+    ends_at = moment(required=True)
+    timezone = fields.String(load_default="Europe/Paris", metadata={"description": "IANA time zone"})
+    venue = fields.Nested(VenueSchema, required=True)
+    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000))
+    status = fields.String(load_default="open", validate=validate.OneOf(("draft", "open")))
+    slug = fields.String(
+        validate=validate.Regexp(SLUG, error="3 to 80 of a-z, 0-9 and inner hyphens."),
+        metadata={"description": "The forum's readable address (made from the title when not given)"},
+    )
+    registration_opens_at = moment(allow_none=True)
+    registration_closes_at = moment("Default: the start.", allow_none=True)
+    quotas = fields.Dict(
+        keys=group(),
+        values=fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000)),
+        metadata={"description": f"Seats reserved per stakeholder group ({', '.join(STAKEHOLDER_GROUPS)})"},
+    )
+    quota_release_at = moment("When reserved seats not taken are opened to all.", allow_none=True)
+
+    @validates("timezone")
+    def known_timezone(self, value, **kwargs):
+        if value not in TIMEZONES:
+            raise ValidationError("Unknown time zone.")
+
+    @validates("slug")
+    def not_an_id(self, value, **kwargs):
+        try:
+            uuid.UUID(value)
+        except ValueError:
+            return
+        raise ValidationError("A slug must not look like an id.")
+
+    @validates_schema
+    def consistent(self, data, **kwargs):
+        """Checks between fields, where both are given (a change is checked again by the service)."""
+        errors = {}
+        if "starts_at" in data and "ends_at" in data and data["ends_at"] <= data["starts_at"]:
+            errors["ends_at"] = ["Must be after starts_at."]
+        opens, closes = data.get("registration_opens_at"), data.get("registration_closes_at")
+        if opens and closes and closes <= opens:
+            errors["registration_closes_at"] = ["Must be after registration_opens_at."]
+        if data.get("quotas") and "capacity" in data and sum(data["quotas"].values()) > data["capacity"]:
+            errors["quotas"] = ["More seats reserved than the capacity."]
+        if errors:
+            raise ValidationError(errors)
+
+
+class ForumUpdateSchema(ForumCreateSchema):
+    """Any of the fields of a new forum but its status (which has its own routes), at least one. A
+    venue is given whole."""
+
+    class Meta:
+        exclude = ("status",)
+
+    def __init__(self, **kwargs):
+        # partial at the top only: a partial=True would reach into the venue too
+        super().__init__(partial=tuple(self._declared_fields), **kwargs)
+
+    @validates_schema
+    def something(self, data, **kwargs):
+        if not data:
+            raise ValidationError("Give at least one field to change.")
+
+
+class ForumCancelSchema(Schema):
+    reason = text(1000, metadata={"description": "Told to everyone registered"})
+
+
+class ForumListQuerySchema(PageQuerySchema):
+    when = fields.String(load_default="upcoming", validate=validate.OneOf(("upcoming", "past", "all")))
+
+
+class ForumSchema(Answer):
+    id = fields.UUID()
+    slug = fields.String()
+    title = fields.String()
+    description = fields.String()
+    starts_at = fields.AwareDateTime()
+    ends_at = fields.AwareDateTime()
+    timezone = fields.String()
+    venue = fields.Nested(VenueSchema)
+    capacity = fields.Integer()
+    seats_left = fields.Integer()
+    waitlist_length = fields.Integer()
+    status = fields.String(validate=validate.OneOf(FORUM_STATUSES))
+    registration_opens_at = fields.AwareDateTime(allow_none=True)
+    registration_closes_at = fields.AwareDateTime(allow_none=True)
+    registration_open = fields.Boolean(metadata={"description": "Whether a registration is taken now"})
+    quotas = fields.Dict(keys=fields.String(), values=fields.Integer())
+    quota_release_at = fields.AwareDateTime(allow_none=True)
+    created_at = fields.AwareDateTime()
+    updated_at = fields.AwareDateTime()
+    cancellation_reason = fields.String(allow_none=True)
+
+
+class ForumListSchema(Answer):
+    items = fields.List(fields.Nested(ForumSchema))
+    next_cursor = NEXT_CURSOR

@@ -1,0 +1,32 @@
+// The token arrives in the fragment (#token=…), which browsers never send to a server. It is kept for
+// this tab only and taken out of the address bar, so it is neither bookmarked nor shared by mistake.
+function takeToken(key) {
+  const found = /(?:^#|&)token=([^&]+)/.exec(location.hash);
+  if (found) {
+    sessionStorage.setItem(key, decodeURIComponent(found[1]));
+    history.replaceState(null, "", location.pathname);
+  }
+  return sessionStorage.getItem(key);
+}
+
+// One API call: JSON in and out; an error carries the HTTP status and the problem's detail.
+async function call(token, method, path, body) {
+  const init = { method: method, headers: { Accept: "application/json" } };
+  if (token) init.headers.Authorization = "Bearer " + token;
+  if (body !== undefined) {
+    init.headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch("/api/v1" + path, init);
+  const data = await response.json().catch(() => ({}));
+  if (!response.ok) {
+    const error = new Error(data.detail || response.statusText);
+    error.status = response.status;
+    throw error;
+  }
+  return data;
+}
+
+function say(element, fr, en) {
+  element.textContent = fr + (en ? " / " + en : "");
+}

@@ -1,0 +1,267 @@
+"""The gateway in a real container, over real HTTP and a real RabbitMQ vhost, in front of a fake
+registration service (a small nameko service that answers every RPC method of the interface from
+canned values and records what it was asked). These tests check what the gateway itself decides:
+who may call what, what is validated, what reaches the service, how errors are answered, and that no
+token is logged or echoed. The real service is tested in its own files and end to end."""
+
+import logging
+import uuid
+from contextlib import contextmanager
+
+import eventlet
+import pytest
+import requests
+from nameko.containers import ServiceContainer
+from nameko.rpc import rpc
+
+from gateway.errors import REMOTE_ERRORS
+from gateway.service import GatewayService
+from kit.config import load_config
+from kit.stack import free_port
+from kit.testing import wait_until, with_vhost
+from kit.tokens import mint
+
+ORGANISER = "organiser-test-token"
+TOKEN = mint("a-secret", "manage", "person-1")  # a participant's link token, as the service mints them
+FORUM_ID = str(uuid.uuid4())
+REGISTRATION_ID = str(uuid.uuid4())
+FORUM = {"id": FORUM_ID, "slug": "forum-de-test", "title": "Forum <b>de</b> test", "status": "open"}
+FORUM |= {"starts_at": "2027-03-01T09:00:00+01:00", "timezone": "Europe/Paris", "seats_left": 3}
+FORUM |= {"venue": {"name": "Salle", "address": "1 rue", "city": "Paris"}, "registration_open": True}
+REGISTRATION = {"id": REGISTRATION_ID, "forum_id": FORUM_ID, "status": "confirmed", "email": "a@example.org"}
+SUBSCRIPTION = {"subscription_id": str(uuid.uuid4()), "status": "confirmed"}
+REPLIES = {
+    "create_forum": lambda data: FORUM | data,
+    "list_forums": {"items": [FORUM], "next_cursor": None},
+    "register": lambda forum_id, data: REGISTRATION | data,
+    "list_registrations": {"items": [REGISTRATION], "next_cursor": "opaque:2"},
+    "registrations_csv": "id,email,organisation\r\n1,é@example.org,Écologie\r\n",
+    "participants": [
+        {"first_name": "Ana", "last_name": "P", "organisation": "", "stakeholder_group": "other"}
+    ],
+    "check_in": {"registration": REGISTRATION, "already_checked_in": False},
+    "me": {"person": {"email": "a@example.org"}, "registrations": [REGISTRATION], "subscriptions": []},
+    "request_management_link": None,
+    "erase_me": {"erased": True},
+    "erase_person": {"erased": False},
+    "ping": "pong",
+    "health": "ok",
+} | {name: FORUM for name in ("get_forum", "update_forum", "open_forum", "close_forum", "hold_forum")}
+REPLIES |= {"cancel_forum": FORUM, "registration_summary": {"forum_id": FORUM_ID}}
+REPLIES |= {name: REGISTRATION for name in ("get_registration", "cancel_registration", "update_consents")}
+REPLIES |= {name: SUBSCRIPTION for name in ("subscribe", "confirm_subscription", "unsubscribe")}
+REPLIES |= {"attendance": {"forum_id": FORUM_ID, "totals": {"confirmed": 1, "checked_in": 0}}}
+ERRORS = {name: type(name, (Exception,), {}) for name in REMOTE_ERRORS}  # nameko sends the class name
+
+
+class Fake:
+    """What the fake service was asked, and what it should answer next."""
+
+    def reset(self):
+        self.calls = []
+        self.failure = None  # (exception class name, message)
+        self.replies = dict(REPLIES)
+
+    def answer(self, method, *args):
+        self.calls.append((method, args))
+        if self.failure:
+            name, message = self.failure
+            raise ERRORS.get(name, type(name, (Exception,), {}))(message)
+        reply = self.replies[method]
+        return reply(*args) if callable(reply) else reply
+
+    def args(self, method):
+        """The arguments of the last call of ``method``."""
+        return list([args for called, args in self.calls if called == method][-1])
+
+
+FAKE = Fake()
+
+
+def answering(method):
+    @rpc(expected_exceptions=tuple(ERRORS.values()))
+    def call(self, *args):
+        return FAKE.answer(method, *args)
+
+    call.__name__ = method
+    return call
+
+
+FakeRegistration = type(
+    "FakeRegistration", (), {"name": "registration"} | {name: answering(name) for name in REPLIES}
+)
+
+
+class Api:
+    def __init__(self, base_url):
+        self.base_url = base_url
+
+    def __call__(self, method, path, token=None, headers=None, **kwargs):
+        headers = dict(headers or {})
+        if token:
+            headers["Authorization"] = f"Bearer {token}"
+        return requests.request(method, self.base_url + path, headers=headers, timeout=10, **kwargs)
+
+
+@contextmanager
+def running_gateway(rabbit_server, vhosts):
+    """The gateway and the fake service in their own vhost; the URL of the gateway.
+
+    One per test module, as stopping a container takes seconds: each test resets ``FAKE`` instead.
+    """
+    vhost = vhosts.create()
+    port = free_port()
+    config = load_config(
+        overrides={
+            "AMQP_URI": with_vhost(rabbit_server[0], vhost),
+            "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
+            "ORGANISER_TOKEN": f"another-token, {ORGANISER}",
+            "RPC_TIMEOUT": 2,
+        }
+    )
+    containers = [ServiceContainer(cls, config) for cls in (FakeRegistration, GatewayService)]
+    try:
+        for container in containers:
+            container.start()
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        for container in containers:
+            try:
+                with eventlet.Timeout(20):
+                    container.stop()
+            except BaseException:  # noqa: BLE001 - a stuck container is killed instead
+                container.kill()
+        vhosts.delete(vhost)
+
+
+@pytest.fixture(scope="module")
+def gateway_url(rabbit_server, vhosts):
+    with running_gateway(rabbit_server, vhosts) as url:
+        yield url
+
+
+@pytest.fixture
+def api(gateway_url):
+    FAKE.reset()
+    return Api(gateway_url)
+
+
+def problem(response, status):
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"] == "application/problem+json"
+    body = response.json()
+    assert body["status"] == status and body["type"].startswith("urn:opendetat:problem:")
+    return body
+
+
+def concrete(path):
+    """A real address for a documented path."""
+    values = {"{forum_id}": FORUM_ID, "{forum_ref}": FORUM["slug"], "{token}": TOKEN}
+    values |= {"{registration_id}": REGISTRATION_ID}
+    for name, value in values.items():
+        path = path.replace(name, value)
+    return path
+
+
+def operations(api, auth):
+    document = api("GET", "/api/v1/openapi.json").json()
+    security = {"organiser": [{"organiserToken": []}], "person": [{"participantToken": []}]}[auth]
+    found = [
+        (method.upper(), concrete(path))
+        for path, described in document["paths"].items()
+        for method, operation in described.items()
+        if operation["security"] == security
+    ]
+    assert found
+    return found
+
+
+def test_organiser_routes_refuse_the_public_and_participants_before_any_call(api):
+    for method, path in operations(api, "organiser"):
+        refused = problem(api(method, path, json={}), 401)
+        assert refused["title"] == "Authentication required"
+        assert api(method, path).headers["WWW-Authenticate"].startswith("Bearer")
+        problem(api(method, path, token=TOKEN, json={}), 403)
+        problem(api(method, path, headers={"Authorization": f"Basic {ORGANISER}"}), 401)
+    assert FAKE.calls == []
+
+
+def test_person_routes_want_a_link_token_not_an_organiser_token(api):
+    for method, path in operations(api, "person"):
+        problem(api(method, path, json={}), 401)
+        problem(api(method, path, token=ORGANISER, json={}), 403)
+    assert FAKE.calls == []
+
+
+@pytest.mark.parametrize("name", sorted(REMOTE_ERRORS))
+def test_each_service_error_has_its_answer_and_never_echoes_a_token(api, name):
+    FAKE.failure = (name, f"refused for token {TOKEN}")
+    answer = api("DELETE", f"/api/v1/registrations/{REGISTRATION_ID}", token=TOKEN)
+    known = REMOTE_ERRORS[name]
+    body = problem(answer, known.status)
+    assert body["title"] == known.title
+    assert TOKEN not in answer.text
+    if known.field:
+        assert body["errors"] == {known.field: [body["detail"]]}
+    if known.status == 401:
+        assert answer.headers["WWW-Authenticate"].startswith("Bearer")
+
+
+def test_an_unknown_service_error_is_a_500_and_a_slow_service_a_504(api):
+    FAKE.failure = ("KeyError", "surprise")
+    assert problem(api("GET", f"/api/v1/forums/{FORUM_ID}"), 500)["detail"] == "The error was logged."
+    FAKE.failure = None
+    FAKE.replies["get_forum"] = lambda *args: eventlet.sleep(3)
+    assert "did not answer" in problem(api("GET", f"/api/v1/forums/{FORUM_ID}"), 504)["detail"]
+
+
+def test_bad_input_is_a_4xx_with_named_fields_and_reaches_no_service(api):
+    register = f"/api/v1/forums/{FORUM_ID}/registrations"
+    assert problem(api("POST", register, data=b'{"email": '), 400)["title"] == "Malformed JSON"
+    assert problem(api("POST", register, json=["a list"]), 400)["title"] == "Malformed JSON"
+    assert problem(api("POST", register, data=b"\xff\xfe"), 400)["title"] == "Malformed JSON"
+    person = {"email": "a@example.org", "first_name": "A", "last_name": "B", "stakeholder_group": "other"}
+    fields = problem(api("POST", register, json=person | {"surprise": 1, "consent_attend": False}), 400)
+    assert set(fields["errors"]) == {"surprise", "consent_attend"}
+    problem(api("POST", register, data=b'{"email": "' + b"x" * (64 * 1024) + b'"}'), 413)
+    query = problem(api("GET", "/api/v1/forums?when=tomorrow&limit=0&cursor=&page=2"), 400)
+    assert set(query["errors"]) == {"when", "limit", "cursor", "page"}
+    listing = f"/api/v1/forums/{FORUM_ID}/registrations?status=lost&group=lobby&limit=101"
+    assert set(problem(api("GET", listing, token=ORGANISER), 400)["errors"]) == {"status", "group", "limit"}
+    problem(api("POST", "/api/v1/forums/not-a-uuid/registrations", json=person), 404)
+    problem(api("GET", "/api/v1/forums/Not_A_Slug!"), 404)
+    problem(api("DELETE", "/api/v1/registrations/42", token=ORGANISER), 404)
+    problem(api("POST", "/api/v1/unsubscribe/not-a-token"), 404)
+    assert problem(api("PUT", f"/api/v1/forums/{FORUM_ID}"), 405)["title"] == "Method Not Allowed"
+    problem(api("GET", "/api/v1/nowhere"), 404)
+    assert FAKE.calls == []
+
+
+def gateway_log(caplog):
+    """What the gateway logged: not the test's HTTP client, nor the fake service's own workers."""
+    formatter = logging.Formatter("%(name)s %(message)s")
+    return "\n".join(
+        formatter.format(record)
+        for record in caplog.records
+        if not record.name.startswith("urllib3") and "[registration." not in record.getMessage()
+    )
+
+
+def test_tokens_stay_out_of_the_access_log(api, caplog):
+    caplog.set_level(logging.DEBUG)
+    assert api("GET", f"/api/v1/unsubscribe/{TOKEN}").status_code == 200
+    assert api("POST", f"/api/v1/unsubscribe/{TOKEN}?from=mail").status_code == 200
+    FAKE.failure = ("InvalidToken", f"bad token {TOKEN}")
+    assert api("POST", f"/api/v1/unsubscribe/{TOKEN}").status_code == 401
+    assert api("GET", "/api/v1/people/me", token=TOKEN).status_code == 401
+    wait_until(lambda: gateway_log(caplog).count("/api/v1/unsubscribe/…") == 3, message="access log lines")
+    logged = gateway_log(caplog)
+    assert "/api/v1/unsubscribe/…?from=mail" in logged and "InvalidToken" in logged
+    assert TOKEN not in logged and TOKEN.split(".")[1] not in logged
+
+
+def test_existing_routes_still_answer(api):
+    assert api("GET", "/health/live").json() == {"status": "alive"}
+    assert api("GET", "/api/v1/ping").json() == {"registration": "pong"}
+    assert api("GET", "/api/v1/openapi.json").json()["openapi"] == "3.1.0"
+    assert "registration_confirmed" in str(api("GET", "/api/v1/asyncapi.json").json()["channels"])

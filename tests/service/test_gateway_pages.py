@@ -1,0 +1,67 @@
+"""The public HTML pages the emailed links lead to, served by the real gateway (fake service behind)."""
+
+import re
+
+import pytest
+
+from .test_gateway import FAKE, TOKEN, Api, running_gateway
+
+
+@pytest.fixture(scope="module")
+def gateway_url(rabbit_server, vhosts):
+    with running_gateway(rabbit_server, vhosts) as url:
+        yield url
+
+
+@pytest.fixture
+def api(gateway_url):
+    FAKE.reset()
+    return Api(gateway_url)
+
+
+def page(response):
+    """The HTML of a page, after checking what every page must be."""
+    assert response.status_code == 200, response.text
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert response.headers["Referrer-Policy"] == "no-referrer"
+    assert response.headers["Cache-Control"] == "no-store"
+    policy = response.headers["Content-Security-Policy"]
+    assert "default-src 'none'" in policy
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    html = response.text
+    assert html.startswith("<!doctype html>") and '<html lang="fr">' in html
+    assert not re.search(r"(src|href)=\"(https?:)?//", html), "no outside asset"
+    for tag in re.findall(r"<(?:script|style)\b[^>]*>", html):
+        assert f'nonce="{nonce}"' in tag, f"{tag} would be refused by the policy"
+    return html
+
+
+def test_the_manage_page_reads_the_token_from_the_fragment_and_calls_the_api(api):
+    html = page(api("GET", "/manage"))
+    assert "Mes inscriptions" in html and 'lang="en"' in html
+    for use in ("location.hash", '"Bearer "', '"/people/me"', '"/registrations/"', '"DELETE"'):
+        assert use in html
+    assert "/consents" in html and "/people/management-link" in html
+    assert FAKE.calls == []
+
+
+def test_the_confirmation_page_posts_the_confirmation_with_the_token(api):
+    html = page(api("GET", "/subscriptions/confirm"))
+    assert '"/subscriptions/confirm"' in html and "location.hash" in html and '"POST"' in html
+    assert FAKE.calls == []
+
+
+def test_the_unsubscribe_page_changes_nothing_until_its_button_posts(api):
+    html = page(api("GET", f"/api/v1/unsubscribe/{TOKEN}"))
+    assert '<form method="post">' in html and "<button" in html
+    assert TOKEN not in html  # the form posts to the page's own address
+    assert FAKE.calls == []  # a link scanner following the link unsubscribes nobody
+
+
+def test_the_home_page_lists_the_upcoming_forums_escaped(api):
+    html = page(api("GET", "/"))
+    assert FAKE.args("list_forums") == ["upcoming", 100, None, False]
+    assert "Forum &lt;b&gt;de&lt;/b&gt; test" in html and "<b>de</b>" not in html
+    assert "1 mars 2027, 09:00" in html and "3 place(s)" in html
+    FAKE.replies["list_forums"] = {"items": [], "next_cursor": None}
+    assert "Aucun forum" in page(api("GET", "/"))

@@ -1,0 +1,123 @@
+"""The OpenAPI document: every route in it, each with who may call it, what it takes and answers."""
+
+import pytest
+from nameko.cli.run import import_service
+
+from gateway.errors import REMOTE_ERRORS
+from gateway.openapi import build_openapi, openapi_path, routes
+from gateway.service import GatewayService
+
+DOCUMENT = build_openapi("http://127.0.0.1:8000", GatewayService)
+OPERATIONS = [
+    (path, method, operation)
+    for path, described in DOCUMENT["paths"].items()
+    for method, operation in described.items()
+]
+BODIES = {
+    ("/api/v1/forums", "post"): "ForumCreate",
+    ("/api/v1/forums/{forum_id}", "patch"): "ForumUpdate",
+    ("/api/v1/forums/{forum_id}/cancel", "post"): "ForumCancel",
+    ("/api/v1/forums/{forum_id}/registrations", "post"): "RegistrationCreate",
+    ("/api/v1/forums/{forum_id}/check-ins", "post"): "CheckIn",
+    ("/api/v1/registrations/{registration_id}/consents", "patch"): "ConsentsUpdate",
+    ("/api/v1/people/erasures", "post"): "Email",
+    ("/api/v1/people/management-link", "post"): "Email",
+    ("/api/v1/subscriptions", "post"): "SubscriptionCreate",
+}
+
+
+def test_it_is_a_valid_openapi_3_1_document():
+    from openapi_spec_validator import validate
+
+    assert DOCUMENT["openapi"] == "3.1.0"
+    validate(DOCUMENT)
+
+
+REQUIRED = """
+    POST /api/v1/forums; GET /api/v1/forums; GET /api/v1/forums/{forum_ref}; PATCH /api/v1/forums/{forum_id}
+    POST /api/v1/forums/{forum_id}/open; POST /api/v1/forums/{forum_id}/close
+    POST /api/v1/forums/{forum_id}/hold; POST /api/v1/forums/{forum_id}/cancel
+    POST /api/v1/forums/{forum_id}/registrations; GET /api/v1/forums/{forum_id}/registrations
+    GET /api/v1/forums/{forum_id}/registrations.csv; GET /api/v1/forums/{forum_id}/registrations/summary
+    GET /api/v1/forums/{forum_id}/participants; POST /api/v1/forums/{forum_id}/check-ins
+    GET /api/v1/forums/{forum_id}/attendance; GET /api/v1/registrations/{registration_id}
+    DELETE /api/v1/registrations/{registration_id}; PATCH /api/v1/registrations/{registration_id}/consents
+    GET /api/v1/people/me; DELETE /api/v1/people/me; POST /api/v1/people/erasures
+    POST /api/v1/people/management-link; POST /api/v1/subscriptions; POST /api/v1/subscriptions/confirm
+    POST /api/v1/unsubscribe/{token}; GET /api/v1/unsubscribe/{token}; GET /manage; GET /subscriptions/confirm
+    GET /health/live; GET /health/ready; GET /api/v1/openapi.json; GET /api/v1/asyncapi.json; GET /api/v1/ping
+"""
+
+
+def test_every_route_of_the_gateway_is_in_it():
+    required = {tuple(route.split()) for route in REQUIRED.replace("\n", ";").split(";") if route.strip()}
+    documented = {(method.upper(), path) for path, method, _ in OPERATIONS}
+    assert required <= documented
+    for name, entrypoint in routes(GatewayService):
+        assert entrypoint.doc is not None, f"{name} is not documented"
+        path, _ = openapi_path(entrypoint.url)
+        assert DOCUMENT["paths"][path][entrypoint.method.lower()]["operationId"] == name
+
+
+@pytest.mark.parametrize("path, method, operation", OPERATIONS, ids=[f"{m} {p}" for p, m, _ in OPERATIONS])
+def test_each_operation_says_who_may_call_it_and_what_it_answers(path, method, operation):
+    assert operation["summary"] and operation["tags"]
+    assert "security" in operation
+    statuses = set(operation["responses"])
+    assert "default" in statuses and any(status.startswith("2") for status in statuses)
+    schemes = {name for requirement in operation["security"] for name in requirement}
+    if operation["security"] == [{"organiserToken": []}]:
+        assert {"401", "403"} <= statuses
+    if "participantToken" in schemes:
+        assert "401" in statuses
+    if "{" in path:
+        assert "404" in statuses
+    body = BODIES.get((path, method))
+    if body:
+        schema = operation["requestBody"]["content"]["application/json"]["schema"]
+        assert schema == {"$ref": f"#/components/schemas/{body}"}
+        assert {"400", "413"} <= statuses
+    else:
+        assert "requestBody" not in operation
+
+
+def test_the_contract_routes_are_described_from_the_same_schemas():
+    create = DOCUMENT["paths"]["/api/v1/forums/{forum_id}/registrations"]["post"]
+    assert create["security"] == [] and "Location" in create["responses"]["201"]["headers"]
+    groups = DOCUMENT["components"]["schemas"]["RegistrationCreate"]["properties"]["stakeholder_group"]
+    assert "civil_society" in groups["enum"]
+    assert set(DOCUMENT["components"]["schemas"]["ForumCreate"]["required"]) >= {"title", "capacity", "venue"}
+    update = DOCUMENT["components"]["schemas"]["ForumUpdate"]
+    assert "required" not in update and "status" not in update["properties"]
+    assert "default" not in update["properties"]["timezone"]
+    assert DOCUMENT["components"]["schemas"]["RegistrationCreate"]["additionalProperties"] is False
+
+
+def test_query_parameters_and_service_errors_are_described():
+    listing = DOCUMENT["paths"]["/api/v1/forums/{forum_id}/registrations"]["get"]
+    query = {
+        parameter["name"]: parameter for parameter in listing["parameters"] if parameter["in"] == "query"
+    }
+    assert set(query) == {"status", "group", "limit", "cursor"}
+    assert query["limit"]["schema"]["maximum"] == 100
+    cancel = DOCUMENT["paths"]["/api/v1/registrations/{registration_id}"]["delete"]
+    assert cancel["security"] == [{"organiserToken": []}, {"participantToken": []}]
+    for name in ("RegistrationNotFound", "InvalidToken", "NotYourRegistration"):
+        known = REMOTE_ERRORS[name]
+        assert known.title in cancel["responses"][str(known.status)]["description"]
+    csv = DOCUMENT["paths"]["/api/v1/forums/{forum_id}/registrations.csv"]["get"]
+    assert "text/csv" in csv["responses"]["200"]["content"]
+
+
+def test_every_service_error_is_documented_somewhere():
+    described = " ".join(
+        response["description"]
+        for _, _, operation in OPERATIONS
+        for response in operation["responses"].values()
+    )
+    for known in REMOTE_ERRORS.values():
+        assert known.title in described
+
+
+def test_nameko_run_finds_the_one_gateway_service():
+    assert import_service("gateway.service") == [GatewayService]
