@@ -4,8 +4,13 @@ These are this service's own expectations of the registration events (it never i
 service); an event missing one of them is invalid and goes to the dead-letter queue.
 """
 
-from marshmallow import EXCLUDE, fields
+from zoneinfo import available_timezones
+
+from marshmallow import EXCLUDE, ValidationError, fields, post_load, validate
 from marshmallow import Schema as BaseSchema
+
+TIMEZONES = frozenset(available_timezones())
+DATE_FIELDS = ("starts_at", "ends_at", "timezone")
 
 
 class Schema(BaseSchema):
@@ -17,6 +22,7 @@ class Venue(Schema):
     name = fields.String(required=True)
     address = fields.String(required=True)
     city = fields.String(required=True)
+    accessibility = fields.String(load_default="", allow_none=True)
 
 
 class Forum(Schema):
@@ -24,15 +30,22 @@ class Forum(Schema):
     title = fields.String(required=True)
     starts_at = fields.AwareDateTime(required=True)
     ends_at = fields.AwareDateTime(required=True)
-    timezone = fields.String(load_default="Europe/Paris")
+    timezone = fields.String(load_default="Europe/Paris", validate=validate.OneOf(TIMEZONES))
     venue = fields.Nested(Venue, required=True)
+    status = fields.String(load_default=None)
 
 
 class Person(Schema):
+    person_id = fields.UUID(load_default=None)
+    token_version = fields.Integer(load_default=0)
     email = fields.Email(required=True)
     first_name = fields.String(required=True)
     last_name = fields.String(required=True)
     locale = fields.String(load_default="fr")
+
+
+class KnownPerson(Person):
+    person_id = fields.UUID(required=True)  # a management link is minted from it
 
 
 class RegistrationNotice(Schema):
@@ -40,6 +53,75 @@ class RegistrationNotice(Schema):
     forum = fields.Nested(Forum, required=True)
     person = fields.Nested(Person, required=True)
     waitlist_position = fields.Integer(load_default=None)
+    attendee_code = fields.String(load_default=None)
+    reason = fields.String(load_default=None)
+    cancelled_by = fields.String(load_default=None)
 
 
+class Waitlisted(RegistrationNotice):
+    waitlist_position = fields.Integer(required=True)
+
+
+class Promoted(RegistrationNotice):
+    attendee_code = fields.String(required=True)
+    reason = fields.String(required=True)
+
+
+class Cancelled(RegistrationNotice):
+    cancelled_by = fields.String(required=True)
+
+
+class ForumNotice(Schema):
+    forum = fields.Nested(Forum, required=True)
+
+
+class ForumUpdate(ForumNotice):
+    changes = fields.List(fields.String(), required=True)
+    previous = fields.Dict(required=True)
+
+    @post_load
+    def previous_forum(self, data, **kwargs):
+        """The forum as it was: ``previous`` holds the former values of the changed fields only."""
+        forum = FORUM.dump(data["forum"])
+        previous = dict(data["previous"])
+        if isinstance(previous.get("venue"), dict):
+            previous["venue"] = forum["venue"] | previous["venue"]
+        try:
+            data["previous_forum"] = FORUM.load(forum | previous)
+        except ValidationError as exc:
+            raise ValidationError({"previous": exc.messages}) from exc
+        return data
+
+
+class SubscriptionRequest(Schema):
+    subscription_id = fields.UUID(required=True)
+    person = fields.Nested(Person, required=True)
+
+
+class ManagementLinkRequest(Schema):
+    person = fields.Nested(KnownPerson, required=True)
+    forum = fields.Nested(Forum, allow_none=True, load_default=None)
+
+
+class PersonErasure(Schema):
+    person_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+
+
+FORUM = Forum()
 REGISTRATION_NOTICE = RegistrationNotice()
+SCHEMAS = {
+    "registration_confirmed": REGISTRATION_NOTICE,
+    "registration_waitlisted": Waitlisted(),
+    "registration_promoted": Promoted(),
+    "registration_cancelled": Cancelled(),
+    "forum_scheduled": ForumNotice(),
+    "forum_opened": ForumNotice(),
+    "forum_updated": ForumUpdate(),
+    "forum_closed": ForumNotice(),
+    "forum_held": ForumNotice(),
+    "forum_cancelled": ForumNotice(),
+    "subscription_requested": SubscriptionRequest(),
+    "management_link_requested": ManagementLinkRequest(),
+    "person_erased": PersonErasure(),
+}

@@ -15,6 +15,7 @@ import time
 from email.utils import parseaddr
 
 from kit.drainer import TableDrainer, notify
+from services.notification.deliveries import loaded
 from services.notification.mime import compose
 
 log = logging.getLogger(__name__)
@@ -27,16 +28,16 @@ WHERE id IN (
     WHERE (status = 'pending' AND next_attempt_at <= now())
        OR (status = 'sending' AND lease_until < now())
     ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
-RETURNING id, recipient, recipient_name, message_id, subject, body_text, body_html, attempts
+RETURNING id, recipient, recipient_name, message_id, subject, body_text, body_html, attachments, attempts
 """
 MARK_SENT = """UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,
     last_error = NULL, lease_until = NULL WHERE id = %s"""
 MARK_RETRY = """UPDATE deliveries
     SET status = CASE WHEN attempts + 1 >= %(max)s THEN 'failed' ELSE 'pending' END,
         attempts = attempts + 1, last_error = %(error)s, lease_until = NULL,
-    next_attempt_at = now() + make_interval(secs => %(delay)s) WHERE id = %(id)s"""
+    next_attempt_at = now() + make_interval(secs => %(delay)s) WHERE id = %(id)s AND status = 'sending'"""
 MARK_FAILED = """UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_error = %s,
-    lease_until = NULL WHERE id = %s"""
+    lease_until = NULL WHERE id = %s AND status = 'sending'"""
 RENEW = """UPDATE deliveries SET lease_until = now() + make_interval(secs => %s)
     WHERE id = ANY(%s) AND status = 'sending'"""
 RELEASE = """UPDATE deliveries SET status = 'pending', lease_until = NULL,
@@ -56,6 +57,7 @@ def build_message(row, sender):
         message_id=row["message_id"],
         text=row["body_text"],
         html=row["body_html"],
+        attachments=loaded(row.get("attachments")),
     )
 
 

@@ -1,8 +1,10 @@
 """Rendering messages: one HTML and one text layout, and the words of each message per locale.
 
-A message is a subject, a heading, paragraphs and (for forum messages) the date and place; its words
-live in ``locales/<locale>.yaml`` as small jinja2 templates. The HTML is rendered with autoescaping, so a
-name containing markup arrives as text; subjects never contain line breaks (no header injection).
+A message is a subject, a heading, paragraphs, and optionally a table of details (the forum's date and
+place, or what changed), an attendee code shown large, and one link (a button in HTML). Its words live
+in ``locales/<locale>.yaml`` as small jinja2 templates; a paragraph that renders empty is left out. The
+HTML is rendered with autoescaping, so a name containing markup arrives as text; subjects never contain
+line breaks (no header injection).
 """
 
 from dataclasses import dataclass
@@ -13,48 +15,23 @@ import yaml
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 from markupsafe import Markup
 
+from kit.tokens import LIFETIMES
+
 HERE = Path(__file__).resolve().parent
 LOCALES = ("fr", "en")
 FALLBACK = "fr"
-DAYS = {
-    "fr": ("lundi", "mardi", "mercredi", "jeudi", "vendredi", "samedi", "dimanche"),
-    "en": ("Monday", "Tuesday", "Wednesday", "Thursday", "Friday", "Saturday", "Sunday"),
+# Every key a message's words may test, so that a missing one reads as "absent", not as an error.
+DEFAULTS = {
+    "forum": None,
+    "previous_forum": None,
+    "changed": (),
+    "status": None,
+    "waitlist_position": None,
+    "attendee_code": None,
+    "reason": None,
+    "cancelled_by": None,
+    "links": {},
 }
-MONTHS = {
-    "fr": (
-        "janvier",
-        "février",
-        "mars",
-        "avril",
-        "mai",
-        "juin",
-        "juillet",
-        "août",
-        "septembre",
-        "octobre",
-        "novembre",
-        "décembre",
-    ),
-    "en": (
-        "January",
-        "February",
-        "March",
-        "April",
-        "May",
-        "June",
-        "July",
-        "August",
-        "September",
-        "October",
-        "November",
-        "December",
-    ),
-}
-
-
-def longdate(moment, locale, timezone):
-    local = moment.astimezone(ZoneInfo(timezone))
-    return f"{DAYS[locale][local.weekday()]} {local.day} {MONTHS[locale][local.month - 1]} {local.year}"
 
 
 def clock(moment, timezone):
@@ -78,7 +55,7 @@ class Renderer:
         self.html_env = Environment(loader=loader, autoescape=True, undefined=StrictUndefined)
         self.text_env = Environment(loader=loader, autoescape=False, undefined=StrictUndefined)
         for env in (self.html_env, self.text_env):
-            env.filters.update(longdate=longdate, clock=clock)
+            env.filters.update(longdate=self.longdate, clock=clock)
         self.compiled = {}
         self.words = {
             locale: yaml.safe_load((HERE / "locales" / f"{locale}.yaml").read_text()) for locale in LOCALES
@@ -87,9 +64,16 @@ class Renderer:
     def templates(self):
         return sorted(name for name in self.words[FALLBACK] if name != "common")
 
+    def longdate(self, moment, locale, timezone):
+        common = self.words[locale]["common"]
+        local = moment.astimezone(ZoneInfo(timezone))
+        return (
+            f"{common['days'][local.weekday()]} {local.day} {common['months'][local.month - 1]} {local.year}"
+        )
+
     def render(self, template, locale, context):
         locale = locale if locale in LOCALES else FALLBACK
-        words = self.words[locale]
+        words, context = self.words[locale], DEFAULTS | context
         subject = one_line(self._say(self.text_env, words[template]["subject"], context))
         return Rendered(
             subject=subject,
@@ -102,22 +86,67 @@ class Renderer:
         key = (env.autoescape, words)
         if key not in self.compiled:  # a few dozen sentences in all: compile each once
             self.compiled[key] = env.from_string(words)
-        said = self.compiled[key].render(context)
+        said = self.compiled[key].render(context).strip()
         return Markup(said) if env.autoescape else said
 
     def _layout(self, env, layout, words, template, locale, subject, context):
-        def say(words):
-            return self._say(env, words, context)
+        def say(words, **changes):
+            return self._say(env, words, context | changes)
 
         message, common = words[template], words["common"]
-        details = []
-        if message.get("details"):
-            details = [(common["date"], say(common["when"])), (common["place"], say(common["where"]))]
+        paragraphs = [say(common["greeting"])] + [say(p) for p in message["paragraphs"]]
         return env.get_template(layout).render(
             locale=locale,
             subject=subject,
             heading=say(message["heading"]),
-            paragraphs=[say(common["greeting"])] + [say(p) for p in message["paragraphs"]],
-            details=details,
-            footer=say(common["footer"]),
+            paragraphs=[p for p in paragraphs if p],
+            details=self._details(say, message.get("details"), common, context, env.autoescape),
+            code=self._code(say, message, common, context),
+            action=self._action(say, message.get("link"), common, context),
+            footer=say(message.get("footer", common["footer"])),
         )
+
+    @staticmethod
+    def _details(say, kind, common, context, markup):
+        forum = context["forum"]
+        if not kind or forum is None:
+            return []
+        accessibility = forum["venue"].get("accessibility")
+        if kind == "forum":
+            rows = [(common["date"], say(common["when"])), (common["place"], say(common["where"]))]
+            return rows + ([(common["accessibility"], accessibility)] if accessibility else [])
+        # kind == "changes": each changed thing as "before → now"
+        before = context["previous_forum"]
+        arrow = Markup(" → ") if markup else " → "
+        rows = []
+        if "date" in context["changed"]:
+            rows.append(
+                (common["date"], arrow.join([say(common["when"], forum=before), say(common["when"])]))
+            )
+        if "venue" in context["changed"]:
+            rows.append(
+                (common["place"], arrow.join([say(common["where"], forum=before), say(common["where"])]))
+            )
+        if "accessibility" in context["changed"]:
+            was = before["venue"].get("accessibility") or "—"
+            rows.append((common["accessibility"], arrow.join([was, accessibility or "—"])))
+        return rows
+
+    @staticmethod
+    def _code(say, message, common, context):
+        if not (message.get("code") and context["attendee_code"]):
+            return None
+        return {
+            "label": say(common["code_label"]),
+            "value": context["attendee_code"],
+            "hint": say(common["code_hint"]),
+        }
+
+    @staticmethod
+    def _action(say, purpose, common, context):
+        url = context["links"].get(purpose) if purpose else None
+        if not url:
+            return None
+        words = common["links"][purpose]
+        days = LIFETIMES[purpose] // 86400
+        return {"label": say(words["label"]), "url": url, "hint": say(words["hint"], days=days)}

@@ -82,6 +82,9 @@ def test_a_confirmed_registration_becomes_one_email_in_the_persons_language(noti
     html = message.get_body(("html",)).get_content()
     assert "Tuesday 4 May 2027" in text and "09:30" in text and "139 rue de Bercy" in text
     assert "Lou Durand" in html
+    # An event without a person id or attendee code: the invitation still, but no link and no QR code.
+    assert [part.get_filename() for part in message.iter_attachments()] == ["invitation.ics"]
+    assert "#token=" not in text
 
 
 def test_a_redelivered_event_sends_nothing_more(container_factory, publish, smtp_sink, service_config):

@@ -2,7 +2,7 @@ import email
 import email.policy
 import smtplib
 
-from services.notification.domain import message_id
+from services.notification.deliveries import Attachment, loaded, message_id, stored
 from services.notification.mailer import build_message, classify, unreachable
 
 
@@ -38,3 +38,36 @@ def test_message_has_both_parts_and_the_recipient_name_cannot_add_headers():
     assert message["Subject"] == "Sujet"
     assert [part.get_content_type() for part in message.iter_parts()] == ["text/plain", "text/html"]
     assert message["To"].addresses[0].addr_spec == "a@example.org"
+
+
+def test_attachments_are_logged_as_json_and_sent_as_the_same_bytes():
+    files = [
+        Attachment('text/calendar; charset="utf-8"; method=PUBLISH', "invitation.ics", b"BEGIN:VCALENDAR\r\n")
+    ]
+    files.append(Attachment("image/png", "attendee-code.png", bytes(range(256))))
+    column = stored(files).obj  # what psycopg writes to the jsonb column
+    assert loaded(column) == [(f.content_type, f.filename, f.content) for f in files]
+    row = {
+        "subject": "Sujet",
+        "recipient": "a@example.org",
+        "recipient_name": "A",
+        "message_id": "<2@opendetat>",
+        "body_text": "texte",
+        "body_html": "<p>html</p>",
+        "attachments": column,
+    }
+    message = email.message_from_bytes(build_message(row, "forums@example.org"), policy=email.policy.default)
+    assert message.get_content_type() == "multipart/mixed"
+    assert message.get_body(("plain",)).get_content() == "texte"
+    [ics, png] = list(message.iter_attachments())
+    assert (ics.get_content_type(), ics.get_filename(), ics.get_param("method")) == (
+        "text/calendar",
+        "invitation.ics",
+        "PUBLISH",
+    )
+    assert ics.get_content() == "BEGIN:VCALENDAR\r\n"
+    assert (png.get_filename(), png.get_content()) == ("attendee-code.png", bytes(range(256)))
+
+
+def test_no_attachments_is_a_plain_alternative():
+    assert stored([]) is None and loaded(None) == []

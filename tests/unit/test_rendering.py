@@ -1,3 +1,4 @@
+import html
 from datetime import UTC, datetime
 
 import pytest
@@ -5,53 +6,202 @@ import pytest
 from services.notification.rendering import Renderer
 
 RENDERER = Renderer()
+MANAGE = "https://forums.example.org/manage#token=abc.def"
+CONFIRM = "https://forums.example.org/subscriptions/confirm#token=ghi.jkl"
+FORUM_MESSAGES = [t for t in RENDERER.templates() if t != "subscription_requested"]
 
 
-def context(first_name="Ana", title="Forum ouvert"):
+def forum(title="Forum ouvert", **changes):
     return {
-        "forum": {
-            "title": title,
-            "starts_at": datetime(2027, 1, 10, 8, tzinfo=UTC),
-            "ends_at": datetime(2027, 1, 10, 16, 30, tzinfo=UTC),
-            "timezone": "Europe/Paris",
-            "venue": {"name": "Ségur", "address": "20 avenue de Ségur", "city": "Paris"},
-        },
+        "id": "f1",
+        "title": title,
+        "starts_at": datetime(2027, 1, 10, 8, tzinfo=UTC),
+        "ends_at": datetime(2027, 1, 10, 16, 30, tzinfo=UTC),
+        "timezone": "Europe/Paris",
+        "venue": {"name": "Ségur", "address": "20 avenue de Ségur", "city": "Paris", "accessibility": ""},
+    } | changes
+
+
+def context(first_name="Ana", title="Forum ouvert", **extra):
+    return {
+        "forum": forum(title),
         "person": {"first_name": first_name, "last_name": "Martin"},
         "waitlist_position": 4,
-    }
+        "attendee_code": "K7P2QX",
+        "reason": "a seat was freed",
+        "cancelled_by": "person",
+        "links": {"manage": MANAGE, "confirm_subscription": CONFIRM},
+        "previous_forum": forum(title, starts_at=datetime(2027, 1, 3, 8, tzinfo=UTC)),
+        "changed": ["date"],
+        "status": "confirmed",
+    } | extra
+
+
+def bodies(rendered):
+    return rendered.text, html.unescape(rendered.html)
 
 
 @pytest.mark.parametrize("template", RENDERER.templates())
 @pytest.mark.parametrize("locale", ["fr", "en"])
-def test_every_message_renders_in_both_locales_with_the_forum(template, locale):
+def test_every_message_renders_in_both_locales(template, locale):
     rendered = RENDERER.render(template, locale, context())
-    assert "Forum ouvert" in rendered.subject
-    for body in (rendered.text, rendered.html):
+    assert f'<html lang="{locale}">' in rendered.html
+    for body in bodies(rendered):
         assert "Ana Martin" in body
-        assert "20 avenue de Ségur" in body
-        assert "09:00" in body and "17:30" in body  # local time in Paris, not UTC
+    if template in FORUM_MESSAGES:
+        assert "Forum ouvert" in rendered.subject
+        for body in bodies(rendered):
+            assert "Forum ouvert" in body
+            assert "09:00" in body and "17:30" in body  # local time in Paris, not UTC
+            assert "20 avenue de Ségur" in body or template == "forum_updated"  # that one says what changed
+
+
+@pytest.mark.parametrize("template", RENDERER.templates())
+@pytest.mark.parametrize("locale", ["fr", "en"])
+def test_markup_is_escaped_and_subjects_stay_on_one_line(template, locale):
+    hostile = context(first_name="<script>x</script>", title="A <b>\r\nBcc: x@evil", reason="<i>r</i>")
+    hostile["forum"]["venue"]["accessibility"] = "<img src=x>"
+    hostile["changed"] = ["date", "venue", "accessibility"]
+    rendered = RENDERER.render(template, locale, hostile)
+    for tag in ("<script>", "<b>", "<i>", "<img"):
+        assert tag not in rendered.html
+    assert "&lt;script&gt;" in rendered.html
+    assert "\n" not in rendered.subject and "\r" not in rendered.subject
 
 
 def test_french_and_english_differ_and_unknown_locale_falls_back_to_french():
     fr = RENDERER.render("registration_confirmed", "fr", context())
     en = RENDERER.render("registration_confirmed", "en", context())
-    de = RENDERER.render("registration_confirmed", "de", context())
     assert fr.subject == "Inscription confirmée : Forum ouvert"
     assert en.subject == "Registration confirmed: Forum ouvert"
     assert "dimanche 10 janvier 2027" in fr.text
     assert "Sunday 10 January 2027" in en.text
-    assert de == fr
+    assert RENDERER.render("registration_confirmed", "de", context()) == fr
 
 
-def test_waitlisted_message_gives_the_position():
+@pytest.mark.parametrize("template", ["registration_confirmed", "registration_promoted"])
+def test_a_booked_seat_shows_the_attendee_code_the_calendar_file_and_the_management_link(template):
+    rendered = RENDERER.render(template, "en", context())
+    text, shown = bodies(rendered)
+    for body in (text, shown):
+        assert "K7P2QX" in body and "attendee-code.png" in body and "invitation.ics" in body
+        assert MANAGE in body
+    assert f'href="{MANAGE}"' in rendered.html
+    assert "letter-spacing" in rendered.html  # the code stands out
+    assert "Accessibility" not in text  # no accessibility row when there is nothing to say
+
+
+def test_accessibility_information_is_given_when_present():
+    venue = forum()["venue"] | {"accessibility": "Step-free access by the side door"}
+    rendered = RENDERER.render("registration_confirmed", "en", context(forum=forum(venue=venue)))
+    assert "Accessibility : Step-free access by the side door" in rendered.text
+
+
+def test_without_a_code_or_a_link_nothing_is_left_half_said():
+    rendered = RENDERER.render("registration_confirmed", "fr", context(attendee_code=None, links={}))
+    assert "code participant" not in rendered.text and "Gérer" not in rendered.text
+    assert "<a href" not in rendered.html
+
+
+def test_waitlisted_message_gives_the_position_and_the_link():
     assert "position 4" in RENDERER.render("registration_waitlisted", "fr", context()).text
-    assert "number 4" in RENDERER.render("registration_waitlisted", "en", context()).html
+    en = RENDERER.render("registration_waitlisted", "en", context())
+    assert "number 4" in en.html and MANAGE in en.text and "K7P2QX" not in en.text
 
 
-def test_markup_in_names_is_escaped_in_html_and_subjects_stay_on_one_line():
-    rendered = RENDERER.render(
-        "registration_confirmed", "en", context(first_name="<script>x</script>", title="A\r\nBcc: x@evil")
+def test_promotion_says_why():
+    assert "Why you: a seat was freed" in RENDERER.render("registration_promoted", "en", context()).text
+    assert (
+        "Pourquoi vous : a seat was freed" in RENDERER.render("registration_promoted", "fr", context()).text
     )
-    assert "<script>" not in rendered.html
-    assert "&lt;script&gt;" in rendered.html
-    assert "\n" not in rendered.subject and "\r" not in rendered.subject
+
+
+@pytest.mark.parametrize(
+    ("cancelled_by", "subject", "phrase"),
+    [
+        ("person", "Registration cancelled: Forum ouvert", "As you asked"),
+        ("organiser", "Registration cancelled: Forum ouvert", "The organisers cancelled your registration"),
+        ("forum_cancelled", "Forum cancelled: Forum ouvert", "The organisers' reason: venue closed"),
+    ],
+)
+def test_cancellation_says_by_whom_and_gives_the_forums_reason(cancelled_by, subject, phrase):
+    rendered = RENDERER.render(
+        "registration_cancelled", "en", context(cancelled_by=cancelled_by, reason="venue closed")
+    )
+    assert rendered.subject == subject
+    assert phrase in rendered.text
+    assert ("venue closed" in rendered.text) == (cancelled_by == "forum_cancelled")
+
+
+def test_forum_cancelled_in_french():
+    rendered = RENDERER.render(
+        "registration_cancelled", "fr", context(cancelled_by="forum_cancelled", reason="grève")
+    )
+    assert rendered.subject == "Forum annulé : Forum ouvert"
+    assert "Raison donnée par les organisateurs : grève" in rendered.text
+
+
+def test_a_change_of_date_says_before_and_now():
+    en = RENDERER.render("forum_updated", "en", context())
+    assert en.subject == "Forum changed: Forum ouvert"
+    assert "New date" in en.text
+    assert (
+        "Date : Sunday 3 January 2027, from 09:00 to 17:30 (Europe/Paris)"
+        " → Sunday 10 January 2027, from 09:00 to 17:30 (Europe/Paris)"
+    ) in en.text
+    assert "invitation.ics" in en.text and MANAGE in en.text
+    fr = RENDERER.render("forum_updated", "fr", context(status="waitlisted"))
+    assert "dimanche 3 janvier 2027, de 09:00 à 17:30 (Europe/Paris) → dimanche 10 janvier 2027" in fr.text
+    assert "sur la liste d'attente" in fr.text and "invitation.ics" not in fr.text
+
+
+def test_a_change_of_venue_and_accessibility_says_before_and_now():
+    before = forum(
+        venue={"name": "Bercy", "address": "139 rue de Bercy", "city": "Paris", "accessibility": ""}
+    )
+    after = forum(
+        venue={"name": "Ségur", "address": "20 avenue de Ségur", "city": "Paris", "accessibility": "Lift"}
+    )
+    rendered = RENDERER.render(
+        "forum_updated",
+        "en",
+        context(forum=after, previous_forum=before, changed=["venue", "accessibility"]),
+    )
+    assert "Change of venue" in rendered.text
+    assert "Venue : Bercy, 139 rue de Bercy, Paris → Ségur, 20 avenue de Ségur, Paris" in rendered.text
+    assert "Accessibility : — → Lift" in rendered.text
+    assert "Date :" not in rendered.text
+    assert "Bercy, 139 rue de Bercy, Paris → Ségur" in html.unescape(rendered.html)
+
+
+def test_subscription_confirmation_gives_its_link_and_no_forum():
+    for locale in ("fr", "en"):
+        rendered = RENDERER.render(
+            "subscription_requested",
+            locale,
+            {"person": context()["person"]} | {"links": {"confirm_subscription": CONFIRM}},
+        )
+        assert CONFIRM in rendered.text and f'href="{CONFIRM}"' in rendered.html
+        assert "7" in rendered.text  # how long the link lasts
+        assert MANAGE not in rendered.text
+
+
+def test_management_link_with_and_without_a_forum():
+    again = RENDERER.render("management_link_requested", "en", context())
+    assert again.subject == "You are already registered: Forum ouvert"
+    assert "already registered for the forum" in again.text and MANAGE in again.text
+    plain = RENDERER.render("management_link_requested", "fr", context(forum=None))
+    assert plain.subject == "Votre lien pour gérer vos inscriptions Open d'Etat"
+    assert "déjà inscrite" not in plain.text and "Date :" not in plain.text and MANAGE in plain.text
+
+
+def test_an_accessibility_only_change_says_so():
+    venue = forum()["venue"] | {"accessibility": "Lift at the back"}
+    rendered = RENDERER.render(
+        "forum_updated",
+        "en",
+        context(forum=forum(venue=venue), previous_forum=forum(), changed=["accessibility"]),
+    )
+    assert "Accessibility information updated" in rendered.text
+    assert "Accessibility : — → Lift at the back" in rendered.text
+    assert "Venue :" not in rendered.text and "Date :" not in rendered.text

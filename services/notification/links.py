@@ -1,0 +1,36 @@
+"""Links minted where an email is rendered (no token ever travels on the bus).
+
+The settings come from the container's config (``PUBLIC_BASE_URL``, ``SECRET_KEY``), read once at setup.
+A link is a secret: it goes into the rendered email (and so into the delivery log's body) and nowhere
+else, never into a log line or an event.
+"""
+
+from nameko.extensions import DependencyProvider
+
+from kit import tokens
+
+
+class Links:
+    def __init__(self, base_url, secret):
+        self.base_url = base_url
+        self.secret = secret
+
+    def manage(self, person):
+        """The person's management link, or None for an event that does not say who the person is."""
+        if not person.get("person_id"):
+            return None
+        return tokens.link(
+            self.base_url, self.secret, "manage", person["person_id"], person.get("token_version") or 0
+        )
+
+    def confirm_subscription(self, subscription_id):
+        return tokens.link(self.base_url, self.secret, "confirm_subscription", subscription_id)
+
+
+class LinkMinter(DependencyProvider):
+    def setup(self):
+        config = self.container.config
+        self.links = Links(config["PUBLIC_BASE_URL"], config["SECRET_KEY"])
+
+    def get_dependency(self, worker_ctx):
+        return self.links
