@@ -68,9 +68,10 @@ def test_bad_input_is_refused_and_changes_nothing(api, mail, bus):
     events = [delivery.envelope for delivery in bus.poll()]
     assert [(e["type"], e["data"]["forum"]["id"]) for e in events] == [
         ("forum_scheduled", forum["id"]),
+        ("forum_opened", forum["id"]),
         ("registration_confirmed", forum["id"]),
     ]
-    assert events[1]["data"]["person"]["email"] == marker["email"]
+    assert events[2]["data"]["person"]["email"] == marker["email"]
     wait_for_mail(mail, [marker["email"]])
     assert mail_to(mail, *[someone["email"] for someone in nobody]) == {
         someone["email"]: [] for someone in nobody

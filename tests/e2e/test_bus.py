@@ -35,12 +35,16 @@ def test_an_integrator_receives_registration_confirmed_with_the_registrant(api, 
     assert (envelope["specversion"], envelope["source"]) == ("1.0", "registration")
     assert uuid.UUID(envelope["id"])
     data = envelope["data"]
-    assert data["person"] == {
+    assert {
+        key: value for key, value in data["person"].items() if key not in ("person_id", "token_version")
+    } == {
         "email": someone["email"],
         "first_name": someone["first_name"],
         "last_name": someone["last_name"],
         "locale": "fr",
     }
+    assert uuid.UUID(data["person"]["person_id"]) and data["person"]["token_version"] == 0
+    assert len(data["attendee_code"]) == 8
     assert (data["organisation"], data["stakeholder_group"]) == (someone["organisation"], "civil_society")
     assert data["status"] == "confirmed"
     assert (data["forum"]["id"], data["forum"]["title"]) == (forum["id"], forum["title"])

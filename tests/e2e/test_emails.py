@@ -31,10 +31,13 @@ def test_a_registrant_gets_a_confirmation_email_in_their_language(api, mail, loc
     expected = EXPECTED[locale]
     assert recipient(message) == someone["email"]
     assert message["Subject"] == expected["subject"].format(title=forum["title"])
-    assert message.get_content_type() == "multipart/alternative"
+    assert message.get_content_type() == "multipart/mixed"  # text and HTML, then the .ics and the QR code
+    attachments = {part.get_filename(): part for part in message.iter_attachments()}
+    assert set(attachments) == {"invitation.ics", "attendee-code.png"}, attachments
+    code = response.json()["attendee_code"]
     text, markup = parts(message)
     shown = html.unescape(markup)  # what a mail client displays
     assert f'<html lang="{locale}">' in markup
     for body in (text, shown):
-        for phrase in [forum["title"], someone["last_name"], *expected["phrases"], *VENUE]:
+        for phrase in [forum["title"], someone["last_name"], code, *expected["phrases"], *VENUE]:
             assert phrase in body, f"{phrase!r} missing from:\n{body}"
