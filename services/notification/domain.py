@@ -24,7 +24,7 @@ FORUM_STATUS = {
 }
 WITH_A_SEAT = ("registration_confirmed", "registration_promoted")
 DATE_FIELDS = {"starts_at", "ends_at", "timezone"}
-NOTICE_FIELDS = ("waitlist_position", "attendee_code", "reason", "cancelled_by")
+NOTICE_FIELDS = ("waitlist_position", "attendee_code", "reason", "cancelled_by", "cause", "reserved_for")
 
 
 def person_context(person):

@@ -56,6 +56,8 @@ class RegistrationNotice(Schema):
     attendee_code = fields.String(load_default=None)
     reason = fields.String(load_default=None)
     cancelled_by = fields.String(load_default=None)
+    cause = fields.String(load_default=None)
+    reserved_for = fields.String(load_default=None, allow_none=True)
 
 
 class Waitlisted(RegistrationNotice):

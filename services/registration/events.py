@@ -127,7 +127,11 @@ class RegistrationPromoted(Registration):
     Not sent for registrations confirmed at once."""
 
     attendee_code = fields.String(required=True)
-    reason = fields.String(required=True)
+    reason = fields.String(required=True, metadata={"description": "In English, for people reading logs"})
+    cause = fields.String(metadata={"description": "cancellation, seats_added or quota_released"})
+    reserved_for = fields.String(
+        allow_none=True, metadata={"description": "The stakeholder group whose reserved seat this is, if any"}
+    )
 
 
 @catalog.event("registration_cancelled")

@@ -137,7 +137,7 @@ def update(tx, forum_id, changes):
     if changed:
         tx.emit("forum_updated", {"forum": forum_event_block(forum), "changes": changed,
                                   "previous": {key: before[key] for key in changed}})  # fmt: skip
-        registrations.promote(tx, forum_id, "more seats became available")
+        registrations.promote(tx, forum_id, "seats_added")
     return get(tx, forum_id, include_drafts=True)
 
 
@@ -171,7 +171,7 @@ def release_quotas(tx, forum_id):
     if forum["quotas_released"]:
         return 0
     tx.cur.execute("UPDATE forums SET quotas_released = true WHERE id = %s", (forum_id,))
-    return registrations.promote(tx, forum_id, "reserved seats were released")
+    return registrations.promote(tx, forum_id, "quota_released")
 
 
 def due_for_release(tx):

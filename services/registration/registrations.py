@@ -151,19 +151,29 @@ def cancel(tx, registration_id, token=None, cancelled_by=None, reason=None):
         event = registration_event(registration, forum, registration["token_version"], **extra)
         tx.emit("registration_cancelled", event)
     if previous == "confirmed" and cancelled_by != "forum_cancelled":
-        promote(tx, forum["id"], "a seat was freed by a cancellation")
+        promote(tx, forum["id"], "cancellation")
     return registration_view(registration)
 
 
+CAUSES = {
+    "cancellation": "a seat was freed by a cancellation",
+    "seats_added": "more seats became available",
+    "quota_released": "reserved seats were released",
+}
+
+
 def promote(tx, forum_id, cause):
-    """Give every seat that can be given to the people waiting, each with the reason it went to them."""
+    """Give every seat that can be given to the people waiting, each with the reason it went to them.
+
+    ``cause`` is one of CAUSES; the event carries it and ``reserved_for`` (the group whose reserved seat
+    it was, if any) for consumers to word it, and ``reason`` in English for people reading the log."""
     promoted = 0
     while True:
         forum, groups = seats.lock_forum(tx.cur, forum_id)
-        registration_id, why = seats.next_to_promote(tx.cur, forum, groups, tx.now)
+        registration_id, why, reserved_for = seats.next_to_promote(tx.cur, forum, groups, tx.now)
         if registration_id is None:
             return promoted
-        reason = f"{cause}; {why}"
+        reason = f"{CAUSES[cause]}; {why}"
         tx.cur.execute(
             "UPDATE registrations SET status = 'confirmed', attendee_code = %s, promoted_at = %s,"
             " promotion_reason = %s WHERE id = %s RETURNING stakeholder_group, attendee_code",

@@ -82,10 +82,11 @@ def count_seat(cur, forum_id, group, delta):
 
 
 def next_to_promote(cur, forum, groups, now):
-    """The waitlisted registration that should get the free seat, and why; None if nobody can."""
+    """(registration id, why in words, the group whose reserved seat it is or None); all None if nobody
+    can have the free seat."""
     quotas_on = quotas_active(forum, now)
     if forum["confirmed_count"] >= forum["capacity"]:
-        return None, None
+        return None, None, None
     under_quota = [g for g, (reserved, confirmed) in groups.items() if quotas_on and confirmed < reserved]
     if under_quota:  # a reserved seat is free: the first person waiting from a group under its quota
         cur.execute(
@@ -95,16 +96,15 @@ def next_to_promote(cur, forum, groups, now):
         )
         row = cur.fetchone()
         if row is not None:
-            reserved, confirmed = groups[row["stakeholder_group"]]
-            return row[
-                "id"
-            ], f"a seat reserved for {row['stakeholder_group']} ({confirmed} of {reserved} taken)"
+            group = row["stakeholder_group"]
+            reserved, confirmed = groups[group]
+            return row["id"], f"a seat reserved for {group} ({confirmed} of {reserved} taken)", group
     if seat_for(forum["capacity"], forum["confirmed_count"], groups, None, quotas_on) != "open":
-        return None, None
+        return None, None, None
     cur.execute(
         "SELECT id FROM registrations WHERE forum_id = %s AND status = 'waitlisted'"
         " ORDER BY waitlist_position LIMIT 1",
         (forum["id"],),
     )
     row = cur.fetchone()
-    return (row["id"], "first on the waiting list") if row else (None, None)
+    return (row["id"], "first on the waiting list", None) if row else (None, None, None)

@@ -99,6 +99,7 @@ def test_a_cancellation_promotes_the_next_person_and_says_why(registration, bus)
     assert [e["type"] for e in events] == ["registration_cancelled", "registration_promoted"]
     assert events[1]["data"]["registration_id"] == waiting[0]["id"]
     assert "cancellation" in events[1]["data"]["reason"]
+    assert (events[1]["data"]["cause"], events[1]["data"]["reserved_for"]) == ("cancellation", None)
     assert registration.cancel_registration(seated["id"])["status"] == "cancelled"  # twice: no new event
     assert bus.drain(quiet=0.5) == []
 

@@ -29,6 +29,8 @@ def context(first_name="Ana", title="Forum ouvert", **extra):
         "waitlist_position": 4,
         "attendee_code": "K7P2QX",
         "reason": "a seat was freed",
+        "cause": None,
+        "reserved_for": None,
         "cancelled_by": "person",
         "links": {"manage": MANAGE, "confirm_subscription": CONFIRM},
         "previous_forum": forum(title, starts_at=datetime(2027, 1, 3, 8, tzinfo=UTC)),
@@ -205,3 +207,27 @@ def test_an_accessibility_only_change_says_so():
     assert "Accessibility information updated" in rendered.text
     assert "Accessibility : — → Lift at the back" in rendered.text
     assert "Venue :" not in rendered.text and "Date :" not in rendered.text
+
+
+@pytest.mark.parametrize(
+    "locale, reserved_for, phrase",
+    [
+        (
+            "fr",
+            "civil_society",
+            "une place s’est libérée par une annulation ; c’est une place réservée au groupe « société civile »",
+        ),
+        ("fr", None, "vous étiez en tête de la liste d’attente"),
+        (
+            "en",
+            "company",
+            'a seat was freed by a cancellation; it is a seat reserved for the "companies" group',
+        ),
+        ("en", None, "you were first on the waiting list"),
+    ],
+)
+def test_a_promotion_says_why_in_the_persons_language(locale, reserved_for, phrase):
+    rendered = RENDERER.render(
+        "registration_promoted", locale, context(cause="cancellation", reserved_for=reserved_for)
+    )
+    assert phrase in rendered.text
