@@ -189,6 +189,8 @@ def promote(tx, forum_id, cause):
             registration["token_version"],
             attendee_code=row["attendee_code"],
             reason=reason,
+            cause=cause,
+            reserved_for=reserved_for,
         )
         tx.emit("registration_promoted", event)
         promoted += 1
