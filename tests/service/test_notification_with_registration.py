@@ -61,7 +61,7 @@ def test_a_forums_life_as_its_registrants_hear_of_it(services, smtp_sink):
     assert "The organisers cancelled your registration" in text_of(cancelled)
     [*_, promoted] = mail_to(smtp_sink, waiting["email"], 3)
     assert promoted["Subject"] == "Une place pour vous : Forum des communs"
-    assert "Pourquoi vous : a seat was freed by a cancellation" in text_of(promoted)
+    assert "Pourquoi vous : une place s’est libérée par une annulation" in text_of(promoted)
     [vevent] = icalendar.Calendar.from_ical(files_of(promoted)["invitation.ics"].get_content()).walk("VEVENT")
     assert vevent.decoded("DTSTART") == MOVED  # the promotion speaks of the forum as it is now
 
