@@ -8,6 +8,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from services.registration.service import RegistrationService
 
+from .gateway_support import FAKE, Api, running_gateway
 from .registration_support import Bus, Proxies
 
 
@@ -37,3 +38,16 @@ def bus(service_config):
     listener = Bus(service_config["AMQP_URI"])
     yield listener
     listener.close()
+
+
+@pytest.fixture(scope="module")
+def gateway_url(rabbit_server, vhosts):
+    """One gateway per test module, in front of the fake registration service."""
+    with running_gateway(rabbit_server, vhosts) as url:
+        yield url
+
+
+@pytest.fixture
+def api(gateway_url):
+    FAKE.reset()
+    return Api(gateway_url)

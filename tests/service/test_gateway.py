@@ -5,145 +5,21 @@ who may call what, what is validated, what reaches the service, how errors are a
 token is logged or echoed. The real service is tested in its own files and end to end."""
 
 import logging
-import uuid
-from contextlib import contextmanager
 
 import eventlet
 import pytest
-import requests
-from nameko.containers import ServiceContainer
-from nameko.rpc import rpc
 
 from gateway.errors import REMOTE_ERRORS
-from gateway.service import GatewayService
-from kit.config import load_config
-from kit.stack import free_port
-from kit.testing import wait_until, with_vhost
-from kit.tokens import mint
+from kit.testing import wait_until
 
-ORGANISER = "organiser-test-token"
-TOKEN = mint("a-secret", "manage", "person-1")  # a participant's link token, as the service mints them
-FORUM_ID = str(uuid.uuid4())
-REGISTRATION_ID = str(uuid.uuid4())
-FORUM = {"id": FORUM_ID, "slug": "forum-de-test", "title": "Forum <b>de</b> test", "status": "open"}
-FORUM |= {"starts_at": "2027-03-01T09:00:00+01:00", "timezone": "Europe/Paris", "seats_left": 3}
-FORUM |= {"venue": {"name": "Salle", "address": "1 rue", "city": "Paris"}, "registration_open": True}
-REGISTRATION = {"id": REGISTRATION_ID, "forum_id": FORUM_ID, "status": "confirmed", "email": "a@example.org"}
-SUBSCRIPTION = {"subscription_id": str(uuid.uuid4()), "status": "confirmed"}
-REPLIES = {
-    "create_forum": lambda data: FORUM | data,
-    "list_forums": {"items": [FORUM], "next_cursor": None},
-    "register": lambda forum_id, data: REGISTRATION | data,
-    "list_registrations": {"items": [REGISTRATION], "next_cursor": "opaque:2"},
-    "registrations_csv": "id,email,organisation\r\n1,é@example.org,Écologie\r\n",
-    "participants": [
-        {"first_name": "Ana", "last_name": "P", "organisation": "", "stakeholder_group": "other"}
-    ],
-    "check_in": {"registration": REGISTRATION, "already_checked_in": False},
-    "me": {"person": {"email": "a@example.org"}, "registrations": [REGISTRATION], "subscriptions": []},
-    "request_management_link": None,
-    "erase_me": {"erased": True},
-    "erase_person": {"erased": False},
-    "ping": "pong",
-    "health": "ok",
-} | {name: FORUM for name in ("get_forum", "update_forum", "open_forum", "close_forum", "hold_forum")}
-REPLIES |= {"cancel_forum": FORUM, "registration_summary": {"forum_id": FORUM_ID}}
-REPLIES |= {name: REGISTRATION for name in ("get_registration", "cancel_registration", "update_consents")}
-REPLIES |= {name: SUBSCRIPTION for name in ("subscribe", "confirm_subscription", "unsubscribe")}
-REPLIES |= {"attendance": {"forum_id": FORUM_ID, "totals": {"confirmed": 1, "checked_in": 0}}}
-ERRORS = {name: type(name, (Exception,), {}) for name in REMOTE_ERRORS}  # nameko sends the class name
-
-
-class Fake:
-    """What the fake service was asked, and what it should answer next."""
-
-    def reset(self):
-        self.calls = []
-        self.failure = None  # (exception class name, message)
-        self.replies = dict(REPLIES)
-
-    def answer(self, method, *args):
-        self.calls.append((method, args))
-        if self.failure:
-            name, message = self.failure
-            raise ERRORS.get(name, type(name, (Exception,), {}))(message)
-        reply = self.replies[method]
-        return reply(*args) if callable(reply) else reply
-
-    def args(self, method):
-        """The arguments of the last call of ``method``."""
-        return list([args for called, args in self.calls if called == method][-1])
-
-
-FAKE = Fake()
-
-
-def answering(method):
-    @rpc(expected_exceptions=tuple(ERRORS.values()))
-    def call(self, *args):
-        return FAKE.answer(method, *args)
-
-    call.__name__ = method
-    return call
-
-
-FakeRegistration = type(
-    "FakeRegistration", (), {"name": "registration"} | {name: answering(name) for name in REPLIES}
+from .gateway_support import (
+    FAKE,
+    FORUM,
+    FORUM_ID,
+    ORGANISER,
+    REGISTRATION_ID,
+    TOKEN,
 )
-
-
-class Api:
-    def __init__(self, base_url):
-        self.base_url = base_url
-
-    def __call__(self, method, path, token=None, headers=None, **kwargs):
-        headers = dict(headers or {})
-        if token:
-            headers["Authorization"] = f"Bearer {token}"
-        return requests.request(method, self.base_url + path, headers=headers, timeout=10, **kwargs)
-
-
-@contextmanager
-def running_gateway(rabbit_server, vhosts):
-    """The gateway and the fake service in their own vhost; the URL of the gateway.
-
-    One per test module, as stopping a container takes seconds: each test resets ``FAKE`` instead.
-    """
-    vhost = vhosts.create()
-    port = free_port()
-    config = load_config(
-        overrides={
-            "AMQP_URI": with_vhost(rabbit_server[0], vhost),
-            "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
-            "ORGANISER_TOKEN": f"another-token, {ORGANISER}",
-            "RPC_TIMEOUT": 2,
-        }
-    )
-    containers = [ServiceContainer(cls, config) for cls in (FakeRegistration, GatewayService)]
-    try:
-        for container in containers:
-            container.start()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        for container in containers:
-            try:
-                with eventlet.Timeout(20):
-                    container.stop()
-            except BaseException:  # noqa: BLE001 - a stuck container is killed instead
-                container.kill()
-        vhosts.delete(vhost)
-
-
-@pytest.fixture(scope="module")
-def gateway_url(rabbit_server, vhosts):
-    with running_gateway(rabbit_server, vhosts) as url:
-        yield url
-
-
-@pytest.fixture
-def api(gateway_url):
-    FAKE.reset()
-    return Api(gateway_url)
 
 
 def problem(response, status):

@@ -2,21 +2,7 @@
 
 import re
 
-import pytest
-
-from .test_gateway import FAKE, TOKEN, Api, running_gateway
-
-
-@pytest.fixture(scope="module")
-def gateway_url(rabbit_server, vhosts):
-    with running_gateway(rabbit_server, vhosts) as url:
-        yield url
-
-
-@pytest.fixture
-def api(gateway_url):
-    FAKE.reset()
-    return Api(gateway_url)
+from .gateway_support import FAKE, TOKEN
 
 
 def page(response):

@@ -1,9 +1,7 @@
 """Each route of the gateway over real HTTP: what reaches the (fake) registration service, and what
 the client gets back. The fake and its gateway come from ``test_gateway``."""
 
-import pytest
-
-from .test_gateway import FAKE, FORUM, FORUM_ID, ORGANISER, REGISTRATION_ID, TOKEN, Api, running_gateway
+from .gateway_support import FAKE, FORUM, FORUM_ID, ORGANISER, REGISTRATION_ID, TOKEN
 
 FORUM_IN = {
     "title": "Forum ouvert",
@@ -13,18 +11,6 @@ FORUM_IN = {
     "capacity": 50,
 }
 PERSON = {"email": "a@example.org", "first_name": "Ana", "last_name": "P", "stakeholder_group": "citizen"}
-
-
-@pytest.fixture(scope="module")
-def gateway_url(rabbit_server, vhosts):
-    with running_gateway(rabbit_server, vhosts) as url:
-        yield url
-
-
-@pytest.fixture
-def api(gateway_url):
-    FAKE.reset()
-    return Api(gateway_url)
 
 
 def test_creating_a_forum_sends_the_validated_forum_with_its_defaults(api):
