@@ -208,10 +208,15 @@ def container_factory(amqp_uri):
 
     yield make
     for container in containers:
-        try:
-            import eventlet
+        stop_or_kill(container)
 
-            with eventlet.Timeout(20):
-                container.stop()
-        except BaseException:  # noqa: BLE001 - a stuck container is killed instead
-            container.kill()
+
+def stop_or_kill(container, timeout=20):
+    """Stop a container gracefully, or kill it if it is stuck (a broker gone away, say)."""
+    import eventlet
+
+    try:
+        with eventlet.Timeout(timeout):
+            container.stop()
+    except BaseException:  # noqa: BLE001 - a stuck container is killed instead
+        container.kill()

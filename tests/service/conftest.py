@@ -4,8 +4,11 @@ Nothing is mocked; other services are stood in for by publishing or reading thei
 """
 
 import pytest
+from kombu import Connection, Producer
+from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from services.notification.service import NotificationService
 from services.registration.service import RegistrationService
 
 from .gateway_support import FAKE, Api, running_gateway
@@ -51,3 +54,23 @@ def gateway_url(rabbit_server, vhosts):
 def api(gateway_url):
     FAKE.reset()
     return Api(gateway_url)
+
+
+@pytest.fixture
+def notification(container_factory, service_config):
+    container = container_factory(NotificationService, service_config)
+    container.start()
+    return container
+
+
+@pytest.fixture
+def publish(service_config):
+    """Publish envelopes as the registration service's relay would (an integrator could do the same)."""
+    with Connection(service_config["AMQP_URI"]) as conn:
+        producer = Producer(conn.default_channel, exchange=get_event_exchange("registration", {}))
+
+        def send(*envelopes):
+            for envelope in envelopes:
+                producer.publish(envelope, routing_key=envelope["type"], serializer="json", delivery_mode=2)
+
+        yield send

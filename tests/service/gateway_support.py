@@ -4,7 +4,6 @@ registration service that answers every RPC method from canned values and record
 import uuid
 from contextlib import contextmanager
 
-import eventlet
 import requests
 from nameko.containers import ServiceContainer
 from nameko.rpc import rpc
@@ -13,7 +12,7 @@ from gateway.errors import REMOTE_ERRORS
 from gateway.service import GatewayService
 from kit.config import load_config
 from kit.stack import free_port
-from kit.testing import with_vhost
+from kit.testing import stop_or_kill, with_vhost
 from kit.tokens import mint
 
 ORGANISER = "organiser-test-token"
@@ -121,9 +120,5 @@ def running_gateway(rabbit_server, vhosts):
         yield f"http://127.0.0.1:{port}"
     finally:
         for container in containers:
-            try:
-                with eventlet.Timeout(20):
-                    container.stop()
-            except BaseException:  # noqa: BLE001 - a stuck container is killed instead
-                container.kill()
+            stop_or_kill(container)
         vhosts.delete(vhost)

@@ -6,15 +6,11 @@ from datetime import UTC, datetime, timedelta
 
 import icalendar
 import psycopg
-import pytest
-from kombu import Connection, Producer
-from nameko.standalone.events import get_event_exchange
 from psycopg.rows import dict_row
 
 from kit import tokens
 from kit.testing import wait_until
 from services.notification.qr import qr_png
-from services.notification.service import NotificationService
 from services.registration.events import catalog
 
 STARTS = datetime(2027, 5, 4, 7, 30, tzinfo=UTC)
@@ -60,25 +56,6 @@ def registration(event_type, forum, person, registration_id=None, **extra):
         "status": STATUS.get(event_type, "confirmed"),
     }
     return catalog.envelope(event_type, data | extra)
-
-
-@pytest.fixture
-def notification(container_factory, service_config):
-    container = container_factory(NotificationService, service_config)
-    container.start()
-    return container
-
-
-@pytest.fixture
-def publish(service_config):
-    with Connection(service_config["AMQP_URI"]) as conn:
-        producer = Producer(conn.default_channel, exchange=get_event_exchange("registration", {}))
-
-        def send(*envelopes):
-            for envelope in envelopes:
-                producer.publish(envelope, routing_key=envelope["type"], serializer="json", delivery_mode=2)
-
-        yield send
 
 
 def query(config, sql, *params):

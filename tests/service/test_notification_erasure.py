@@ -6,10 +6,7 @@ from kit.testing import wait_until
 from services.notification.deliveries import ERASED_BEFORE_SENDING
 from services.registration.events import catalog
 
-from . import test_notification_emails as emails
 from .test_notification_emails import forum_block, handled, mail_to, query, registration, someone
-
-notification, publish = emails.notification, emails.publish  # the same fixtures
 
 
 def rows_of(config, *envelopes):

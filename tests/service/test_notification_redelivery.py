@@ -9,10 +9,7 @@ from kit.testing import wait_until
 from services.notification.service import NotificationService
 from services.registration.events import catalog
 
-from . import test_notification_emails as emails
 from .test_notification_emails import STARTS, forum_block, handled, mail_to, query, registration, someone
-
-publish = emails.publish  # the same fixture
 
 
 def ready(config, event_type):

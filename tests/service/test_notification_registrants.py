@@ -6,7 +6,6 @@ import icalendar
 
 from services.registration.events import catalog
 
-from . import test_notification_emails as emails
 from .test_notification_emails import (
     STARTS,
     files_of,
@@ -17,8 +16,6 @@ from .test_notification_emails import (
     someone,
     text_of,
 )
-
-notification, publish = emails.notification, emails.publish  # the same fixtures
 
 
 def test_a_promotion_after_the_waiting_list_and_a_stale_waitlisting_that_says_nothing(

@@ -4,9 +4,7 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-import pytest
-from kombu import Connection, Producer
-from nameko.standalone.events import get_event_exchange
+from kombu import Connection
 
 from kit.testing import wait_until
 from services.notification.service import NotificationService
@@ -41,25 +39,6 @@ def registration_event(email=None, locale="fr", event_type="registration_confirm
         "status": "confirmed" if event_type == "registration_confirmed" else "waitlisted",
     } | extra
     return catalog.envelope(event_type, data)
-
-
-@pytest.fixture
-def notification(container_factory, service_config):
-    container = container_factory(NotificationService, service_config)
-    container.start()
-    return container
-
-
-@pytest.fixture
-def publish(service_config):
-    """Publish as the registration service's relay would (an integrator could do the same)."""
-    with Connection(service_config["AMQP_URI"]) as conn:
-        producer = Producer(conn.default_channel, exchange=get_event_exchange("registration", {}))
-
-        def send(envelope):
-            producer.publish(envelope, routing_key=envelope["type"], serializer="json", delivery_mode=2)
-
-        yield send
 
 
 def deliveries(service_config, events):
