@@ -16,8 +16,8 @@ ERASED_BEFORE_SENDING = "not sent: the recipient's personal data was erased"
 
 INSERT = """
 INSERT INTO deliveries (event_id, template, recipient, recipient_name, locale, forum_id, person_id,
-                        message_id, subject, body_text, body_html, attachments)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                        message_id, subject, body_text, body_html, attachments, headers)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (event_id, recipient, template) DO NOTHING
 """
 # Erasure keeps every row (counts by forum, template and status stay right) but nothing personal. The
@@ -30,7 +30,7 @@ DROP = "DELETE FROM deliveries WHERE id = ANY(%s)"
 ANONYMISE = """
 UPDATE deliveries SET recipient = 'erased-' || id, recipient_name = '', person_id = NULL,
     message_id = '<erased-' || id || '@opendetat>', subject = '', body_text = '', body_html = '',
-    attachments = NULL, lease_until = NULL,
+    attachments = NULL, headers = NULL, lease_until = NULL,
     status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END,
     last_error = CASE WHEN status = 'pending' THEN %(reason)s
                       WHEN last_error IS NULL THEN NULL ELSE 'erased with the recipient' END
@@ -71,7 +71,7 @@ def loaded(value):
     return [(a["content_type"], a["filename"], base64.b64decode(a["content"])) for a in value or ()]
 
 
-def log_message(cur, envelope, template, person, rendered, forum_id=None, attachments=()):
+def log_message(cur, envelope, template, person, rendered, forum_id=None, attachments=(), headers=None):
     """Write the message to the log; False if this (event, recipient, template) is already there."""
     cur.execute(
         INSERT,
@@ -88,6 +88,7 @@ def log_message(cur, envelope, template, person, rendered, forum_id=None, attach
             rendered.text,
             rendered.html,
             stored(attachments),
+            Jsonb(headers) if headers else None,
         ),
     )
     return cur.rowcount == 1

@@ -6,7 +6,7 @@ of the newest copy of the forum this service knows, so a confirmation handled af
 already gives the new date. Nothing is written for a person from an event older than their erasure.
 """
 
-from services.notification import deliveries, invitation, qr, roster
+from services.notification import announcements, deliveries, invitation, qr, roster
 from services.notification.deliveries import Attachment
 from services.notification.rendering import one_line
 
@@ -83,6 +83,8 @@ def forum_changed(cur, renderer, links, envelope, data):
     copy = roster.keep_forum(
         cur, forum, FORUM_STATUS.get(kind) or forum["status"] or "open", envelope["time"]
     )
+    if kind == "forum_opened" and copy.status == "open":
+        return announcements.announce(cur, renderer, links, envelope, copy.forum)
     changed = changed_kinds(data) if kind == "forum_updated" else []
     if not changed or copy.status in roster.FINAL_FORUM_STATUSES:
         return 0
@@ -124,6 +126,7 @@ def management_link_requested(cur, renderer, links, envelope, data):
 def person_erased(cur, renderer, links, envelope, data):
     """Purge the person from the roster and the delivery log; what was not sent yet never will be."""
     roster.forget(cur, data["person_id"], data["email"], envelope["time"])
+    announcements.forget(cur, data["person_id"], data["email"])
     deliveries.purge_person(cur, data["person_id"], data["email"])
     return 0
 
@@ -134,4 +137,6 @@ HANDLERS |= {
     "subscription_requested": subscription_requested,
     "management_link_requested": management_link_requested,
     "person_erased": person_erased,
+    "subscription_confirmed": announcements.subscribed,
+    "subscription_ended": announcements.unsubscribed,
 }

@@ -100,6 +100,17 @@ class SubscriptionRequest(Schema):
     person = fields.Nested(Person, required=True)
 
 
+class SubscriptionConfirmation(Schema):
+    subscription_id = fields.UUID(required=True)
+    person = fields.Nested(KnownPerson, required=True)
+
+
+class SubscriptionEnd(Schema):
+    subscription_id = fields.UUID(required=True)
+    person_id = fields.UUID(required=True)
+    email = fields.Email(required=True)
+
+
 class ManagementLinkRequest(Schema):
     person = fields.Nested(KnownPerson, required=True)
     forum = fields.Nested(Forum, allow_none=True, load_default=None)
@@ -124,6 +135,8 @@ SCHEMAS = {
     "forum_held": ForumNotice(),
     "forum_cancelled": ForumNotice(),
     "subscription_requested": SubscriptionRequest(),
+    "subscription_confirmed": SubscriptionConfirmation(),
+    "subscription_ended": SubscriptionEnd(),
     "management_link_requested": ManagementLinkRequest(),
     "person_erased": PersonErasure(),
 }

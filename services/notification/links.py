@@ -26,6 +26,14 @@ class Links:
     def confirm_subscription(self, subscription_id):
         return tokens.link(self.base_url, self.secret, "confirm_subscription", subscription_id)
 
+    def unsubscribe(self, subscription_id):
+        """The one-click unsubscribe link of an announcement (RFC 8058)."""
+        return tokens.link(self.base_url, self.secret, "unsubscribe", subscription_id)
+
+    def home(self):
+        """The public page listing the forums open for registration."""
+        return self.base_url.rstrip("/") + "/"
+
 
 class LinkMinter(DependencyProvider):
     def setup(self):

@@ -28,7 +28,8 @@ WHERE id IN (
     WHERE (status = 'pending' AND next_attempt_at <= now())
        OR (status = 'sending' AND lease_until < now())
     ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
-RETURNING id, recipient, recipient_name, message_id, subject, body_text, body_html, attachments, attempts
+RETURNING id, recipient, recipient_name, message_id, subject, body_text, body_html, attachments, headers,
+    attempts
 """
 MARK_SENT = """UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,
     last_error = NULL, lease_until = NULL WHERE id = %s"""
@@ -58,6 +59,7 @@ def build_message(row, sender):
         text=row["body_text"],
         html=row["body_html"],
         attachments=loaded(row.get("attachments")),
+        headers=row.get("headers"),
     )
 
 

@@ -148,5 +148,5 @@ class Renderer:
         if not url:
             return None
         words = common["links"][purpose]
-        days = LIFETIMES[purpose] // 86400
+        days = LIFETIMES.get(purpose, 0) // 86400
         return {"label": say(words["label"]), "url": url, "hint": say(words["hint"], days=days)}

@@ -73,6 +73,14 @@ class NotificationService(health.HealthChecks):
     def handle_subscription_requested(self, body):
         self._handle(body, "subscription_requested")
 
+    @event_handler("registration", "subscription_confirmed")
+    def handle_subscription_confirmed(self, body):
+        self._handle(body, "subscription_confirmed")
+
+    @event_handler("registration", "subscription_ended")
+    def handle_subscription_ended(self, body):
+        self._handle(body, "subscription_ended")
+
     @event_handler("registration", "management_link_requested")
     def handle_management_link_requested(self, body):
         self._handle(body, "management_link_requested")
