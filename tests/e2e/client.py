@@ -1,6 +1,9 @@
 """What the end-to-end tests use to act and look from outside: the HTTP API, the bus, the mailbox."""
 
+import email
+import email.policy
 import json
+import re
 import time
 import uuid
 from dataclasses import dataclass
@@ -11,6 +14,10 @@ import requests
 from kit.testing import wait_until
 
 EXCHANGE = "registration.events"
+PROBLEM = "application/problem+json"
+# An emailed link ends with the token: /manage#token=…, /subscriptions/confirm#token=…
+LINK = r"{page}#token=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)"
+ATTENDEE_CODE = re.compile(r"Your attendee code : ([A-Z0-9]{8})")
 
 
 def unique(prefix):
@@ -66,6 +73,45 @@ class Api:
     def register(self, forum_id, someone):
         return requests.post(self.url(f"/forums/{forum_id}/registrations"), json=someone, timeout=30)
 
+    def call(self, method, path, token=None, **kwargs):
+        """One request, as whoever holds ``token`` (a person's emailed token, the organiser's, or none)."""
+        headers = kwargs.pop("headers", {}) | ({"Authorization": f"Bearer {token}"} if token else {})
+        return requests.request(method, self.url(path), headers=headers, timeout=30, **kwargs)
+
+    def organiser(self, method, path, **kwargs):
+        return self.call(method, path, self.token, **kwargs)
+
+    def registered(self, forum_id, someone):
+        """Register and insist it worked: the registration as answered."""
+        response = self.register(forum_id, someone)
+        assert response.status_code == 201, response.text
+        return response.json()
+
+    def registrations(self, forum_id, **filters):
+        """Every registration of the forum (organiser listing, all pages), optionally filtered."""
+        found, cursor = [], None
+        while True:
+            asked = filters | {"limit": 100} | ({"cursor": cursor} if cursor else {})
+            response = self.organiser("GET", f"/forums/{forum_id}/registrations", params=asked)
+            assert response.status_code == 200, response.text
+            found += response.json()["items"]
+            cursor = response.json()["next_cursor"]
+            if cursor is None:
+                return found
+
+    def waiting_list(self, forum_id):
+        """The waitlisted registrations, first in line first."""
+        waiting = self.registrations(forum_id, status="waitlisted")
+        return sorted(waiting, key=lambda registration: registration["waitlist_position"])
+
+
+def problem(response, status):
+    """The problem+json body of a refusal with this status."""
+    assert response.status_code == status, response.text
+    assert response.headers["Content-Type"].startswith(PROBLEM), response.headers["Content-Type"]
+    assert response.json()["status"] == status
+    return response.json()
+
 
 def recipient(message):
     return message["To"].addresses[0].addr_spec.lower()
@@ -78,6 +124,34 @@ def mail_to(sink, *addresses):
         if recipient(message) in found:
             found[recipient(message)].append(message)
     return found
+
+
+_parsed = {}
+
+
+def inbox(sink, *addresses):
+    """Like ``mail_to``, but each message file is parsed once: polling a large mailbox stays cheap."""
+    new = sink.directory / "new"
+    paths = sorted(new.iterdir(), key=lambda path: path.stat().st_mtime_ns) if new.exists() else []
+    found = {address.lower(): [] for address in addresses}
+    for path in paths:
+        if path not in _parsed:
+            _parsed[path] = email.message_from_bytes(path.read_bytes(), policy=email.policy.default)
+        if recipient(_parsed[path]) in found:
+            found[recipient(_parsed[path])].append(_parsed[path])
+    return found
+
+
+def wait_for_mails(sink, expected, timeout=30.0):
+    """Wait until each address has received at least its number of messages (``{address: n}``)."""
+    expected = {address.lower(): count for address, count in expected.items()}
+    wait_until(
+        lambda: all(len(got) >= expected[a] for a, got in inbox(sink, *expected).items()),
+        timeout,
+        interval=0.5,
+        message=f"{sum(expected.values())} emails to {len(expected)} addresses",
+    )
+    return inbox(sink, *expected)
 
 
 def wait_for_mail(sink, addresses, timeout=30.0):
@@ -96,6 +170,25 @@ def parts(message):
     html = message.get_body(preferencelist=("html",))
     assert text is not None and html is not None, f"not multipart text+html: {message.get_content_type()}"
     return text.get_content(), html.get_content()
+
+
+def token_from(message, page="/manage"):
+    """The token of the emailed link to ``page``, as the page's own script would read it."""
+    text, markup = parts(message)
+    found = re.findall(LINK.format(page=re.escape(page)), text)
+    assert found, f"no {page} link in:\n{text}"
+    assert found[0] in markup, "the HTML part links elsewhere"
+    return found[0]
+
+
+def attendee_code(message):
+    found = ATTENDEE_CODE.search(parts(message)[0])
+    assert found, f"no attendee code in:\n{parts(message)[0]}"
+    return found.group(1)
+
+
+def attachments(message):
+    return {part.get_filename(): part for part in message.iter_attachments()}
 
 
 def stays_true(predicate, seconds, message):

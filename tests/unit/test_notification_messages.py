@@ -67,6 +67,16 @@ def test_every_event_the_service_handles_reads_from_the_registration_contract():
         "forum_updated": {"forum": FORUM, "changes": ["title"], "previous": {"title": "Old"}},
         "forum_cancelled": {"forum": FORUM, "reason": "strike"},
         "subscription_requested": {"subscription_id": uuid.uuid4(), "person": PERSON},
+        "subscription_confirmed": {
+            "subscription_id": uuid.uuid4(),
+            "person": PERSON | {"person_id": uuid.uuid4(), "token_version": 0},
+        },
+        "subscription_ended": {
+            "subscription_id": uuid.uuid4(),
+            "person_id": uuid.uuid4(),
+            "email": "a@example.org",
+            "reason": "unsubscribed",
+        },
         "management_link_requested": {"person": PERSON | {"person_id": uuid.uuid4(), "token_version": 1}},
         "person_erased": {"person_id": uuid.uuid4(), "email": "a@example.org", "erased_by": "person"},
     }

@@ -8,6 +8,8 @@ from services.notification.rendering import Renderer
 RENDERER = Renderer()
 MANAGE = "https://forums.example.org/manage#token=abc.def"
 CONFIRM = "https://forums.example.org/subscriptions/confirm#token=ghi.jkl"
+HOME = "https://forums.example.org/"
+UNSUBSCRIBE = "https://forums.example.org/api/v1/unsubscribe/mno.pqr"
 FORUM_MESSAGES = [t for t in RENDERER.templates() if t != "subscription_requested"]
 
 
@@ -32,7 +34,12 @@ def context(first_name="Ana", title="Forum ouvert", **extra):
         "cause": None,
         "reserved_for": None,
         "cancelled_by": "person",
-        "links": {"manage": MANAGE, "confirm_subscription": CONFIRM},
+        "links": {
+            "manage": MANAGE,
+            "confirm_subscription": CONFIRM,
+            "register": HOME,
+            "unsubscribe": UNSUBSCRIBE,
+        },
         "previous_forum": forum(title, starts_at=datetime(2027, 1, 3, 8, tzinfo=UTC)),
         "changed": ["date"],
         "status": "confirmed",
