@@ -79,6 +79,9 @@ REMOTE_ERRORS = {
         401, "Invalid token", detail="This link is invalid, expired or revoked: ask for a new one."
     ),
     "NotYourRegistration": Remote(403, "Not your registration"),
+    "InvalidCursor": Remote(400, "Invalid cursor", "cursor"),
+    # the change is well formed but contradicts what the forum already is (say, a start after its end)
+    "InvalidForumChange": Remote(422, "Invalid change"),
 }
 
 

@@ -45,6 +45,10 @@ class SlugTaken(RegistrationError):
     pass
 
 
+class InvalidForumChange(RegistrationError):
+    pass
+
+
 class InvalidCursor(RegistrationError):
     pass
 

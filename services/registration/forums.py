@@ -5,6 +5,7 @@ import re
 import secrets
 import unicodedata
 import uuid
+from datetime import datetime
 
 from psycopg.errors import UniqueViolation
 
@@ -14,6 +15,7 @@ from services.registration.errors import (
     CapacityBelowConfirmed,
     ForumNotFound,
     InvalidCursor,
+    InvalidForumChange,
     InvalidTransition,
     QuotaInvalid,
     SlugTaken,
@@ -102,11 +104,33 @@ def get(tx, forum_ref, include_drafts=False):
     return view(tx, row)
 
 
+def check_consistent(forum, groups, changes):
+    """A change is checked against the forum as it will be, not only against itself."""
+    after = {key: changes.get(key, forum[key]) for key in
+             ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at", "capacity")}  # fmt: skip
+    after = {key: parse(value) for key, value in after.items()}
+    if after["ends_at"] <= after["starts_at"]:
+        raise InvalidForumChange("the forum would end before it starts")
+    closes = after["registration_closes_at"] or after["starts_at"]
+    if after["registration_opens_at"] and after["registration_opens_at"] >= closes:
+        raise InvalidForumChange("registration would open after it closes")
+    reserved = changes.get("quotas") or {group: reserved for group, (reserved, _) in groups.items()}
+    if sum(reserved.values()) > after["capacity"]:
+        raise QuotaInvalid(
+            f"{sum(reserved.values())} reserved seats exceed a capacity of {after['capacity']}"
+        )
+
+
+def parse(value):
+    return datetime.fromisoformat(value) if isinstance(value, str) else value
+
+
 def update(tx, forum_id, changes):
     forum, groups = seats.lock_forum(tx.cur, forum_id)
     if forum["status"] not in EDITABLE:
         raise InvalidTransition(f"a {forum['status']} forum cannot be changed")
     before = view(tx, forum)
+    check_consistent(forum, groups, changes)
     capacity = changes.get("capacity", forum["capacity"])
     if capacity < forum["confirmed_count"]:
         raise CapacityBelowConfirmed(

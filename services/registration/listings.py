@@ -8,7 +8,7 @@ from datetime import datetime
 
 from kit.serial import jsonable
 from services.registration import registrations, seats
-from services.registration.errors import InvalidCursor, UnknownAttendeeCode
+from services.registration.errors import ForumNotFound, InvalidCursor, UnknownAttendeeCode
 from services.registration.views import REGISTRATION_COLUMNS, registration_view
 
 STATUSES = ("confirmed", "waitlisted", "cancelled")
@@ -104,7 +104,9 @@ def as_csv(tx, forum_id):
 
 
 def participants(tx, forum_id):
-    seats.lock_forum(tx.cur, forum_id, lock=False)
+    forum, _ = seats.lock_forum(tx.cur, forum_id, lock=False)
+    if forum["status"] == "draft":  # a draft is not public, nor are its registrants
+        raise ForumNotFound(f"no forum {forum_id}")
     tx.cur.execute(
         "SELECT first_name, last_name, organisation, stakeholder_group FROM registrations"
         " WHERE forum_id = %s AND status = 'confirmed' AND consent_public_list ORDER BY last_name, first_name",

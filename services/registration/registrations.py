@@ -5,6 +5,7 @@ import uuid
 from services.registration import seats, subscriptions
 from services.registration.errors import (
     AlreadyRegistered,
+    InvalidTransition,
     NotYourRegistration,
     RegistrationClosed,
     RegistrationNotFound,
@@ -129,6 +130,8 @@ def get(tx, registration_id, token=None):
 def cancel(tx, registration_id, token=None, cancelled_by=None, reason=None):
     registration = owned(tx, registration_id, token)
     forum, _ = seats.lock_forum(tx.cur, registration["forum_id"])
+    if forum["status"] == "held":
+        raise InvalidTransition("this forum has taken place: its registrations stay as they were")
     registration = load(tx.cur, registration_id, lock=True)
     if registration["status"] == "cancelled":
         return registration_view(registration)

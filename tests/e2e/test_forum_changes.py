@@ -1,7 +1,7 @@
 """What registrants hear when organisers change a forum: a new date or venue, a cancellation with its
 reason, more seats; and a change the forum cannot take is refused, changing nothing."""
 
-from .client import attachments, inbox, parts, person, problem, stays_true, wait_for_mails
+from .client import attachments, inbox, parts, person, problem, stays_true, token_from, wait_for_mails
 
 NEW_VENUE = {"name": "Salle Pleyel", "address": "252 rue du Faubourg Saint-Honoré", "city": "Paris"}
 
@@ -94,6 +94,19 @@ def test_capacity_cannot_drop_below_the_seats_taken_and_more_seats_promote(api, 
     assert promoted["promotion_reason"] == "more seats became available; first on the waiting list"
     message = wait_for_mails(mail, {waiting["email"]: 2})[waiting["email"]][1]
     assert message["Subject"] == f"A seat for you: {forum['title']}"
+    assert "Why you: the forum gained seats; you were first on the waiting list." in parts(message)[0]
     assert promoted["attendee_code"] in parts(message)[0]
     assert set(attachments(message)) == {"invitation.ics", "attendee-code.png"}
     count_stays(mail, {first["email"]: 1, second["email"]: 1, waiting["email"]: 2})
+
+
+def test_once_held_a_forum_keeps_its_registrations_as_they_were(api, mail):
+    forum, (seated, waiting) = full_forum(api, mail)
+    assert api.organiser("POST", f"/forums/{forum['id']}/hold").json()["status"] == "held"
+    token = token_from(inbox(mail, seated["email"])[seated["email"]][0])
+    # "Final: nothing changes after it" (forum_held): no cancellation, and so no promotion
+    problem(api.call("DELETE", f"/registrations/{seated['id']}", token), 409)
+    problem(api.organiser("DELETE", f"/registrations/{seated['id']}"), 409)
+    statuses = [api.organiser("GET", f"/registrations/{r['id']}").json()["status"] for r in (seated, waiting)]
+    assert statuses == ["confirmed", "waitlisted"]
+    count_stays(mail, {seated["email"]: 1, waiting["email"]: 1})

@@ -1,4 +1,9 @@
-"""Being kept informed of the series: double opt-in by the emailed link, and nothing before it."""
+"""Being kept informed of the series: double opt-in by the emailed link, and nothing before it;
+announcements, and leaving in one click."""
+
+import re
+
+from kit.testing import wait_until
 
 from .client import inbox, parts, person, problem, stays_true, token_from, wait_for_mails
 
@@ -51,7 +56,6 @@ def test_a_subscription_waits_for_the_emailed_link_and_is_confirmed_once(api, ma
 def test_bad_links_are_refused(api):
     problem(api.call("POST", "/subscriptions/confirm"), 401)
     problem(api.call("POST", "/subscriptions/confirm", "abc.def"), 401)
-    # No email carries an unsubscribe link yet (announcements come later): only refusals to test.
     problem(api.call("GET", "/unsubscribe/garbage"), 404)
     problem(api.call("POST", "/unsubscribe/abc.def"), 401)
     problem(api.call("POST", "/subscriptions", json={"email": "nobody"}), 400)
@@ -84,3 +88,59 @@ def test_registering_with_consent_to_updates_also_asks_to_confirm_a_subscription
     )
     assert ended.envelope["data"]["reason"] == "unsubscribed"
     assert [s["status"] for s in api.call("GET", "/people/me", token).json()["subscriptions"]] == ["ended"]
+
+
+def subscriber(api, mail, bus):
+    """Someone subscribed and confirmed, once the platform knows it."""
+    someone = {"email": person()["email"], "first_name": "Lin", "locale": "en"}
+    assert api.call("POST", "/subscriptions", json=someone).status_code == 202
+    (message,) = wait_for_mails(mail, {someone["email"]: 1})[someone["email"]]
+    confirmed = api.call("POST", "/subscriptions/confirm", token_from(message, CONFIRM_PAGE))
+    assert confirmed.status_code == 200, confirmed.text
+    bus.wait_for(
+        lambda e: e["type"] == "subscription_confirmed" and e["data"]["person"]["email"] == someone["email"],
+        message="subscription_confirmed",
+    )
+    return someone["email"]
+
+
+def announcements(mail, address, forum):
+    return [
+        m for m in inbox(mail, address)[address] if m["Subject"] == f"Registration open: {forum['title']}"
+    ]
+
+
+def test_an_announcement_comes_with_a_one_click_unsubscribe_link(api, mail, bus):
+    leaving, staying = subscriber(api, mail, bus), subscriber(api, mail, bus)
+    forum = api.create_forum(status="draft")
+    assert api.organiser("POST", f"/forums/{forum['id']}/open").status_code == 200
+    wait_until(
+        lambda: announcements(mail, leaving, forum) and announcements(mail, staying, forum),
+        message="the announcement to both subscribers",
+    )
+    (message,) = announcements(mail, leaving, forum)
+    unsubscribe = re.search(r"<(http\S+/api/v1/unsubscribe/(\S+))>", message["List-Unsubscribe"])
+    assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert unsubscribe.group(1) in parts(message)[0]
+    token = unsubscribe.group(2)
+
+    # What a mail client does (RFC 8058): POST to the URL as it is, with no token header, this body.
+    one_click = {
+        "data": "List-Unsubscribe=One-Click",
+        "headers": {"Content-Type": "application/x-www-form-urlencoded"},
+    }
+    for _ in range(2):  # a second click is harmless
+        done = api.call("POST", f"/unsubscribe/{token}", **one_click)
+        assert (done.status_code, done.json()["status"]) == (200, "ended"), done.text
+    ended = bus.wait_for(
+        lambda e: e["type"] == "subscription_ended" and e["data"]["email"] == leaving,
+        message="subscription_ended",
+    )
+    assert ended.envelope["data"]["reason"] == "unsubscribed"
+
+    later = api.create_forum()
+    wait_until(lambda: announcements(mail, staying, later), message="the next announcement")
+    stays_true(lambda: announcements(mail, leaving, later) == [], 1.0, "an announcement after unsubscribing")
+    assert [
+        d.envelope["data"]["email"] for d in bus.poll() if d.envelope["type"] == "subscription_ended"
+    ] == [leaving]
