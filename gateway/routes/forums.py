@@ -41,6 +41,7 @@ class ForumRoutes:
             query=ForumListQuerySchema,
             answer="ForumList",
             returns="A page of forums",
+            raises=("InvalidCursor",),
         ),
     )
     def list_forums(self, request):
@@ -75,6 +76,7 @@ class ForumRoutes:
                 "CapacityBelowConfirmed",
                 "QuotaInvalid",
                 "SlugTaken",
+                "InvalidForumChange",
             ),
         ),
     )

@@ -46,6 +46,7 @@ class RegistrationRoutes:
             query=RegistrationListQuerySchema,
             answer="RegistrationList",
             returns="A page of registrations",
+            raises=("ForumNotFound", "InvalidCursor"),
         ),
     )
     def list_registrations(self, request, forum_id):

@@ -117,7 +117,7 @@ def check_consistent(forum, groups, changes):
     reserved = changes.get("quotas") or {group: reserved for group, (reserved, _) in groups.items()}
     if sum(reserved.values()) > after["capacity"]:
         raise QuotaInvalid(
-            f"{sum(reserved.values())} reserved seats exceed a capacity of {after['capacity']}"
+            f"{sum(reserved.values())} reserved seats exceed the capacity of {after['capacity']}"
         )
 
 
