@@ -57,9 +57,14 @@ def test_confirmed_subscribers_hear_of_a_forum_opening_once_and_can_leave_in_one
         service_config, "SELECT recipient FROM deliveries WHERE template = 'forum_announced' AND forum_id = %s",
         forum["id"],
     )  # fmt: skip
-    assert sorted(row["recipient"] for row in announced) == sorted([fan["email"], english_fan["email"]])
+    # The session's database holds other tests' subscribers too: look at ours.
+    ours = {fan["email"], english_fan["email"], gone["email"]}
+    assert sorted(r["recipient"] for r in announced if r["recipient"] in ours) == sorted(
+        [fan["email"], english_fan["email"]]
+    )
     [progress] = query(
         service_config, "SELECT queued, finished_at FROM announcements WHERE forum_id = %s", forum["id"]
     )
-    assert progress["queued"] == 2 and progress["finished_at"] is not None
-    assert len(smtp_sink.messages()) == 3
+    assert progress["queued"] == len(announced) and progress["finished_at"] is not None
+    received = [m["To"].addresses[0].addr_spec for m in smtp_sink.messages()]
+    assert sorted(address for address in received if address in ours) == sorted(ours)  # one each
