@@ -82,6 +82,11 @@ REMOTE_ERRORS = {
     "InvalidCursor": Remote(400, "Invalid cursor", "cursor"),
     # the change is well formed but contradicts what the forum already is (say, a start after its end)
     "InvalidForumChange": Remote(422, "Invalid change"),
+    "DeliveryNotFound": Remote(404, "Message not found"),
+    "NotRetryable": Remote(409, "Not a failed message"),
+    "InvalidFilter": Remote(400, "Invalid filter"),
+    "TemplateNotFound": Remote(404, "Template not found"),
+    "UnsupportedLocale": Remote(400, "Unsupported locale", "locale"),
 }
 
 

@@ -12,7 +12,7 @@ from gateway.auth import BearerTokens
 from gateway.errors import Unavailable
 from gateway.http import api
 from gateway.openapi import Doc, build_openapi
-from gateway.routes import checkins, forums, pages, people, registrations, subscriptions
+from gateway.routes import checkins, forums, notifications, pages, people, registrations, subscriptions
 from gateway.rpc import TimedRpcProxy
 from kit.asyncapi import build_asyncapi
 from services.registration.events import catalog as registration_events
@@ -38,6 +38,7 @@ class GatewayService(
     checkins.CheckInRoutes,
     people.PeopleRoutes,
     subscriptions.SubscriptionRoutes,
+    notifications.NotificationRoutes,
     pages.PageRoutes,
 ):
     name = "gateway"

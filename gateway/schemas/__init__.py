@@ -21,6 +21,15 @@ from gateway.schemas.forums import (
     ForumUpdateSchema,
     VenueSchema,
 )
+from gateway.schemas.notifications import (
+    DeliveriesRetriedSchema,
+    DeliveryListSchema,
+    DeliveryRetrySchema,
+    DeliverySchema,
+    DeliverySummarySchema,
+    MessagePreviewSchema,
+    TemplateListSchema,
+)
 from gateway.schemas.people import (
     ErasureSchema,
     PersonExportSchema,
@@ -52,6 +61,11 @@ __all__ = [
     "CheckInSchema",
     "ConsentsSchema",
     "ConsentsUpdateSchema",
+    "DeliveriesRetriedSchema",
+    "DeliveryListSchema",
+    "DeliveryRetrySchema",
+    "DeliverySchema",
+    "DeliverySummarySchema",
     "EmailSchema",
     "ErasureSchema",
     "ForumCancelSchema",
@@ -61,6 +75,7 @@ __all__ = [
     "ForumSchema",
     "ForumUpdateSchema",
     "LOCALES",
+    "MessagePreviewSchema",
     "PageQuerySchema",
     "ParticipantSchema",
     "PersonExportSchema",
@@ -75,5 +90,6 @@ __all__ = [
     "SubscriptionCreateSchema",
     "SubscriptionSchema",
     "SummaryCountsSchema",
+    "TemplateListSchema",
     "VenueSchema",
 ]

@@ -6,7 +6,7 @@ of the newest copy of the forum this service knows, so a confirmation handled af
 already gives the new date. Nothing is written for a person from an event older than their erasure.
 """
 
-from services.notification import announcements, deliveries, invitation, qr, roster
+from services.notification import announcements, deliveries, invitation, qr, reminders, roster
 from services.notification.deliveries import Attachment
 from services.notification.rendering import one_line
 
@@ -83,6 +83,7 @@ def forum_changed(cur, renderer, links, envelope, data):
     copy = roster.keep_forum(
         cur, forum, FORUM_STATUS.get(kind) or forum["status"] or "open", envelope["time"]
     )
+    reminders.plan(cur, copy)  # a new date moves the forum's reminder; a cancelled forum drops it
     if kind == "forum_opened" and copy.status == "open":
         return announcements.announce(cur, renderer, links, envelope, copy.forum)
     changed = changed_kinds(data) if kind == "forum_updated" else []

@@ -7,19 +7,25 @@ delivers them. A redelivered event finds its id in the inbox and changes nothing
 
 from pathlib import Path
 
+from nameko.rpc import rpc
+from nameko.timer import timer
+
 from kit import health
 from kit.db import Database
 from kit.events import InvalidEvent, read_envelope
 from kit.handlers import event_handler
 from kit.inbox import first_time
-from services.notification import domain
+from services.notification import domain, reminders
+from services.notification import log as delivery_log
 from services.notification.incoming import SCHEMAS
 from services.notification.links import LinkMinter
 from services.notification.mailer import MailSender
 from services.notification.rendering import Renderer
+from services.notification.samples import preview
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RENDERER = Renderer()
+answer = rpc(expected_exceptions=delivery_log.NotificationError)  # 4xx, not errors, in the logs
 
 
 class NotificationService(health.HealthChecks):
@@ -28,6 +34,7 @@ class NotificationService(health.HealthChecks):
     db = Database("notification", MIGRATIONS)
     wake_sender = MailSender()
     links = LinkMinter()
+    reminder_lead_hours = reminders.ReminderLead()
 
     @event_handler("registration", "registration_confirmed")
     def handle_registration_confirmed(self, body):
@@ -89,6 +96,17 @@ class NotificationService(health.HealthChecks):
     def handle_person_erased(self, body):
         self._handle(body, "person_erased")
 
+    @timer(interval=30)
+    def send_reminders(self):
+        """Write the reminders now due to the delivery log, one forum per transaction."""
+        while True:
+            with self.db.transaction() as cur:
+                logged = reminders.send_next(cur, RENDERER, self.links, self.reminder_lead_hours)
+                if logged:
+                    self.wake_sender(cur)
+            if logged is None:
+                return
+
     def _handle(self, body, event_type):
         envelope, data = read_envelope(body, SCHEMAS[event_type])
         if envelope["type"] != event_type:
@@ -98,3 +116,37 @@ class NotificationService(health.HealthChecks):
                 cur, RENDERER, self.links, envelope, data
             ):
                 self.wake_sender(cur)
+
+    # What organisers see and do (through the gateway): the log without the bodies, retries, previews.
+    @answer
+    def list_deliveries(self, forum_id=None, status=None, recipient=None, limit=20, cursor=None):
+        with self.db.transaction() as cur:
+            return delivery_log.listing(cur, forum_id, status, recipient, limit, cursor)
+
+    @answer
+    def delivery_summary(self, forum_id=None):
+        with self.db.transaction() as cur:
+            return delivery_log.summary(cur, forum_id)
+
+    @answer
+    def retry_delivery(self, delivery_id):
+        with self.db.transaction() as cur:
+            row = delivery_log.retry_one(cur, int(delivery_id))
+            self.wake_sender(cur)
+            return row
+
+    @answer
+    def retry_failed(self, forum_id):
+        with self.db.transaction() as cur:
+            retried = delivery_log.retry_forum(cur, forum_id)
+            if retried:
+                self.wake_sender(cur)
+            return {"forum_id": str(forum_id), "retried": retried}
+
+    @answer
+    def list_templates(self):
+        return RENDERER.templates()
+
+    @answer
+    def preview_template(self, template, locale="fr"):
+        return preview(RENDERER, template, locale, self.links.base_url)

@@ -23,6 +23,7 @@ BODIES = {
     ("/api/v1/people/erasures", "post"): "Email",
     ("/api/v1/people/management-link", "post"): "Email",
     ("/api/v1/subscriptions", "post"): "SubscriptionCreate",
+    ("/api/v1/notifications/retry", "post"): "DeliveryRetry",
 }
 
 
@@ -45,6 +46,9 @@ REQUIRED = """
     GET /api/v1/people/me; DELETE /api/v1/people/me; POST /api/v1/people/erasures
     POST /api/v1/people/management-link; POST /api/v1/subscriptions; POST /api/v1/subscriptions/confirm
     POST /api/v1/unsubscribe/{token}; GET /api/v1/unsubscribe/{token}; GET /manage; GET /subscriptions/confirm
+    GET /api/v1/notifications; GET /api/v1/notifications/summary; POST /api/v1/notifications/retry
+    POST /api/v1/notifications/{delivery_id}/retry; GET /api/v1/notifications/templates
+    GET /api/v1/notifications/templates/{name}/preview
     GET /health/live; GET /health/ready; GET /api/v1/openapi.json; GET /api/v1/asyncapi.json; GET /api/v1/ping
 """
 

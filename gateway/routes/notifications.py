@@ -1,0 +1,132 @@
+"""The emails sent, for organisers: the delivery log, retrying what failed, previewing every message."""
+
+from functools import partial
+
+from werkzeug.exceptions import NotFound
+from werkzeug.wrappers import Response
+
+from gateway.http import api, query, validated
+from gateway.openapi import ORGANISER, Doc
+from gateway.routes import PRIVATE
+from gateway.schemas.notifications import (
+    DeliveryListQuerySchema,
+    DeliveryRetrySchema,
+    DeliverySummaryQuerySchema,
+    PreviewQuerySchema,
+)
+
+DELIVERY_LIST = DeliveryListQuerySchema()
+DELIVERY_SUMMARY = DeliverySummaryQuerySchema()
+DELIVERY_RETRY = DeliveryRetrySchema()
+PREVIEW = PreviewQuerySchema()
+doc = partial(Doc, tag="notifications", auth=ORGANISER)
+# A preview is our own template with made-up data: its inline styles may apply, nothing else may load.
+PREVIEW_HEADERS = {
+    "Content-Security-Policy": "default-src 'none'; style-src 'unsafe-inline'; img-src data:; "
+    "base-uri 'none'; form-action 'none'; frame-ancestors 'none'",
+    "X-Content-Type-Options": "nosniff",
+    "Cache-Control": "no-store",
+}
+
+
+class NotificationRoutes:
+    @api(
+        "GET",
+        "/api/v1/notifications",
+        doc=doc(
+            "The delivery log, newest first: who was sent what, when, and what failed (never the bodies)",
+            query=DeliveryListQuerySchema,
+            answer="DeliveryList",
+            returns="A page of the log",
+            raises=("InvalidCursor", "InvalidFilter"),
+        ),
+    )
+    def list_deliveries(self, request):
+        self.auth.organiser(request)
+        asked = query(DELIVERY_LIST, request)
+        page = self.notification.list_deliveries(
+            asked["forum_id"], asked["status"], asked["recipient"], asked["limit"], asked["cursor"]
+        )
+        return 200, PRIVATE, page
+
+    @api(
+        "GET",
+        "/api/v1/notifications/summary",
+        doc=doc(
+            "How many messages are pending, sending, sent or failed, by template (and by forum)",
+            query=DeliverySummaryQuerySchema,
+            answer="DeliverySummary",
+            returns="The counts",
+            raises=("InvalidFilter",),
+        ),
+    )
+    def delivery_summary(self, request):
+        self.auth.organiser(request)
+        return 200, self.notification.delivery_summary(query(DELIVERY_SUMMARY, request)["forum_id"])
+
+    @api(
+        "POST",
+        "/api/v1/notifications/<delivery_id>/retry",
+        doc=doc(
+            "Send a failed message again",
+            answer="Delivery",
+            returns="The message, queued again (pending)",
+            raises=("DeliveryNotFound", "NotRetryable"),
+            description="Only a failed message can be retried, and not one whose recipient was erased. "
+            "It gets a full round of attempts again: attempts starts over from 0.",
+        ),
+    )
+    def retry_delivery(self, request, delivery_id):
+        self.auth.organiser(request)  # first: who calls learns nothing of what exists
+        if not (delivery_id.isdigit() and len(delivery_id) <= 18):  # a bigint, as the log numbers them
+            raise NotFound()
+        return 200, PRIVATE, self.notification.retry_delivery(int(delivery_id))
+
+    @api(
+        "POST",
+        "/api/v1/notifications/retry",
+        doc=doc(
+            "Send every failed message of a forum again",
+            body="DeliveryRetry",
+            answer="DeliveriesRetried",
+            returns="How many were queued again (0 when none had failed)",
+            raises=("InvalidFilter",),
+        ),
+    )
+    def retry_failed(self, request):
+        self.auth.organiser(request)
+        return 200, self.notification.retry_failed(validated(DELIVERY_RETRY, request)["forum_id"])
+
+    @api(
+        "GET",
+        "/api/v1/notifications/templates",
+        doc=doc("The messages the platform sends", answer="TemplateList", returns="Their template names"),
+    )
+    def list_templates(self, request):
+        self.auth.organiser(request)
+        return 200, {"templates": self.notification.list_templates()}
+
+    @api(
+        "GET",
+        "/api/v1/notifications/templates/<name>/preview",
+        doc=doc(
+            "A message rendered with sample data, in French or English",
+            query=PreviewQuerySchema,
+            answer="MessagePreview",
+            returns="The subject, plain text and HTML (format=html: the HTML page; format=text: the text)",
+            raises=("TemplateNotFound", "UnsupportedLocale"),
+            description="The sample forum and person are made up; the links lead to the platform's pages "
+            "with a placeholder instead of a token, so they open nothing.",
+        ),
+    )
+    def preview_template(self, request, name):
+        self.auth.organiser(request)
+        asked = query(PREVIEW, request)
+        preview = self.notification.preview_template(name, asked["locale"])
+        if asked["format"] == "html":
+            return Response(preview["html"], headers=PREVIEW_HEADERS, content_type="text/html; charset=utf-8")
+        if asked["format"] == "text":
+            return Response(
+                preview["text"], headers=PREVIEW_HEADERS, content_type="text/plain; charset=utf-8"
+            )
+        return 200, preview

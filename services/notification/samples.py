@@ -1,0 +1,104 @@
+"""Sample data to preview every message: a fixed forum, a fixed person, codes and links.
+
+The links point at the platform's own pages (``PUBLIC_BASE_URL``) but carry a placeholder shaped like a
+token, never a minted one: a preview is looked at, copied and shared, and must open nothing. One context
+fits every message (each takes the keys it needs), with a few per-message touches so that each preview
+shows its message at its fullest (the changes of an update, the reason of a cancellation).
+"""
+
+from dataclasses import asdict
+from datetime import UTC, datetime, timedelta
+
+from kit.tokens import PAGES
+from services.notification.log import NotificationError
+from services.notification.rendering import LOCALES
+
+PLACEHOLDER_TOKEN = "exemple-apercu.jeton-non-valide"  # matches the token shape; verifies as nothing
+STARTS = datetime(2027, 6, 15, 7, 30, tzinfo=UTC)
+VENUE = {
+    "name": "Maison de la Chimie",
+    "address": "28 bis rue Saint-Dominique",
+    "city": "Paris",
+    "accessibility": "Accès de plain-pied, boucle magnétique en salle principale",
+}
+FORUM = {
+    "id": "00000000-0000-4000-8000-000000000001",
+    "slug": "forum-exemple",
+    "title": "Forum de l'Open d'Etat : données ouvertes et participation",
+    "description": "Une journée d'ateliers entre administrations, société civile et chercheurs.",
+    "starts_at": STARTS,
+    "ends_at": STARTS + timedelta(hours=8),
+    "timezone": "Europe/Paris",
+    "venue": VENUE,
+    "capacity": 120,
+    "status": "open",
+}
+PREVIOUS_FORUM = FORUM | {
+    "starts_at": STARTS - timedelta(days=7),
+    "ends_at": STARTS - timedelta(days=7) + timedelta(hours=8),
+    "venue": {"name": "Hôtel de Ville", "address": "Place de l'Hôtel de Ville", "city": "Paris",
+              "accessibility": ""},
+}  # fmt: skip
+PERSON = {
+    "person_id": "00000000-0000-4000-8000-000000000002",
+    "token_version": 0,
+    "email": "camille.martin@example.org",
+    "first_name": "Camille",
+    "last_name": "Martin",
+    "registration_id": "00000000-0000-4000-8000-000000000003",
+}
+NOTICE = {
+    "status": "confirmed",
+    "waitlist_position": 3,
+    "attendee_code": "K7P2QX",
+    "reason": "La salle n'est plus disponible à cette date.",
+    "cancelled_by": "person",
+    "cause": "cancellation",
+    "reserved_for": None,
+}
+PER_TEMPLATE = {
+    "registration_waitlisted": {"status": "waitlisted", "attendee_code": None},
+    "registration_cancelled": {
+        "status": "cancelled",
+        "cancelled_by": "forum_cancelled",
+        "attendee_code": None,
+    },
+    "forum_updated": {"previous_forum": PREVIOUS_FORUM, "changed": ["date", "venue", "accessibility"]},
+}
+
+
+def sample_link(base_url, purpose):
+    return base_url.rstrip("/") + PAGES[purpose].format(token=PLACEHOLDER_TOKEN)
+
+
+def links(base_url):
+    """Every link a message may show, each with the placeholder instead of a token."""
+    return {purpose: sample_link(base_url, purpose) for purpose in PAGES} | {
+        "register": base_url.rstrip("/") + "/"
+    }
+
+
+def context(template, locale, base_url):
+    """What ``Renderer.render`` takes to render ``template`` as the sample person in ``locale``."""
+    person = PERSON | {"locale": locale}
+    return (
+        NOTICE | {"forum": FORUM, "person": person, "links": links(base_url)} | PER_TEMPLATE.get(template, {})
+    )
+
+
+class TemplateNotFound(NotificationError):
+    pass
+
+
+class UnsupportedLocale(NotificationError):
+    pass
+
+
+def preview(renderer, template, locale, base_url):
+    """The message ``template`` as the sample person would receive it in ``locale``."""
+    if template not in renderer.templates():
+        raise TemplateNotFound(f"no message template named {template!r}")
+    if locale not in LOCALES:
+        raise UnsupportedLocale(f"locale must be one of {', '.join(LOCALES)}")
+    rendered = renderer.render(template, locale, context(template, locale, base_url))
+    return {"template": template, "locale": locale} | asdict(rendered)
