@@ -49,12 +49,16 @@ ERRORS = {name: type(name, (Exception,), {}) for name in REMOTE_ERRORS}  # namek
 
 
 class Fake:
-    """What the fake service was asked, and what it should answer next."""
+    """What a fake service was asked, and what it should answer next."""
+
+    def __init__(self, replies):
+        self.defaults = replies
+        self.reset()
 
     def reset(self):
         self.calls = []
         self.failure = None  # (exception class name, message)
-        self.replies = dict(REPLIES)
+        self.replies = dict(self.defaults)
 
     def answer(self, method, *args):
         self.calls.append((method, args))
@@ -69,21 +73,22 @@ class Fake:
         return list([args for called, args in self.calls if called == method][-1])
 
 
-FAKE = Fake()
+def fake_service(name, fake):
+    """A nameko service called ``name`` whose every RPC method answers from ``fake``."""
+
+    def answering(method):
+        @rpc(expected_exceptions=tuple(ERRORS.values()))
+        def call(self, *args):
+            return fake.answer(method, *args)
+
+        call.__name__ = method
+        return call
+
+    return type(f"Fake_{name}", (), {"name": name} | {method: answering(method) for method in fake.defaults})
 
 
-def answering(method):
-    @rpc(expected_exceptions=tuple(ERRORS.values()))
-    def call(self, *args):
-        return FAKE.answer(method, *args)
-
-    call.__name__ = method
-    return call
-
-
-FakeRegistration = type(
-    "FakeRegistration", (), {"name": "registration"} | {name: answering(name) for name in REPLIES}
-)
+FAKE = Fake(REPLIES)
+FakeRegistration = fake_service("registration", FAKE)
 
 
 class Api:
@@ -98,8 +103,9 @@ class Api:
 
 
 @contextmanager
-def running_gateway(rabbit_server, vhosts):
-    """The gateway and the fake service in their own vhost; the URL of the gateway.
+def running_gateway(rabbit_server, vhosts, *services):
+    """The gateway and the fake services (by default the registration one) in their own vhost; the URL
+    of the gateway.
 
     One per test module, as stopping a container takes seconds: each test resets ``FAKE`` instead.
     """
@@ -113,7 +119,9 @@ def running_gateway(rabbit_server, vhosts):
             "RPC_TIMEOUT": 2,
         }
     )
-    containers = [ServiceContainer(cls, config) for cls in (FakeRegistration, GatewayService)]
+    containers = [
+        ServiceContainer(cls, config) for cls in (*(services or [FakeRegistration]), GatewayService)
+    ]
     try:
         for container in containers:
             container.start()

@@ -5,15 +5,8 @@ service's errors are answered."""
 import uuid
 
 import pytest
-from nameko.containers import ServiceContainer
-from nameko.rpc import rpc
 
-from gateway.service import GatewayService
-from kit.config import load_config
-from kit.stack import free_port
-from kit.testing import stop_or_kill, with_vhost
-
-from .gateway_support import ERRORS, ORGANISER, TOKEN, Api
+from .gateway_support import ORGANISER, TOKEN, Api, Fake, fake_service, running_gateway
 
 FORUM_ID = str(uuid.uuid4())
 DELIVERY = {"id": 7, "template": "registration_confirmed", "recipient": "a@example.org", "locale": "fr"}
@@ -30,62 +23,19 @@ REPLIES = {
 }
 
 
-class Fake:
-    def __init__(self):
-        self.calls, self.failure = [], None
-
-    def answer(self, method, *args):
-        self.calls.append((method, args))
-        if self.failure:
-            raise ERRORS[self.failure[0]](self.failure[1])
-        return REPLIES[method]
-
-    def args(self, method):
-        return list([args for called, args in self.calls if called == method][-1])
-
-
-FAKE = Fake()
-
-
-def answering(method):
-    @rpc(expected_exceptions=tuple(ERRORS.values()))
-    def call(self, *args):
-        return FAKE.answer(method, *args)
-
-    call.__name__ = method
-    return call
-
-
-FakeNotification = type(
-    "FakeNotification", (), {"name": "notification"} | {name: answering(name) for name in REPLIES}
-)
+FAKE = Fake(REPLIES)
+FakeNotification = fake_service("notification", FAKE)
 
 
 @pytest.fixture(scope="module")
 def gateway_url(rabbit_server, vhosts):
-    vhost, port = vhosts.create(), free_port()
-    config = load_config(
-        overrides={
-            "AMQP_URI": with_vhost(rabbit_server[0], vhost),
-            "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
-            "ORGANISER_TOKEN": ORGANISER,
-            "RPC_TIMEOUT": 2,
-        }
-    )
-    containers = [ServiceContainer(cls, config) for cls in (FakeNotification, GatewayService)]
-    try:
-        for container in containers:
-            container.start()
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        for container in containers:
-            stop_or_kill(container)
-        vhosts.delete(vhost)
+    with running_gateway(rabbit_server, vhosts, FakeNotification) as url:
+        yield url
 
 
 @pytest.fixture
 def api(gateway_url):
-    FAKE.__init__()
+    FAKE.reset()
     return Api(gateway_url)
 
 
