@@ -1,7 +1,8 @@
 """A local SMTP sink: every message received is kept in a Maildir, nothing is relayed.
 
 Listens on SMTP_SINK_HOST:SMTP_SINK_PORT (default 127.0.0.1:1025) and stores each message in
-SMTP_SINK_MAILDIR (default var/mail at the repository root), so `ls var/mail/new` or any mail client
+SMTP_SINK_MAILDIR (default var/mail at the repository root); addresses ending with SMTP_SINK_REFUSE (if set)
+are refused with a permanent 550, to try how senders handle it. So `ls var/mail/new` or any mail client
 shows what the platform sent. Run with `.venv/bin/python deploy/smtp_sink.py`; stops on SIGTERM or SIGINT.
 """
 
@@ -21,9 +22,17 @@ log = logging.getLogger("smtp_sink")
 
 
 class MaildirHandler:
-    def __init__(self, path):
+    def __init__(self, path, refuse=None):
         self.path = Path(path)
         self.maildir = mailbox.Maildir(self.path, create=True)
+        # Addresses ending with this are refused for good (550), as a real server refuses an unknown user.
+        self.refuse = (refuse or "").lower()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options):
+        if self.refuse and address.lower().endswith(self.refuse):
+            return "550 5.1.1 No such user here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
         for sub in ("tmp", "new", "cur"):  # the folder may have been emptied by hand meanwhile
@@ -49,7 +58,7 @@ class MaildirHandler:
 
 async def serve(host, port, maildir):
     loop = asyncio.get_running_loop()
-    handler = MaildirHandler(maildir)
+    handler = MaildirHandler(maildir, os.environ.get("SMTP_SINK_REFUSE"))
     server = await loop.create_server(lambda: SMTP(handler, enable_SMTPUTF8=True, loop=loop), host, port)
     stopping = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):

@@ -135,17 +135,22 @@ def amqp_uri(rabbit_server, vhosts):
 class SmtpSink:
     """A real SMTP server (aiosmtpd, in its own process) keeping what it receives in a Maildir."""
 
-    def __init__(self, directory, port=None):
+    def __init__(self, directory, port=None, refuse=None):
         self.directory = Path(directory)
         self.port = port or free_port()
+        self.refuse = refuse  # addresses ending with this are refused for good (550)
         self.process = None
 
     def start(self):
-        env = os.environ | {
-            "SMTP_SINK_HOST": "127.0.0.1",
-            "SMTP_SINK_PORT": str(self.port),
-            "SMTP_SINK_MAILDIR": str(self.directory),
-        }
+        env = (
+            os.environ
+            | {
+                "SMTP_SINK_HOST": "127.0.0.1",
+                "SMTP_SINK_PORT": str(self.port),
+                "SMTP_SINK_MAILDIR": str(self.directory),
+            }
+            | ({"SMTP_SINK_REFUSE": self.refuse} if self.refuse else {})
+        )
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "deploy" / "smtp_sink.py")], env=env, stderr=subprocess.DEVNULL
         )

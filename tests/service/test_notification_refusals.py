@@ -1,0 +1,38 @@
+"""A server that refuses a recipient for good (5xx): that message fails at once, the others go out."""
+
+import time
+
+from kit.testing import SmtpSink, wait_until
+from services.notification.service import NotificationService
+
+from .test_notification_emails import forum_block, handled, mail_to, query, registration, someone
+
+
+def test_a_permanent_refusal_fails_the_message_at_once_and_is_never_retried(
+    container_factory, publish, service_config, tmp_path
+):
+    sink = SmtpSink(tmp_path / "refusing", refuse="@refused.example").start()
+    try:
+        config = service_config | {"SMTP_PORT": sink.port}
+        container_factory(NotificationService, config).start()
+        forum = forum_block()
+        refused, welcome = someone(email="nobody@refused.example"), someone()
+        events = [registration("registration_confirmed", forum, person) for person in (refused, welcome)]
+        publish(*events)
+        handled(config, *events)
+        mail_to(sink, welcome["email"])
+
+        def row():
+            [found] = query(
+                config,
+                "SELECT status, attempts, last_error FROM deliveries WHERE recipient = %s",
+                refused["email"],
+            )
+            return found
+
+        wait_until(lambda: row()["status"] == "failed", message="the refused message to be marked failed")
+        time.sleep(1.5)  # several retry delays of this configuration (0.2 s, growing): none may happen
+        assert row()["attempts"] == 1 and "550" in row()["last_error"]
+        assert [m["To"].addresses[0].addr_spec for m in sink.messages()] == [welcome["email"]]
+    finally:
+        sink.stop()
