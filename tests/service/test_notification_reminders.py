@@ -63,6 +63,18 @@ def reminder_row(config, forum):
     return query(config, "SELECT starts_at, sent_at FROM reminders WHERE forum_id = %s", forum["id"])
 
 
+def opened_with_one_confirmed(publish, config, starts_in, locale):
+    """A forum opened ``starts_in`` from now with one confirmed registrant, both handled by the service."""
+    forum, person = forum_in(starts_in), someone(locale)
+    events = [
+        catalog.envelope("forum_opened", {"forum": forum}),
+        registration("registration_confirmed", forum, person),
+    ]
+    publish(*events)
+    handled(config, *events)
+    return forum, person
+
+
 def moved(forum, starts):
     return catalog.envelope(
         "forum_updated",
@@ -126,13 +138,7 @@ def test_only_the_confirmed_registrants_get_one_reminder_each(
 
 def test_a_rescheduled_forum_moves_its_reminder(start_notification, publish, smtp_sink, service_config):
     notification = start_notification()
-    forum, person = forum_in(timedelta(hours=1)), someone("en")
-    events = [
-        catalog.envelope("forum_opened", {"forum": forum}),
-        registration("registration_confirmed", forum, person),
-    ]
-    publish(*events)
-    handled(service_config, *events)
+    forum, person = opened_with_one_confirmed(publish, service_config, timedelta(hours=1), "en")
     later = forum["starts_at"] + timedelta(days=30)
     postponed = moved(forum, later)
     publish(postponed)
@@ -154,13 +160,7 @@ def test_a_rescheduled_forum_moves_its_reminder(start_notification, publish, smt
 
 def test_a_cancelled_forum_drops_its_reminder(start_notification, publish, service_config):
     notification = start_notification()
-    forum, person = forum_in(timedelta(hours=1)), someone("fr")
-    events = [
-        catalog.envelope("forum_opened", {"forum": forum}),
-        registration("registration_confirmed", forum, person),
-    ]
-    publish(*events)
-    handled(service_config, *events)
+    forum, person = opened_with_one_confirmed(publish, service_config, timedelta(hours=1), "fr")
     assert reminder_row(service_config, forum)
     cancelled = catalog.envelope(
         "forum_cancelled", {"forum": forum | {"status": "cancelled"}, "reason": "Grève"}
@@ -181,13 +181,7 @@ def test_a_cancelled_forum_drops_its_reminder(start_notification, publish, servi
 
 def test_a_reminder_survives_a_restart(start_notification, publish, smtp_sink, service_config):
     first = start_notification(lead_hours=2)
-    forum, person = forum_in(timedelta(hours=3)), someone("fr")
-    events = [
-        catalog.envelope("forum_opened", {"forum": forum}),
-        registration("registration_confirmed", forum, person),
-    ]
-    publish(*events)
-    handled(service_config, *events)
+    forum, person = opened_with_one_confirmed(publish, service_config, timedelta(hours=3), "fr")
     send_reminders(first)
     assert reminded(service_config, forum) == []  # due in an hour
     first.stop()
