@@ -93,6 +93,8 @@ class MailSender(TableDrainer):
         self.host, self.port = config["SMTP_HOST"], int(config["SMTP_PORT"])
         self.security = (config.get("SMTP_SECURITY") or "none").lower()
         self.user, self.password = config.get("SMTP_USER") or "", config.get("SMTP_PASSWORD") or ""
+        # A private CA to trust (a relay with a certificate of its own); the system's CAs otherwise.
+        self.tls_context = ssl.create_default_context(cafile=config.get("SMTP_CA_FILE") or None)
         self.sender = config["MAIL_FROM"]
         self.envelope_sender = parseaddr(self.sender)[1]
         self.max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", 20))
@@ -166,12 +168,12 @@ class MailSender(TableDrainer):
         if self.smtp is None:
             if self.security == "tls":
                 smtp = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=30, context=ssl.create_default_context()
+                    self.host, self.port, timeout=30, context=self.tls_context
                 )
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=30)
                 if self.security == "starttls":
-                    smtp.starttls(context=ssl.create_default_context())
+                    smtp.starttls(context=self.tls_context)
             if self.user:
                 smtp.login(self.user, self.password)
             self.smtp = smtp
