@@ -44,6 +44,10 @@ class TableDrainer(DependencyProvider):
         with eventlet.Timeout(10, False):
             self._stopped.wait()
 
+    @property
+    def running(self):
+        return self._running
+
     def kill(self):
         self._running = False
 

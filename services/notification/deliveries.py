@@ -2,22 +2,29 @@
 
 A row is written in the handler's transaction (with the event's inbox row) and holds the message exactly
 as it will be sent: subject, both bodies and the attached files (base64 in a JSON array, a few kB), so
-the mail sender never renders anything and a retry sends the same bytes.
+the mail sender never renders anything and a retry sends the same message. A bulk row (an announcement)
+holds the recipient and what fills in its bulk message instead (``bulk_id``, ``fill``; see ``bulk``).
 """
 
 import base64
-import uuid
 from dataclasses import dataclass
 
 from psycopg.types.json import Jsonb
 
-MESSAGE_NAMESPACE = uuid.UUID("6f1c3c3e-8a4e-4d8e-9f55-0d7f3c2a9b10")
+# The same message always gets the same Message-ID (a UUID from the event, the lower-cased recipient and
+# the template), so mail systems can spot a repeat. Written in SQL, as bulk rows are made by the database.
+MESSAGE_ID = (
+    "'<' || md5(({event})::text || '/' || lower(({recipient})::text) || '/' || ({template})::text)::uuid"
+    " || '@opendetat>'"
+)
 ERASED_BEFORE_SENDING = "not sent: the recipient's personal data was erased"
 
-INSERT = """
+INSERT = f"""
 INSERT INTO deliveries (event_id, template, recipient, recipient_name, locale, forum_id, person_id,
                         message_id, subject, body_text, body_html, attachments, headers)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+VALUES (%(event_id)s, %(template)s, %(recipient)s, %(recipient_name)s, %(locale)s, %(forum_id)s, %(person_id)s,
+        {MESSAGE_ID.format(event="%(event_id)s", recipient="%(recipient)s", template="%(template)s")},
+        %(subject)s, %(body_text)s, %(body_html)s, %(attachments)s, %(headers)s)
 ON CONFLICT (event_id, recipient, template) DO NOTHING
 """
 # Erasure keeps every row (counts by forum, template and status stay right) but nothing personal. The
@@ -30,7 +37,7 @@ DROP = "DELETE FROM deliveries WHERE id = ANY(%s)"
 ANONYMISE = """
 UPDATE deliveries SET recipient = 'erased-' || id, recipient_name = '', person_id = NULL,
     message_id = '<erased-' || id || '@opendetat>', subject = '', body_text = '', body_html = '',
-    attachments = NULL, headers = NULL, lease_until = NULL,
+    attachments = NULL, headers = NULL, fill = NULL, lease_until = NULL,
     status = CASE WHEN status = 'pending' THEN 'failed' ELSE status END,
     last_error = CASE WHEN status = 'pending' THEN %(reason)s
                       WHEN last_error IS NULL THEN NULL ELSE 'erased with the recipient' END
@@ -43,12 +50,6 @@ class Attachment:
     content_type: str
     filename: str
     content: bytes
-
-
-def message_id(event_id, recipient, template, domain="opendetat"):
-    """The same message always gets the same Message-ID, so mail systems can spot a repeat."""
-    key = uuid.uuid5(MESSAGE_NAMESPACE, f"{event_id}/{recipient.lower()}/{template}")
-    return f"<{key}@{domain}>"
 
 
 def stored(attachments):
@@ -75,21 +76,20 @@ def log_message(cur, envelope, template, person, rendered, forum_id=None, attach
     """Write the message to the log; False if this (event, recipient, template) is already there."""
     cur.execute(
         INSERT,
-        (
-            envelope["id"],
-            template,
-            person["email"],
-            f"{person['first_name']} {person['last_name']}",
-            person["locale"],
-            forum_id,
-            person.get("person_id"),
-            message_id(envelope["id"], person["email"], template),
-            rendered.subject,
-            rendered.text,
-            rendered.html,
-            stored(attachments),
-            Jsonb(headers) if headers else None,
-        ),
+        {
+            "event_id": envelope["id"],
+            "template": template,
+            "recipient": person["email"],
+            "recipient_name": f"{person['first_name']} {person['last_name']}",
+            "locale": person["locale"],
+            "forum_id": forum_id,
+            "person_id": person.get("person_id"),
+            "subject": rendered.subject,
+            "body_text": rendered.text,
+            "body_html": rendered.html,
+            "attachments": stored(attachments),
+            "headers": Jsonb(headers) if headers else None,
+        },
     )
     return cur.rowcount == 1
 

@@ -1,21 +1,32 @@
-"""Sending the delivery log's pending messages over SMTP, once each.
+"""Sending the delivery log's pending messages over SMTP, once each, on several connections at once.
 
 A batch of due rows is claimed (status ``sending`` with a lease) in one short transaction, so replicas
-never take the same row; each message is sent on a reused SMTP connection and marked ``sent`` right
-after the server accepted it. A process that dies mid-batch leaves its rows leased: when the lease runs
-out another sender takes them, so at most the one message in flight when it died can go out twice.
+never take the same row. ``MAIL_CONNECTIONS`` workers (greenlets, each with its own reused SMTP
+connection) take the batch's messages one by one; what the server answered is recorded as it comes, by
+group commit: while one transaction marks the messages accepted so far as ``sent``, the workers go on,
+and the next transaction marks those accepted meanwhile. So a process that dies can have sent, without
+recording it, only the messages in flight and those accepted during the last commit (a handful); its
+other rows stay leased until the lease runs out, then another sender takes them. A stop lets the
+messages in flight finish, records them and gives the rest of the batch back at once.
 Temporary failures (4xx, connection refused) are retried with exponential backoff; a permanent one
 (5xx) fails the message at once; after ``max_attempts`` a message is ``failed``, visible in the log.
+When the server is out of reach, the batch stops and its unsent rows wait for the backoff.
 """
 
 import logging
 import smtplib
 import ssl
 import time
+from collections import deque
 from email.utils import parseaddr
 
+import eventlet
+from eventlet.queue import Empty, LightQueue
+
 from kit.drainer import TableDrainer, notify
+from services.notification.bulk import BulkMessages
 from services.notification.deliveries import loaded
+from services.notification.links import Links
 from services.notification.mime import compose
 
 log = logging.getLogger(__name__)
@@ -25,14 +36,14 @@ CLAIM = """
 UPDATE deliveries SET status = 'sending', lease_until = now() + make_interval(secs => %(lease)s)
 WHERE id IN (
     SELECT id FROM deliveries
-    WHERE (status = 'pending' AND next_attempt_at <= now())
-       OR (status = 'sending' AND lease_until < now())
+    WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
+      AND (status = 'pending' OR lease_until < now())
     ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
-RETURNING id, recipient, recipient_name, message_id, subject, body_text, body_html, attachments, headers,
-    attempts
+RETURNING id, recipient, recipient_name, locale, message_id, subject, body_text, body_html, attachments,
+    headers, bulk_id, fill, attempts
 """
 MARK_SENT = """UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,
-    last_error = NULL, lease_until = NULL WHERE id = %s"""
+    last_error = NULL, lease_until = NULL WHERE id = ANY(%s)"""
 MARK_RETRY = """UPDATE deliveries
     SET status = CASE WHEN attempts + 1 >= %(max)s THEN 'failed' ELSE 'pending' END,
         attempts = attempts + 1, last_error = %(error)s, lease_until = NULL,
@@ -49,17 +60,23 @@ class PermanentFailure(Exception):
     pass
 
 
-def build_message(row, sender):
+def build_message(row, sender, bulk_message=None, links=None):
+    """The message of a row as bytes; a bulk row is filled in from its bulk message first."""
+    if bulk_message is not None:
+        filled = bulk_message.fill(row["locale"], row["fill"], links)
+        subject, text, html, headers = filled.subject, filled.text, filled.html, filled.headers
+    else:
+        subject, text, html, headers = row["subject"], row["body_text"], row["body_html"], row.get("headers")
     return compose(
         sender=sender,
         recipient=row["recipient"],
         recipient_name=row["recipient_name"],
-        subject=row["subject"],
+        subject=subject,
         message_id=row["message_id"],
-        text=row["body_text"],
-        html=row["body_html"],
+        text=text,
+        html=html,
         attachments=loaded(row.get("attachments")),
-        headers=row.get("headers"),
+        headers=headers,
     )
 
 
@@ -81,11 +98,11 @@ def unreachable(exc):
 
 class MailSender(TableDrainer):
     channel = CHANNEL
-    batch_size = 20  # small claims: after a crash, few rows wait for their lease to run out
+    batch_size = 500  # after a crash, a batch's unsent rows wait for their lease to run out
 
     def __init__(self):
         super().__init__("notification")
-        self.smtp = None
+        self.smtp = {}  # worker slot -> its SMTP connection
 
     def setup(self):
         super().setup()
@@ -97,11 +114,14 @@ class MailSender(TableDrainer):
         self.tls_context = ssl.create_default_context(cafile=config.get("SMTP_CA_FILE") or None)
         self.sender = config["MAIL_FROM"]
         self.envelope_sender = parseaddr(self.sender)[1]
+        self.connections = max(1, int(config.get("MAIL_CONNECTIONS", 4)))
         self.max_attempts = int(config.get("MAIL_MAX_ATTEMPTS", 20))
         self.retry_base = float(config.get("MAIL_RETRY_BASE", 2.0))
         self.retry_cap = float(config.get("MAIL_RETRY_CAP", 300.0))
         self.lease = float(config.get("MAIL_LEASE_SECONDS", 60.0))
         self.poll_interval = float(config.get("MAIL_POLL_INTERVAL", 5.0))
+        self.links = Links(config["PUBLIC_BASE_URL"], config["SECRET_KEY"])
+        self.bulk = BulkMessages()
 
     def get_dependency(self, worker_ctx):
         return lambda cur: notify(cur, CHANNEL)
@@ -112,32 +132,14 @@ class MailSender(TableDrainer):
     def drain_once(self, conn):
         with conn.transaction():
             rows = conn.execute(CLAIM, {"lease": self.lease, "limit": self.batch_size}).fetchall()
+            bulk = {row["bulk_id"]: self.bulk.get(conn, row["bulk_id"]) for row in rows if row["bulk_id"]}
         if not rows:
-            self.disconnect()
+            self.disconnect_all()
             return 0
-        claimed_at = time.monotonic()
-        for index, row in enumerate(rows):
-            if time.monotonic() - claimed_at > self.lease / 2:  # a slow server: keep the rest ours
-                conn.execute(RENEW, (self.lease, [r["id"] for r in rows[index:]]))
-                conn.commit()
-                claimed_at = time.monotonic()
-            try:
-                self.send(row)
-            except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-                if not self.record_failure(conn, row, exc):
-                    # The server is unreachable: give the rest of the batch back without an attempt.
-                    rest = [r["id"] for r in rows[index + 1 :]]
-                    conn.execute(RELEASE, (self.delay(row["attempts"]), rest))
-                    conn.commit()
-                    return 0
-                continue
-            conn.execute(MARK_SENT, (row["id"],))
-            conn.commit()
-        return len(rows)
+        return Batch(self, conn, rows, bulk).send()
 
     def record_failure(self, conn, row, exc):
-        """Record the failure; return False when the whole server is out of reach."""
-        self.disconnect()
+        """Record the failure (the caller commits)."""
         error = f"{type(exc).__name__}: {exc}"[:500]
         if classify(exc):
             log.warning("temporary failure for delivery %s: %s", row["id"], error)
@@ -153,36 +155,109 @@ class MailSender(TableDrainer):
         else:
             log.error("permanent failure for delivery %s: %s", row["id"], error)
             conn.execute(MARK_FAILED, (error, row["id"]))
-        conn.commit()
-        return not unreachable(exc)
 
-    def send(self, row):
-        message = build_message(row, self.sender)
+    def send(self, slot, row, message):
         try:
-            self.connection().sendmail(self.envelope_sender, [row["recipient"]], message)
+            self.connection(slot).sendmail(self.envelope_sender, [row["recipient"]], message)
         except smtplib.SMTPServerDisconnected:
-            self.disconnect()  # an idle connection the server closed: one fresh try
-            self.connection().sendmail(self.envelope_sender, [row["recipient"]], message)
+            self.disconnect(slot)  # an idle connection the server closed: one fresh try
+            self.connection(slot).sendmail(self.envelope_sender, [row["recipient"]], message)
 
-    def connection(self):
-        if self.smtp is None:
+    def connection(self, slot):
+        if self.smtp.get(slot) is None:
             if self.security == "tls":
-                smtp = smtplib.SMTP_SSL(
-                    self.host, self.port, timeout=30, context=self.tls_context
-                )
+                smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=30, context=self.tls_context)
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=30)
                 if self.security == "starttls":
                     smtp.starttls(context=self.tls_context)
             if self.user:
                 smtp.login(self.user, self.password)
-            self.smtp = smtp
-        return self.smtp
+            self.smtp[slot] = smtp
+        return self.smtp[slot]
 
-    def disconnect(self):
-        if self.smtp is not None:
+    def disconnect(self, slot):
+        smtp = self.smtp.pop(slot, None)
+        if smtp is not None:
             try:
-                self.smtp.quit()
+                smtp.quit()
             except Exception:  # noqa: BLE001 - the connection is going away anyway
                 pass
-            self.smtp = None
+
+    def disconnect_all(self):
+        for slot in list(self.smtp):
+            self.disconnect(slot)
+
+
+class Batch:
+    """One claimed batch: workers send, this greenlet records what happened, a commit at a time."""
+
+    FINISHED = object()
+
+    def __init__(self, sender, conn, rows, bulk):
+        self.sender, self.conn, self.rows, self.bulk = sender, conn, rows, bulk
+        self.todo = deque(rows)
+        self.outcomes = LightQueue()
+        self.halted = None  # the row whose failure showed the server out of reach
+
+    def send(self):
+        """Send the batch; return how many rows were handled (0 when the server is out of reach)."""
+        workers = min(self.sender.connections, len(self.rows))
+        for slot in range(workers):
+            eventlet.spawn_n(self.work, slot)
+        try:
+            self.collect(workers)
+        except BaseException:
+            self.todo.clear()  # the database is in trouble: no more sending; the rows wait for their lease
+            raise
+        if self.todo:  # stopping, or the server is out of reach: the rest goes back, without an attempt
+            delay = self.sender.delay(self.halted["attempts"]) if self.halted else 0
+            self.conn.execute(RELEASE, (delay, [row["id"] for row in self.todo]))
+            self.conn.commit()
+        return 0 if self.halted else len(self.rows)
+
+    def collect(self, running):
+        claimed_at = time.monotonic()
+        while running:
+            try:
+                outcomes = [self.outcomes.get(timeout=self.sender.lease / 4)]
+            except Empty:
+                outcomes = []
+            while self.outcomes.qsize():  # everything that came in during the last commit
+                outcomes.append(self.outcomes.get_nowait())
+            running -= sum(1 for outcome in outcomes if outcome is self.FINISHED)
+            self.record([outcome for outcome in outcomes if outcome is not self.FINISHED])
+            if time.monotonic() - claimed_at > self.sender.lease / 2:  # a slow server: keep the rest ours
+                self.conn.execute(RENEW, (self.sender.lease, [row["id"] for row in self.rows]))
+                self.conn.commit()
+                claimed_at = time.monotonic()
+
+    def work(self, slot):
+        try:
+            while self.todo and self.sender.running and self.halted is None:
+                row = self.todo.popleft()
+                try:
+                    message = build_message(
+                        row, self.sender.sender, self.bulk.get(row["bulk_id"]), self.sender.links
+                    )
+                    self.sender.send(slot, row, message)
+                except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
+                    self.sender.disconnect(slot)
+                    if unreachable(exc) and self.halted is None:
+                        self.halted = row
+                    self.outcomes.put((row, exc))
+                else:
+                    self.outcomes.put((row, None))
+        finally:
+            self.outcomes.put(self.FINISHED)
+
+    def record(self, outcomes):
+        if not outcomes:
+            return
+        sent = [row["id"] for row, exc in outcomes if exc is None]
+        if sent:
+            self.conn.execute(MARK_SENT, (sent,))
+        for row, exc in outcomes:
+            if exc is not None:
+                self.sender.record_failure(self.conn, row, exc)
+        self.conn.commit()

@@ -17,6 +17,7 @@ from kit.handlers import event_handler
 from kit.inbox import first_time
 from services.notification import domain, reminders
 from services.notification import log as delivery_log
+from services.notification.announcements import AnnouncementWriter
 from services.notification.incoming import SCHEMAS
 from services.notification.links import LinkMinter
 from services.notification.mailer import MailSender
@@ -33,6 +34,7 @@ class NotificationService(health.HealthChecks):
 
     db = Database("notification", MIGRATIONS)
     wake_sender = MailSender()
+    announcement_writer = AnnouncementWriter()
     links = LinkMinter()
     reminder_lead_hours = reminders.ReminderLead()
 

@@ -2,16 +2,8 @@ import email
 import email.policy
 import smtplib
 
-from services.notification.deliveries import Attachment, loaded, message_id, stored
+from services.notification.deliveries import Attachment, loaded, stored
 from services.notification.mailer import build_message, classify, unreachable
-
-
-def test_message_id_is_stable_per_event_recipient_and_template():
-    one = message_id("e1", "A@example.org", "registration_confirmed")
-    assert one == message_id("e1", "a@example.org", "registration_confirmed")
-    assert one != message_id("e2", "a@example.org", "registration_confirmed")
-    assert one != message_id("e1", "a@example.org", "registration_waitlisted")
-    assert one.startswith("<") and one.endswith(">")
 
 
 def test_temporary_and_permanent_smtp_failures():

@@ -1,0 +1,101 @@
+"""Bulk messages: rendered once per locale, filled in per recipient when sent.
+
+An announcement goes to every subscriber. Rendering it once per subscriber (two jinja layouts each) and
+storing as many copies of nearly the same bodies would cost minutes and gigabytes for 100,000 of them.
+So it is rendered once per locale with markers where the recipient's name and unsubscribe link go,
+stored once (``bulk_messages``); each delivery row holds the recipient and what fills the markers
+(``fill``: names and subscription id). The mail sender fills them in right before composing: as they
+are in the subject, the text and the headers (names on one line), escaped in the HTML. The markers carry
+a random key, so nothing a forum's title or description says can pass for one.
+"""
+
+import secrets
+from dataclasses import dataclass
+
+from markupsafe import escape
+from psycopg.types.json import Jsonb
+
+from services.notification.rendering import FALLBACK, LOCALES, one_line
+
+FIELDS = ("first_name", "last_name", "unsubscribe")
+CACHED = 16  # bulk messages a sender keeps at hand (one per announcement being sent)
+
+
+def markers(key):
+    return {name: f"\u27e6{key}:{name}\u27e7" for name in FIELDS}
+
+
+def prepare(cur, renderer, template, context, headers=None):
+    """Render ``template`` in every locale with markers for the recipient; store it, return its id.
+
+    ``headers`` is a function of the markers, giving the extra headers (``List-Unsubscribe``...).
+    """
+    key = secrets.token_hex(8)
+    mark = markers(key)
+    context = context | {
+        "person": {"first_name": mark["first_name"], "last_name": mark["last_name"]},
+        "links": context.get("links", {}) | {"unsubscribe": mark["unsubscribe"]},
+    }
+    locales = {}
+    for locale in LOCALES:
+        rendered = renderer.render(template, locale, context)
+        locales[locale] = {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
+    row = cur.execute(
+        "INSERT INTO bulk_messages (template, marker_key, locales, headers) VALUES (%s, %s, %s, %s)"
+        " RETURNING id",
+        (template, key, Jsonb(locales), Jsonb(headers(mark)) if headers else None),
+    ).fetchone()
+    return row["id"]
+
+
+@dataclass(frozen=True)
+class Filled:
+    subject: str
+    text: str
+    html: str
+    headers: dict
+
+
+class BulkMessage:
+    def __init__(self, row):
+        self.marks = markers(row["marker_key"])
+        self.locales = row["locales"]
+        self.headers = row["headers"] or {}
+
+    def fill(self, locale, fill, links):
+        words = self.locales.get(locale) or self.locales[FALLBACK]
+        plain = {
+            "first_name": one_line(fill["first_name"]),
+            "last_name": one_line(fill["last_name"]),
+            "unsubscribe": links.unsubscribe(fill["subscription_id"]),
+        }
+        html = {name: str(escape(value)) for name, value in plain.items()}
+        return Filled(
+            subject=self._put(words["subject"], plain),
+            text=self._put(words["text"], plain),
+            html=self._put(words["html"], html),
+            headers={name: self._put(value, plain) for name, value in self.headers.items()},
+        )
+
+    def _put(self, text, values):
+        for name, mark in self.marks.items():
+            if mark in text:
+                text = text.replace(mark, values[name])
+        return text
+
+
+class BulkMessages:
+    """The bulk messages a sender has read, by id (a few at a time: one per announcement in progress)."""
+
+    def __init__(self):
+        self.cache = {}
+
+    def get(self, conn, bulk_id):
+        if bulk_id not in self.cache:
+            if len(self.cache) >= CACHED:
+                self.cache.pop(next(iter(self.cache)))
+            row = conn.execute(
+                "SELECT marker_key, locales, headers FROM bulk_messages WHERE id = %s", (bulk_id,)
+            ).fetchone()
+            self.cache[bulk_id] = BulkMessage(row)
+        return self.cache[bulk_id]

@@ -1,0 +1,108 @@
+"""An announcement to thousands of subscribers: written in batches, sent on several connections, each
+subscriber exactly once with their own unsubscribe link, through a replica stopping and starting midway.
+
+The subscribers are written straight into the service's table (the subscription events that fill it
+are exercised in test_notification_announcements); each test removes its own afterwards, since the
+session's database is shared.
+"""
+
+import os
+import re
+import uuid
+from collections import Counter
+
+import psycopg
+import pytest
+
+from kit import tokens
+from kit.migrations import migrate
+from kit.testing import wait_until
+from services.notification.announcements import AnnouncementWriter
+from services.notification.service import MIGRATIONS, NotificationService
+from services.registration.events import catalog
+
+from .test_notification_emails import forum_block, query, text_of
+
+SUBSCRIBERS = AnnouncementWriter.batch_size + 600  # two batches, the second one short
+SUBJECTS = {"fr": "Inscriptions ouvertes : Forum <de> juin", "en": "Registration open: Forum <de> juin"}
+AWKWARD_NAME = '<b>Zoé</b>\r\nBcc: victim@example.org "Ô"'
+
+
+@pytest.fixture
+def subscribers(service_config):
+    """Confirmed subscribers at a domain of this test's own; removed afterwards."""
+    migrate(service_config["DATABASE_URL"], "notification", MIGRATIONS)  # the table, before a service starts
+    domain = f"fanout-{uuid.uuid4().hex[:8]}.example.org"
+    rows = [
+        (uuid.uuid4(), uuid.uuid4(), f"fan-{n}@{domain}", AWKWARD_NAME if n == 7 else f"Fan {n}",
+         "Martin", "en" if n % 3 == 0 else "fr")
+        for n in range(SUBSCRIBERS)
+    ]  # fmt: skip
+    with psycopg.connect(service_config["DATABASE_URL"], options="-c search_path=notification") as conn:
+        with conn.cursor().copy(
+            "COPY subscribers (subscription_id, person_id, email, first_name, last_name, locale, status,"
+            " as_of) FROM STDIN"
+        ) as copy:
+            for row in rows:
+                copy.write_row((*row, "confirmed", "2026-01-01T00:00:00Z"))
+    yield {row[2]: row for row in rows}
+    with psycopg.connect(service_config["DATABASE_URL"], options="-c search_path=notification") as conn:
+        conn.execute("DELETE FROM subscribers WHERE email LIKE %s", (f"%@{domain}",))
+
+
+def received(sink):
+    folder = sink.directory / "new"
+    return len(os.listdir(folder)) if folder.exists() else 0
+
+
+def test_an_announcement_reaches_every_subscriber_once_through_a_replica_restart(
+    container_factory, publish, smtp_sink, service_config, subscribers
+):
+    config = service_config | {"MAIL_CONNECTIONS": 3}
+    steady = container_factory(NotificationService, config)
+    restarted = container_factory(NotificationService, config)
+    steady.start()
+    restarted.start()
+    forum = forum_block(title="Forum <de> juin")
+    opened = catalog.envelope("forum_opened", {"forum": forum})
+    publish(opened)
+
+    wait_until(lambda: received(smtp_sink) >= SUBSCRIBERS // 4, timeout=60, message="a quarter sent")
+    restarted.stop()  # a graceful stop midway: its messages in flight finish, the rest goes back
+    stopped_at = received(smtp_sink)
+    assert stopped_at < SUBSCRIBERS  # it did stop midway
+    container_factory(NotificationService, config).start()
+    wait_until(lambda: received(smtp_sink) >= SUBSCRIBERS, timeout=120, message="every announcement")
+
+    rows = query(
+        service_config,
+        "SELECT status, count(*) AS n FROM deliveries WHERE event_id = %s GROUP BY status",
+        opened["id"],
+    )
+    assert {row["status"]: row["n"] for row in rows} == {"sent": SUBSCRIBERS}
+    [progress] = query(
+        service_config, "SELECT queued, finished_at FROM announcements WHERE forum_id = %s", forum["id"]
+    )
+    assert progress["queued"] == SUBSCRIBERS and progress["finished_at"] is not None
+
+    messages = smtp_sink.messages()
+    assert len(messages) == SUBSCRIBERS  # nothing more came in after the last row was marked sent
+    by_recipient = Counter(m["To"].addresses[0].addr_spec for m in messages)
+    assert set(by_recipient) == set(subscribers) and set(by_recipient.values()) == {1}
+    assert len({m["Message-ID"] for m in messages}) == SUBSCRIBERS
+    for message in messages:
+        subscription_id, _, _, first_name, _, locale = subscribers[message["To"].addresses[0].addr_spec]
+        link = re.fullmatch(r"<(\S+)>", message["List-Unsubscribe"]).group(1)
+        assert message["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+        subject, _ = tokens.read(service_config["SECRET_KEY"], link.rsplit("/", 1)[1], "unsubscribe")
+        assert subject == str(subscription_id)  # their own link...
+        assert link in text_of(message)  # ...in the body too
+        assert message["Subject"] == SUBJECTS[locale]
+        if first_name != AWKWARD_NAME:
+            assert f"{first_name} Martin" in text_of(message)
+    awkward = next(m for m in messages if subscribers[m["To"].addresses[0].addr_spec][3] == AWKWARD_NAME)
+    html = awkward.get_body(("html",)).get_content()
+    assert "&lt;b&gt;Zoé&lt;/b&gt; Bcc: victim@example.org &#34;Ô&#34;" in html  # escaped, on one line
+    assert "<b>Zoé" not in html and awkward["Bcc"] is None
+    assert "Forum &lt;de&gt; juin" in html
+    assert '<b>Zoé</b> Bcc: victim@example.org "Ô" Martin' in text_of(awkward)
