@@ -24,6 +24,7 @@ import eventlet
 from eventlet.queue import Empty, LightQueue
 
 from kit.drainer import TableDrainer, notify
+from services.notification import transport
 from services.notification.bulk import BulkMessages
 from services.notification.deliveries import loaded
 from services.notification.links import Links
@@ -158,10 +159,10 @@ class MailSender(TableDrainer):
 
     def send(self, slot, row, message):
         try:
-            self.connection(slot).sendmail(self.envelope_sender, [row["recipient"]], message)
+            transport.send(self.connection(slot), self.envelope_sender, row["recipient"], message)
         except smtplib.SMTPServerDisconnected:
             self.disconnect(slot)  # an idle connection the server closed: one fresh try
-            self.connection(slot).sendmail(self.envelope_sender, [row["recipient"]], message)
+            transport.send(self.connection(slot), self.envelope_sender, row["recipient"], message)
 
     def connection(self, slot):
         if self.smtp.get(slot) is None:

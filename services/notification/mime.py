@@ -6,7 +6,7 @@ which alone would cap a fan-out at a few hundred emails a second; this writes th
 Header values are encoded per RFC 2047 and never contain a line break, so nothing can inject a header.
 """
 
-import base64
+import binascii
 import uuid
 from email.header import Header
 from email.utils import formataddr, formatdate
@@ -26,8 +26,16 @@ def address(name, email):
     return formataddr((" ".join(str(name).split()), email), charset="utf-8")
 
 
+def base64_lines(payload):
+    """Base64 in lines of 76 characters, CRLF-terminated (as ``base64.encodebytes``, several times faster)."""
+    encoded = binascii.b2a_base64(payload, newline=False)
+    if not encoded:
+        return b""
+    return CRLF.join([encoded[i : i + 76] for i in range(0, len(encoded), 76)]) + CRLF
+
+
 def part(content_type, payload, extra_headers=()):
-    body = base64.encodebytes(payload).replace(b"\n", CRLF)
+    body = base64_lines(payload)
     lines = [f"Content-Type: {content_type}", "Content-Transfer-Encoding: base64", *extra_headers]
     return CRLF.join(line.encode() for line in lines) + CRLF + CRLF + body
 
