@@ -15,7 +15,7 @@ from kit.db import Database
 from kit.events import InvalidEvent, read_envelope
 from kit.handlers import event_handler
 from kit.inbox import first_time
-from services.notification import domain, reminders
+from services.notification import announcements, domain, reminders
 from services.notification import log as delivery_log
 from services.notification.announcements import AnnouncementWriter
 from services.notification.incoming import SCHEMAS
@@ -128,7 +128,10 @@ class NotificationService(health.HealthChecks):
     @answer
     def delivery_summary(self, forum_id=None):
         with self.db.transaction() as cur:
-            return delivery_log.summary(cur, forum_id)
+            counts = delivery_log.summary(cur, forum_id)
+            if forum_id:  # and its announcement to subscribers, as it is being written to the log
+                counts["announcement"] = announcements.progress(cur, counts["forum_id"])
+            return counts
 
     @answer
     def retry_delivery(self, delivery_id):
