@@ -35,6 +35,7 @@ WRITE_BATCH = f"""
 WITH batch AS (
     SELECT subscription_id, person_id, email, first_name, last_name, locale FROM subscribers
     WHERE status = 'confirmed' AND subscription_id > %(cursor)s ORDER BY subscription_id LIMIT %(batch)s
+    FOR KEY SHARE  -- an erasure deleting one of them waits for this batch, then purges its row
 ), logged AS (
     INSERT INTO deliveries (event_id, template, recipient, recipient_name, locale, forum_id, person_id,
                             message_id, subject, body_text, body_html, bulk_id, fill)
