@@ -1,15 +1,23 @@
-"""``python -m bench``: throughput and latency of the platform, measured from outside over HTTP.
+"""``python -m bench``: throughput and latency of the platform, measured from outside as a client would.
 
-It starts its own stack (kit.stack) on a fresh database, a fresh RabbitMQ vhost and its own SMTP sink,
-then, at a fixed number of keep-alive connections to 127.0.0.1:
+Each part starts its own stack (kit.stack) on a fresh database and RabbitMQ vhost with its own SMTP sink,
+and removes everything it created at the end. ``--only http|rush|fanout`` (repeatable) runs only those
+parts; ``make bench`` runs them all.
+
+http (one stack, aiosmtpd Maildir sink), at a fixed number of keep-alive connections to 127.0.0.1:
   (i)  GET /api/v1/ping, the lightest route (gateway -> RPC -> reply): the ceiling;
   (ii) POST /api/v1/forums/{id}/registrations to one large forum, unique addresses;
-and reports req/s, p50/p99 latency, errors, the registration/ceiling ratio, and how long until every
-registration's email was accepted by the SMTP sink; then
-  (iii) a rush: ``--rush`` registrations (10,000) for a forum of ``--rush-capacity`` seats (300): the time
-        to accept them all, the time until every email was accepted, and the exact confirmed/waitlisted
-        counts the forum then shows.
-Everything it created is removed at the end.
+  and reports req/s, p50/p99 latency, errors, the registration/ceiling ratio, and how long until every
+  registration's email was accepted by the SMTP sink;
+rush (the same stack; ``--rush 0`` skips it):
+  (iii) ``--rush`` registrations (10,000) for a forum of ``--rush-capacity`` seats (300): the time to
+        accept them all, the time until every email was accepted, and the exact confirmed/waitlisted
+        counts the forum then shows;
+fanout (a stack of its own, sending to the counting sink bench/sink.py; ``--fanout 0`` skips it):
+  (iv) ``--fanout`` confirmed subscribers (100,000, seeded by SQL) told of one forum opening: emails/s
+       from the POST until the sink counted them all, the notification process's peak memory, CPU per
+       process, and the rate of a bare smtplib loop to the same sink on 1 and MAIL_CONNECTIONS
+       connections with the ratios (see bench/fanout.py).
 """
 
 import argparse
@@ -19,35 +27,17 @@ import sys
 import tempfile
 import time
 import uuid
-import warnings
 
-warnings.filterwarnings("ignore", message=r"(?s)\s*Eventlet is deprecated")  # kit.testing imports nameko
+import requests
 
-import psycopg  # noqa: E402
-import requests  # noqa: E402
+from bench import fanout
+from bench.environment import log_dir, open_forum, running_stack
+from bench.load import run
+from bench.report import cpu_snapshot, cpu_spent, print_report
+from kit.testing import SmtpSink
 
-from bench.load import run  # noqa: E402
-from bench.report import cpu_snapshot, cpu_spent, print_report  # noqa: E402
-from kit.stack import Stack  # noqa: E402
-from kit.testing import (  # noqa: E402  # noqa: E402
-    LOCAL_AMQP,
-    LOCAL_POSTGRES,
-    LOCAL_RABBIT_API,
-    SmtpSink,
-    Vhosts,
-    with_database,
-    with_vhost,
-)
-
-TOKEN = f"bench-{uuid.uuid4().hex}"
 PING = ("GET", "/api/v1/ping", None)
-FORUM = {
-    "title": "Forum du benchmark",
-    "starts_at": "2027-03-01T09:00:00+01:00",
-    "ends_at": "2027-03-01T17:00:00+01:00",
-    "venue": {"name": "Hôtel de Ville", "address": "Place de l'Hôtel de Ville", "city": "Paris"},
-    "capacity": 100_000,
-}
+PARTS = ("http", "rush", "fanout")
 
 
 def parse_args(argv):
@@ -62,6 +52,16 @@ def parse_args(argv):
     parser.add_argument("--rush", type=int, default=10_000, help="registrations in the rush (0: skip it)")
     parser.add_argument("--rush-capacity", type=int, default=300, help="seats of the rush's forum")
     parser.add_argument("--rush-time-limit", type=float, default=600, help="seconds for the rush, at most")
+    parser.add_argument(
+        "--only", action="append", choices=PARTS, help="run only this part (repeatable); default: all of them"
+    )
+    parser.add_argument(
+        "--mail-connections",
+        type=int,
+        default=4,
+        help="MAIL_CONNECTIONS of the services and of the raw loop (4)",
+    )
+    fanout.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -108,11 +108,9 @@ def measure(args, stack, sink):
     ceiling = run("GET /api/v1/ping (ceiling)", port, lambda _: PING, *bounds)
     cpu = [cpu_spent(before, cpu_snapshot(pids))]
 
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    response = requests.post(f"{stack.base_url}/api/v1/forums", json=FORUM, headers=headers, timeout=30)
-    response.raise_for_status()
+    forum_id = open_forum(stack)
     before, started = cpu_snapshot(pids), time.monotonic()
-    registered = run("POST registrations", port, registrations(response.json()["id"]), *bounds)
+    registered = run("POST registrations", port, registrations(forum_id), *bounds)
     answered = time.monotonic() - started
     mail_time = seconds_until_mail(sink, registered.ok, started, args.mail_timeout)
     cpu.append(cpu_spent(before, cpu_snapshot(pids)))
@@ -121,11 +119,8 @@ def measure(args, stack, sink):
 
 def rush(args, stack, sink):
     """Many more people than seats, all at once: how long to answer them all and to tell them all."""
-    headers = {"Authorization": f"Bearer {TOKEN}"}
-    forum = FORUM | {"title": "Forum très demandé", "capacity": args.rush_capacity}
-    response = requests.post(f"{stack.base_url}/api/v1/forums", json=forum, headers=headers, timeout=30)
-    response.raise_for_status()
-    forum_id, mail_before = response.json()["id"], delivered(sink)
+    forum_id = open_forum(stack, title="Forum très demandé", capacity=args.rush_capacity)
+    mail_before = delivered(sink)
     started = time.monotonic()
     phase = run("POST registrations (rush)", int(stack.env["GATEWAY_PORT"]), registrations(forum_id),
                 args.rush, args.concurrency, args.rush_time_limit)  # fmt: skip
@@ -146,52 +141,35 @@ def rush(args, stack, sink):
     )
 
 
-def create_database():
-    name = f"opendetat_bench_{uuid.uuid4().hex[:10]}"
-    with psycopg.connect(LOCAL_POSTGRES, autocommit=True) as conn:
-        conn.execute(f'CREATE DATABASE "{name}"')
-    return name
-
-
-def drop_database(name):
-    with psycopg.connect(LOCAL_POSTGRES, autocommit=True) as conn:
-        conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+def http_and_rush(args, parts, work):
+    """Phases (i) to (iii): one stack, sending to the Maildir sink (aiosmtpd)."""
+    sink = SmtpSink(os.path.join(work, "mail"))
+    try:
+        sink.start()
+        with running_stack(args, log_dir(work, "http"), sink.port) as (stack, _):
+            if "http" in parts:
+                phases, cpu, answered, mail_time = measure(args, stack, sink)
+                print_report(args, phases, cpu, answered, mail_time, delivered(sink))
+            if "rush" in parts:
+                rush(args, stack, sink)
+    finally:
+        sink.stop()
+        shutil.rmtree(sink.directory, ignore_errors=True)  # the logs stay, for a look afterwards
 
 
 def main(argv=None):
     args = parse_args(argv)
-    vhosts = Vhosts(LOCAL_RABBIT_API)
+    parts = set(args.only or PARTS)
+    parts -= {"rush"} if not args.rush else set()
+    parts -= {"fanout"} if not args.fanout else set()
     work = tempfile.mkdtemp(prefix="opendetat-bench-")
-    database = vhost = sink = stack = None
-    try:
-        database, vhost = create_database(), vhosts.create()
-        sink = SmtpSink(os.path.join(work, "mail")).start()
-        env = {
-            "AMQP_URI": with_vhost(LOCAL_AMQP, vhost),
-            "DATABASE_URL": with_database(LOCAL_POSTGRES, database),
-            "SMTP_HOST": "127.0.0.1",
-            "SMTP_PORT": sink.port,
-            "ORGANISER_TOKEN": TOKEN,
-            "MAX_WORKERS": args.max_workers,
-            "LOG_LEVEL": args.log_level,
-        }
-        stack = Stack(env, os.path.join(work, "logs"))
-        print(f"starting the stack (logs in {work}/logs) ...", flush=True)
-        stack.start().wait_ready()
-        phases, cpu, answered, mail_time = measure(args, stack, sink)
-        print_report(args, phases, cpu, answered, mail_time, delivered(sink))
-        if args.rush:
-            rush(args, stack, sink)
-    finally:
-        if stack:
-            stack.stop()
-        if sink:
-            sink.stop()
-            shutil.rmtree(sink.directory, ignore_errors=True)  # the logs stay, for a look afterwards
-        if vhost:
-            vhosts.delete(vhost)
-        if database:
-            drop_database(database)
+    print(
+        f"running: {', '.join(part for part in PARTS if part in parts) or 'nothing'} (work files in {work})"
+    )
+    if parts & {"http", "rush"}:
+        http_and_rush(args, parts, work)
+    if "fanout" in parts:
+        fanout.fan_out(args, work)
     return 0
 
 
