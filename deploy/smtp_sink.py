@@ -4,6 +4,12 @@ Listens on SMTP_SINK_HOST:SMTP_SINK_PORT (default 127.0.0.1:1025) and stores eac
 SMTP_SINK_MAILDIR (default var/mail at the repository root); addresses ending with SMTP_SINK_REFUSE (if set)
 are refused with a permanent 550, to try how senders handle it. So `ls var/mail/new` or any mail client
 shows what the platform sent. Run with `.venv/bin/python deploy/smtp_sink.py`; stops on SIGTERM or SIGINT.
+
+To try a relay's security, all optional: SMTP_SINK_TLS_CERT and SMTP_SINK_TLS_KEY (PEM files) make it offer
+STARTTLS, or, with SMTP_SINK_TLS_MODE=implicit, speak TLS from the first byte (as on port 465);
+SMTP_SINK_AUTH="user:password" requires AUTH PLAIN or LOGIN with that login before MAIL (530 otherwise),
+answers any other login with 535, and over STARTTLS offers AUTH only once TLS is on. Each stored message
+gets a Received header naming the protocol (RFC 3848: ESMTPS with TLS, ESMTPA with AUTH, ESMTPSA both).
 """
 
 import asyncio
@@ -13,9 +19,11 @@ import logging
 import mailbox
 import os
 import signal
+import ssl
+from email.utils import formatdate
 from pathlib import Path
 
-from aiosmtpd.smtp import SMTP
+from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("smtp_sink")
@@ -38,8 +46,15 @@ class MaildirHandler:
         for sub in ("tmp", "new", "cur"):  # the folder may have been emptied by hand meanwhile
             (self.path / sub).mkdir(parents=True, exist_ok=True)
         recipients = ", ".join(envelope.rcpt_tos)
+        tls = server.transport.get_extra_info("ssl_object")  # after STARTTLS or on an implicit TLS port
+        protocol = "ESMTP" + "S" * bool(tls) + "A" * bool(session.authenticated)
+        protocol += f" ({tls.version()})" if tls else ""
         # The envelope is not part of the message: keep it, as a local delivery agent would.
-        trace = f"Return-Path: <{envelope.mail_from}>\r\nX-Envelope-To: {recipients}\r\n".encode()
+        trace = (
+            f"Return-Path: <{envelope.mail_from}>\r\nX-Envelope-To: {recipients}\r\n"
+            f"Received: from {session.host_name} ([{session.peer[0]}]) by smtp_sink with {protocol};"
+            f" {formatdate(localtime=True)}\r\n"
+        ).encode()
         try:
             key = self.maildir.add(trace + envelope.original_content)
         except OSError as exc:  # a transient answer: the sender keeps the message and retries
@@ -56,10 +71,44 @@ class MaildirHandler:
         return "250 Message accepted for delivery"
 
 
+class OneLogin:
+    """Accepts AUTH PLAIN or LOGIN with this one "user:password"; any other login gets 535."""
+
+    def __init__(self, credentials):
+        login, _, password = credentials.partition(":")
+        self.expected = LoginPassword(login.encode(), password.encode())
+
+    def __call__(self, server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=auth_data == self.expected, handled=False)
+
+
+def security(env):
+    """(TLS context for the listening socket, extra SMTP arguments) from the optional SMTP_SINK_* settings."""
+    listening_tls, options = None, {}
+    if env.get("SMTP_SINK_TLS_CERT"):
+        context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)  # asks for no client certificate
+        context.load_cert_chain(env["SMTP_SINK_TLS_CERT"], env["SMTP_SINK_TLS_KEY"])
+        if env.get("SMTP_SINK_TLS_MODE") == "implicit":
+            listening_tls = context
+        else:
+            options["tls_context"] = context
+    if env.get("SMTP_SINK_AUTH"):
+        # aiosmtpd only knows of the TLS it started itself (STARTTLS): on an implicit TLS port, don't wait for it.
+        options |= {
+            "authenticator": OneLogin(env["SMTP_SINK_AUTH"]),
+            "auth_required": True,
+            "auth_require_tls": "tls_context" in options,
+        }
+    return listening_tls, options
+
+
 async def serve(host, port, maildir):
     loop = asyncio.get_running_loop()
     handler = MaildirHandler(maildir, os.environ.get("SMTP_SINK_REFUSE"))
-    server = await loop.create_server(lambda: SMTP(handler, enable_SMTPUTF8=True, loop=loop), host, port)
+    listening_tls, options = security(os.environ)
+    server = await loop.create_server(
+        lambda: SMTP(handler, enable_SMTPUTF8=True, loop=loop, **options), host, port, ssl=listening_tls
+    )
     stopping = asyncio.Event()
     for signum in (signal.SIGTERM, signal.SIGINT):
         loop.add_signal_handler(signum, stopping.set)

@@ -133,24 +133,33 @@ def amqp_uri(rabbit_server, vhosts):
 
 
 class SmtpSink:
-    """A real SMTP server (aiosmtpd, in its own process) keeping what it receives in a Maildir."""
+    """A real SMTP server (aiosmtpd, in its own process) keeping what it receives in a Maildir.
 
-    def __init__(self, directory, port=None, refuse=None):
+    With ``tls=(cert, key)`` (PEM files) it offers STARTTLS, or speaks TLS from the first byte with
+    ``implicit_tls=True``; with ``auth="user:password"`` it takes mail only after that login.
+    """
+
+    def __init__(self, directory, port=None, refuse=None, tls=None, implicit_tls=False, auth=None):
         self.directory = Path(directory)
         self.port = port or free_port()
         self.refuse = refuse  # addresses ending with this are refused for good (550)
+        self.tls, self.implicit_tls, self.auth = tls, implicit_tls, auth
         self.process = None
 
     def start(self):
-        env = (
-            os.environ
-            | {
-                "SMTP_SINK_HOST": "127.0.0.1",
-                "SMTP_SINK_PORT": str(self.port),
-                "SMTP_SINK_MAILDIR": str(self.directory),
-            }
-            | ({"SMTP_SINK_REFUSE": self.refuse} if self.refuse else {})
-        )
+        inherited = {k: v for k, v in os.environ.items() if not k.startswith("SMTP_SINK_")}
+        env = inherited | {
+            "SMTP_SINK_HOST": "127.0.0.1",
+            "SMTP_SINK_PORT": str(self.port),
+            "SMTP_SINK_MAILDIR": str(self.directory),
+        }
+        if self.refuse:
+            env["SMTP_SINK_REFUSE"] = self.refuse
+        if self.tls:
+            env |= {"SMTP_SINK_TLS_CERT": str(self.tls[0]), "SMTP_SINK_TLS_KEY": str(self.tls[1])}
+            env["SMTP_SINK_TLS_MODE"] = "implicit" if self.implicit_tls else "starttls"
+        if self.auth:
+            env["SMTP_SINK_AUTH"] = self.auth
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "deploy" / "smtp_sink.py")], env=env, stderr=subprocess.DEVNULL
         )
