@@ -81,8 +81,22 @@ def build_message(row, sender, bulk_message=None, links=None):
     )
 
 
+# Refusals that speak of the relay's settings, not of the message: authentication required (530), the
+# credentials refused (535), encryption required (538). Fixing the settings fixes every message.
+RELAY_REFUSALS = (530, 535, 538)
+
+
+def relay_refused(exc):
+    if isinstance(exc, smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError):
+        return True  # a wrong login, or a relay that offers no login
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code in RELAY_REFUSALS
+
+
 def classify(exc):
-    """True if retrying may help (4xx, connection trouble); False for a permanent refusal (5xx)."""
+    """True if retrying may help (4xx, connection trouble, the relay's settings); False for a permanent
+    refusal of this message (5xx)."""
+    if relay_refused(exc):
+        return True
     if isinstance(exc, smtplib.SMTPRecipientsRefused):
         return all(code < 500 for code, _ in exc.recipients.values())
     if isinstance(exc, smtplib.SMTPResponseException):
@@ -91,8 +105,9 @@ def classify(exc):
 
 
 def unreachable(exc):
-    """The server itself is out of reach (refused, timed out, hung up), not this one message."""
-    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError):
+    """The server is no use now for any message: out of reach (refused, timed out, hung up, TLS failed)
+    or refusing our settings (login); not a refusal of this one message."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError) or relay_refused(exc):
         return True
     return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
 
@@ -170,10 +185,14 @@ class MailSender(TableDrainer):
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=30, context=self.tls_context)
             else:
                 smtp = smtplib.SMTP(self.host, self.port, timeout=30)
+            try:
                 if self.security == "starttls":
                     smtp.starttls(context=self.tls_context)
-            if self.user:
-                smtp.login(self.user, self.password)
+                if self.user:
+                    smtp.login(self.user, self.password)
+            except BaseException:
+                smtp.close()  # a half-open connection is no use: close it now, not at garbage collection
+                raise
             self.smtp[slot] = smtp
         return self.smtp[slot]
 

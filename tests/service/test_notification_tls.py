@@ -1,7 +1,6 @@
 """Mail through a relay that wants TLS (STARTTLS or implicit) and a login: real aiosmtpd servers with a
 certificate from a CA made for the test. A wrong password or a certificate nobody trusts is recorded in
-the delivery log and the message waits for the relay to be fixed; then it goes out. (For a wrong password
-the mailer does not do that yet: see the xfail test at the end.)
+the delivery log and the message waits for the relay to be fixed; then it goes out.
 """
 
 import re
@@ -145,12 +144,6 @@ def test_a_wrong_password_is_recorded_in_the_delivery_log_and_nothing_is_sent(
     assert sink.messages() == []
 
 
-@pytest.mark.xfail(
-    strict=True,
-    raises=AssertionError,
-    reason="the mailer takes the relay's 535 (credentials invalid) as a permanent refusal of the message "
-    "and marks it failed at once, instead of keeping it pending until the login is fixed",
-)
 def test_a_message_refused_for_a_wrong_password_waits_and_goes_out_once_the_password_is_fixed(
     relay, container_factory, publish, service_config, tmp_path
 ):
