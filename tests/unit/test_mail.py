@@ -1,9 +1,11 @@
 import email
 import email.policy
+import re
 import smtplib
 
 from services.notification.deliveries import Attachment, loaded, stored
 from services.notification.mailer import build_message, classify, unreachable
+from services.notification.mime import compose
 
 
 def test_temporary_and_permanent_smtp_failures():
@@ -72,3 +74,23 @@ def test_attachments_are_logged_as_json_and_sent_as_the_same_bytes():
 
 def test_no_attachments_is_a_plain_alternative():
     assert stored([]) is None and loaded(None) == []
+
+
+def test_non_ascii_headers_are_encoded_words_within_limits_and_read_back_exactly():
+    name = 'Zoé "<b>" Martin\r\nBcc: z@example.org'
+    for subject in (
+        "Inscriptions ouvertes : Forum été",
+        "é" * 200,
+        "日本語のフォーラム" * 20,
+        "a\r\nBcc: x@y é",
+    ):
+        raw = compose(
+            sender="forums@example.org", recipient="a@example.org", recipient_name=name, subject=subject,
+            message_id="<1@example.org>", text="t", html="<p>h</p>",
+        )  # fmt: skip
+        message = email.message_from_bytes(raw, policy=email.policy.default)
+        assert message["Subject"] == " ".join(subject.split())
+        assert message["To"].addresses[0].display_name == 'Zoé "<b>" Martin Bcc: z@example.org'
+        assert message["Bcc"] is None
+        assert all(len(word) <= 75 for word in re.findall(rb"=\?utf-8\?b\?[^?]*\?=", raw))
+        assert max(len(line) for line in raw.split(b"\r\n")) <= 998
