@@ -118,7 +118,7 @@ class MailSender(TableDrainer):
 
     def __init__(self):
         super().__init__("notification")
-        self.smtp = {}  # worker slot -> its SMTP connection
+        self.smtp = {}  # worker slot -> its SMTP session (transport.Session)
 
     def setup(self):
         super().setup()
@@ -172,15 +172,10 @@ class MailSender(TableDrainer):
             log.error("permanent failure for delivery %s: %s", row["id"], error)
             conn.execute(MARK_FAILED, (error, row["id"]))
 
-    def send(self, slot, row, message):
-        try:
-            transport.send(self.connection(slot), self.envelope_sender, row["recipient"], message)
-        except smtplib.SMTPServerDisconnected:
-            self.disconnect(slot)  # an idle connection the server closed: one fresh try
-            transport.send(self.connection(slot), self.envelope_sender, row["recipient"], message)
-
-    def connection(self, slot):
-        if self.smtp.get(slot) is None:
+    def session(self, slot):
+        """The worker's SMTP session, connected (and logged in) if it was not."""
+        if self.smtp.get(slot) is None or self.smtp[slot].broken:
+            self.disconnect(slot)
             if self.security == "tls":
                 smtp = smtplib.SMTP_SSL(self.host, self.port, timeout=30, context=self.tls_context)
             else:
@@ -190,17 +185,17 @@ class MailSender(TableDrainer):
                     smtp.starttls(context=self.tls_context)
                 if self.user:
                     smtp.login(self.user, self.password)
+                self.smtp[slot] = transport.Session(smtp, self.envelope_sender)
             except BaseException:
                 smtp.close()  # a half-open connection is no use: close it now, not at garbage collection
                 raise
-            self.smtp[slot] = smtp
         return self.smtp[slot]
 
     def disconnect(self, slot):
-        smtp = self.smtp.pop(slot, None)
-        if smtp is not None:
+        session = self.smtp.pop(slot, None)
+        if session is not None:
             try:
-                smtp.quit()
+                session.server.quit()
             except Exception:  # noqa: BLE001 - the connection is going away anyway
                 pass
 
@@ -253,23 +248,47 @@ class Batch:
                 claimed_at = time.monotonic()
 
     def work(self, slot):
+        rows, retried = {}, False  # the rows this worker has in hand, by id
         try:
             while self.todo and self.sender.running and self.halted is None:
                 row = self.todo.popleft()
+                rows[row["id"]] = row
                 try:
                     message = build_message(
                         row, self.sender.sender, self.bulk.get(row["bulk_id"]), self.sender.links
                     )
-                    self.sender.send(slot, row, message)
-                except Exception as exc:  # noqa: BLE001 - every failure is recorded on the row
-                    self.sender.disconnect(slot)
-                    if unreachable(exc) and self.halted is None:
-                        self.halted = row
-                    self.outcomes.put((row, exc))
-                else:
-                    self.outcomes.put((row, None))
+                    session = self.sender.session(slot)
+                    outcomes = session.send(row["id"], row["recipient"], message)
+                except Exception as exc:  # noqa: BLE001 - composing or connecting failed: this row only
+                    outcomes = [(row["id"], exc)]
+                    session = None
+                if not retried and self.stale(session, outcomes, row):
+                    retried = True  # an idle connection the server had closed: one fresh try
+                    self.todo.appendleft(row)
+                    continue
+                self.report(rows, outcomes)
+            if self.sender.smtp.get(slot) is not None:
+                self.report(rows, self.sender.smtp[slot].finish())
         finally:
             self.outcomes.put(self.FINISHED)
+
+    def stale(self, session, outcomes, row):
+        """True if the connection turned out closed at this row, the first of a session, nothing else lost."""
+        return (
+            session is not None
+            and session.broken
+            and len(outcomes) == 1
+            and outcomes[0][0] == row["id"]
+            and isinstance(outcomes[0][1], smtplib.SMTPServerDisconnected | ConnectionResetError)
+        )
+
+    def report(self, rows, outcomes):
+        """Hand the outcomes to the recording greenlet (a broken session is replaced at the next row)."""
+        for row_id, exc in outcomes:
+            row = rows.pop(row_id)
+            if exc is not None and unreachable(exc) and self.halted is None:
+                self.halted = row
+            self.outcomes.put((row, exc))
 
     def record(self, outcomes):
         if not outcomes:

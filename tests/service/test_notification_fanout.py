@@ -22,6 +22,7 @@ from services.notification.announcements import AnnouncementWriter
 from services.notification.service import MIGRATIONS, NotificationService
 from services.registration.events import catalog
 
+from .test_bench_sink import FastSink
 from .test_notification_emails import forum_block, query, text_of
 
 SUBSCRIBERS = AnnouncementWriter.batch_size + 600  # two batches, the second one short
@@ -115,3 +116,32 @@ def test_an_announcement_reaches_every_subscriber_once_through_a_replica_restart
     assert "<b>Zoé" not in html and awkward["Bcc"] is None
     assert "Forum &lt;de&gt; juin" in html
     assert '<b>Zoé</b> Bcc: victim@example.org "Ô" Martin' in text_of(awkward)
+
+
+def test_a_relay_offering_pipelining_gets_every_announcement_once(
+    container_factory, publish, service_config, subscribers, tmp_path
+):
+    relay = FastSink(tmp_path / "relay-status").start()  # counts what it accepts; offers PIPELINING
+    try:
+        config = service_config | {"SMTP_PORT": relay.port, "MAIL_CONNECTIONS": 2}
+        container_factory(NotificationService, config).start()
+        everyone = query(service_config, "SELECT count(*) FROM subscribers WHERE status = 'confirmed'")[0][
+            "count"
+        ]
+        opened = catalog.envelope("forum_opened", {"forum": forum_block()})
+        publish(opened)
+        wait_until(lambda: relay.counts().messages >= everyone, timeout=60, message="every announcement")
+
+        def statuses():
+            rows = query(
+                service_config,
+                "SELECT status, count(*) AS n FROM deliveries WHERE event_id = %s GROUP BY status",
+                opened["id"],
+            )
+            return {row["status"]: row["n"] for row in rows}
+
+        wait_until(lambda: statuses() == {"sent": everyone}, message="every row marked sent")
+        counts = relay.settled_counts()
+        assert counts.messages == everyone and counts.peak == 2  # once each, on two connections at once
+    finally:
+        relay.stop()

@@ -57,3 +57,30 @@ def test_without_pipelining_and_a_refusal_leaves_the_connection_usable(tmp_path)
         assert received["Subject"] == "Message 2" and received["Message-ID"] == "<2@example.org>"
     finally:
         sink.stop()
+
+
+def test_a_session_pipelines_messages_and_reports_each_outcome_once(pipelining_sink):
+    with smtplib.SMTP("127.0.0.1", pipelining_sink.port, timeout=10) as server:
+        session = transport.Session(server, "forums@example.org")
+        assert session.pipelining
+        outcomes = []
+        for number in range(5):  # the third address cannot be sent: refused before anything is written
+            recipient = "bad address@example.org" if number == 2 else f"p{number}@example.org"
+            outcomes += session.send(number, recipient, message(number))
+        assert session.open is not None  # the last message waits for its end...
+        outcomes += session.finish()  # ...which the finish writes
+    assert sorted(key for key, _ in outcomes) == [0, 1, 2, 3, 4]
+    assert {key: type(trouble).__name__ for key, trouble in outcomes if trouble} == {
+        2: "SMTPRecipientsRefused"
+    }
+    assert settled(pipelining_sink, 4).messages == 4
+
+
+def test_a_server_gone_mid_session_fails_the_messages_in_hand_and_breaks_the_session(pipelining_sink):
+    with smtplib.SMTP("127.0.0.1", pipelining_sink.port, timeout=10) as server:
+        session = transport.Session(server, "forums@example.org")
+        assert session.send(1, "p1@example.org", message(1)) == []  # in hand: its DATA accepted
+        pipelining_sink.stop()
+        outcomes = session.send(2, "p2@example.org", message(2))
+    assert [key for key, _ in outcomes] == [1, 2] and all(trouble for _, trouble in outcomes)
+    assert session.broken and session.open is None
