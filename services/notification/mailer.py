@@ -3,12 +3,12 @@
 A batch of due rows is claimed (status ``sending`` with a lease) in one short transaction, so replicas
 never take the same row. ``MAIL_CONNECTIONS`` workers (greenlets, each with its own reused SMTP
 connection, pipelined when the server allows it: see ``transport``) take the batch's messages one by
-one; what the server answered is recorded as it comes, by group commit: while one transaction marks the messages accepted so far as ``sent``, the workers go on,
-and the next transaction marks those accepted meanwhile. So a process that dies can have sent, without
-recording it, only the messages in flight (one or two per connection) and those accepted during the
-last commit (a handful: at 2,000 emails/s a commit of ~2 ms covers ~4); its
-other rows stay leased until the lease runs out, then another sender takes them. A stop lets the
-messages in flight finish, records them and gives the rest of the batch back at once.
+one; what the server answered is recorded as it comes, by group commit: while one transaction marks the
+messages accepted so far as ``sent``, the workers go on, and the next transaction marks those accepted
+meanwhile. So a process that dies can have sent, without recording it, only the messages in flight (one
+or two per connection) and those accepted during the last commit (a few); its other rows stay leased
+until the lease runs out, then another sender takes them. A stop lets the messages in flight finish,
+records them and gives the rest of the batch back at once.
 Temporary failures (4xx, connection refused) are retried with exponential backoff; a permanent one
 (5xx) fails the message at once; after ``max_attempts`` a message is ``failed``, visible in the log.
 When the server is out of reach or refuses our login, the batch stops and its unsent rows wait for the
