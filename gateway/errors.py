@@ -84,6 +84,7 @@ REMOTE_ERRORS = {
     "InvalidForumChange": Remote(422, "Invalid change"),
     "DeliveryNotFound": Remote(404, "Message not found"),
     "NotRetryable": Remote(409, "Not a failed message"),
+    "DeadLetterNotFound": Remote(404, "Dead letter not found"),
     "InvalidFilter": Remote(400, "Invalid filter"),
     "TemplateNotFound": Remote(404, "Template not found"),
     "UnsupportedLocale": Remote(400, "Unsupported locale", "locale"),

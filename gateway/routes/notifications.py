@@ -1,4 +1,5 @@
-"""The emails sent, for organisers: the delivery log, retrying what failed, previewing every message."""
+"""The emails sent, for organisers: the delivery log, retrying what failed, previewing every message, and
+the events the service could not handle (its dead letters)."""
 
 from functools import partial
 
@@ -9,6 +10,7 @@ from gateway.http import api, query, validated
 from gateway.openapi import ORGANISER, Doc
 from gateway.routes import PRIVATE
 from gateway.schemas.notifications import (
+    DeadLetterListQuerySchema,
     DeliveryListQuerySchema,
     DeliveryRetrySchema,
     DeliverySummaryQuerySchema,
@@ -19,6 +21,7 @@ DELIVERY_LIST = DeliveryListQuerySchema()
 DELIVERY_SUMMARY = DeliverySummaryQuerySchema()
 DELIVERY_RETRY = DeliveryRetrySchema()
 PREVIEW = PreviewQuerySchema()
+DEAD_LETTER_LIST = DeadLetterListQuerySchema()
 doc = partial(Doc, tag="notifications", auth=ORGANISER)
 # A preview is our own template with made-up data: its inline styles may apply, nothing else may load.
 PREVIEW_HEADERS = {
@@ -130,3 +133,39 @@ class NotificationRoutes:
                 preview["text"], headers=PREVIEW_HEADERS, content_type="text/plain; charset=utf-8"
             )
         return 200, preview
+
+    @api(
+        "GET",
+        "/api/v1/notifications/dead-letters",
+        doc=doc(
+            "Events the service could not handle, newest first: malformed, or failing at every attempt",
+            query=DeadLetterListQuerySchema,
+            answer="DeadLetterList",
+            returns="A page of dead letters (never their bodies)",
+            raises=("InvalidCursor",),
+            description="Each event is listed once, with why it was given up on. The service went on with "
+            "the next events; a dead letter waits here until someone fixes and replays it.",
+        ),
+    )
+    def list_dead_letters(self, request):
+        self.auth.organiser(request)
+        asked = query(DEAD_LETTER_LIST, request)
+        return 200, PRIVATE, self.notification.list_dead_letters(asked["limit"], asked["cursor"])
+
+    @api(
+        "GET",
+        "/api/v1/notifications/dead-letters/<dead_letter_id>",
+        doc=doc(
+            "One dead letter with its body, to fix and replay it",
+            answer="DeadLetterDetail",
+            returns="The dead letter and the body as it was received",
+            raises=("DeadLetterNotFound",),
+            description="Replay it by publishing the fixed body to its exchange with its routing key. "
+            "Its body is null once a person it named was erased.",
+        ),
+    )
+    def get_dead_letter(self, request, dead_letter_id):
+        self.auth.organiser(request)  # first: who calls learns nothing of what exists
+        if not (dead_letter_id.isascii() and dead_letter_id.isdigit() and len(dead_letter_id) <= 18):
+            raise NotFound()
+        return 200, PRIVATE, self.notification.get_dead_letter(int(dead_letter_id))

@@ -22,6 +22,9 @@ from gateway.schemas.forums import (
     VenueSchema,
 )
 from gateway.schemas.notifications import (
+    DeadLetterDetailSchema,
+    DeadLetterListSchema,
+    DeadLetterSchema,
     DeliveriesRetriedSchema,
     DeliveryListSchema,
     DeliveryRetrySchema,
@@ -61,6 +64,9 @@ __all__ = [
     "CheckInSchema",
     "ConsentsSchema",
     "ConsentsUpdateSchema",
+    "DeadLetterDetailSchema",
+    "DeadLetterListSchema",
+    "DeadLetterSchema",
     "DeliveriesRetriedSchema",
     "DeliveryListSchema",
     "DeliveryRetrySchema",

@@ -1,4 +1,5 @@
-"""The delivery log as organisers see it (never the messages' bodies), retries and previews."""
+"""The delivery log as organisers see it (never the messages' bodies), retries, previews, and the events
+the service could not handle (dead letters: their bodies only one at a time)."""
 
 from marshmallow import Schema, fields, validate
 
@@ -52,6 +53,49 @@ class DeliverySchema(Answer):
 class DeliveryListSchema(Answer):
     items = fields.List(fields.Nested(DeliverySchema))
     next_cursor = NEXT_CURSOR
+
+
+class DeadLetterListQuerySchema(PageQuerySchema):
+    """Only a page: dead letters are incidents, few and recent ones first."""
+
+
+class DeadLetterSchema(Answer):
+    id = fields.Integer()
+    queue = fields.String(metadata={"description": "The queue of the handler that gave up on it"})
+    event_id = fields.String(allow_none=True, metadata={"description": "As the body says, if it says"})
+    event_type = fields.String(allow_none=True)
+    source = fields.String(allow_none=True, metadata={"description": "The service that sent it"})
+    exchange = fields.String(
+        metadata={"description": "Where it was published: publish it there to replay it"}
+    )
+    routing_key = fields.String()
+    reason = fields.String(
+        metadata={
+            "description": "invalid (it did not fit the handler's schema: see errors), delivery_limit (the "
+            "handler failed at every attempt), rejected (by the handler, when it could not record it at "
+            "once, or because its body could not be decoded), expired or maxlen"
+        }
+    )
+    errors = fields.Dict(allow_none=True, metadata={"description": "Per field, what did not fit"})
+    attempts = fields.Integer(allow_none=True, metadata={"description": "How many times it was handled"})
+    dead_at = fields.AwareDateTime()
+    recorded_at = fields.AwareDateTime()
+    erased_at = fields.AwareDateTime(
+        allow_none=True, metadata={"description": "When its body went, as it named an erased person"}
+    )
+
+
+class DeadLetterListSchema(Answer):
+    items = fields.List(fields.Nested(DeadLetterSchema))
+    next_cursor = NEXT_CURSOR
+
+
+class DeadLetterDetailSchema(DeadLetterSchema):
+    content_type = fields.String(allow_none=True)
+    body = fields.String(
+        allow_none=True,
+        metadata={"description": "As it was received; null once a person it named was erased"},
+    )
 
 
 def status_counts():

@@ -6,6 +6,7 @@ of the newest copy of the forum this service knows, so a confirmation handled af
 already gives the new date. Nothing is written for a person from an event older than their erasure.
 """
 
+from kit import dead_letters
 from services.notification import announcements, deliveries, invitation, qr, reminders, roster
 from services.notification.deliveries import Attachment
 from services.notification.rendering import one_line
@@ -125,10 +126,12 @@ def management_link_requested(cur, renderer, links, envelope, data):
 
 
 def person_erased(cur, renderer, links, envelope, data):
-    """Purge the person from the roster and the delivery log; what was not sent yet never will be."""
+    """Purge the person from the roster, the delivery log and the dead letters; what was not sent yet never
+    will be."""
     roster.forget(cur, data["person_id"], data["email"], envelope["time"])
     announcements.forget(cur, data["person_id"], data["email"])
     deliveries.purge_person(cur, data["person_id"], data["email"])
+    dead_letters.forget(cur, data["person_id"], data["email"])
     return 0
 
 

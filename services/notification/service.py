@@ -10,7 +10,7 @@ from pathlib import Path
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from kit import health
+from kit import dead_letters, health
 from kit.db import Database
 from kit.events import InvalidEvent, read_envelope
 from kit.handlers import event_handler
@@ -29,7 +29,7 @@ RENDERER = Renderer()
 answer = rpc(expected_exceptions=delivery_log.NotificationError)  # 4xx, not errors, in the logs
 
 
-class NotificationService(health.HealthChecks):
+class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog):
     name = "notification"
 
     db = Database("notification", MIGRATIONS)

@@ -13,6 +13,12 @@ DELIVERY = {"id": 7, "template": "registration_confirmed", "recipient": "a@examp
 DELIVERY |= {"forum_id": FORUM_ID, "status": "pending", "attempts": 0, "last_error": None}
 PREVIEW = {"template": "forum_updated", "locale": "en", "subject": "New date", "text": "Hello <Camille>"}
 PREVIEW |= {"html": "<!DOCTYPE html><p>Hello &lt;Camille&gt;</p>"}
+DEAD_LETTER = {"id": 3, "queue": "evt-registration-registration_confirmed--notification.handle_x"}
+DEAD_LETTER |= {
+    "event_type": "registration_confirmed",
+    "reason": "invalid",
+    "errors": {"person": ["Missing"]},
+}
 REPLIES = {
     "list_deliveries": {"items": [DELIVERY], "next_cursor": "ZGVsaXZlcnk6Nw=="},
     "delivery_summary": {"forum_id": FORUM_ID, "totals": {"failed": 2}},
@@ -20,6 +26,8 @@ REPLIES = {
     "retry_failed": {"forum_id": FORUM_ID, "retried": 2},
     "list_templates": ["forum_updated", "registration_confirmed"],
     "preview_template": PREVIEW,
+    "list_dead_letters": {"items": [DEAD_LETTER], "next_cursor": "ZGVhZC1sZXR0ZXI6Mw=="},
+    "get_dead_letter": DEAD_LETTER | {"body": '{"id": "e1"}', "content_type": "application/json"},
 }
 
 
@@ -46,6 +54,8 @@ ROUTES = [
     ("POST", "/api/v1/notifications/retry"),
     ("GET", "/api/v1/notifications/templates"),
     ("GET", "/api/v1/notifications/templates/forum_updated/preview"),
+    ("GET", "/api/v1/notifications/dead-letters"),
+    ("GET", "/api/v1/notifications/dead-letters/3"),
 ]
 
 
@@ -124,6 +134,8 @@ def test_a_malformed_message_id_is_not_found(api):
         ("InvalidFilter", "GET", "/api/v1/notifications/summary", 400),
         ("TemplateNotFound", "GET", "/api/v1/notifications/templates/nothing/preview", 404),
         ("UnsupportedLocale", "GET", "/api/v1/notifications/templates/forum_updated/preview", 400),
+        ("InvalidCursor", "GET", "/api/v1/notifications/dead-letters?cursor=abc", 400),
+        ("DeadLetterNotFound", "GET", "/api/v1/notifications/dead-letters/3", 404),
     ],
 )
 def test_the_service_errors_are_answered_as_problems(api, error, method, path, status):
@@ -155,4 +167,36 @@ def test_a_preview_is_json_by_default_or_the_page_or_the_text(api):
 def test_a_preview_in_an_unknown_locale_or_format_is_refused(api, query, field):
     answer = api("GET", f"/api/v1/notifications/templates/forum_updated/preview?{query}", token=ORGANISER)
     assert answer.status_code == 400 and field in answer.json()["errors"]
+    assert FAKE.calls == []
+
+
+def test_dead_letters_are_listed_without_bodies_and_shown_one_by_one_with_it(api):
+    answer = api(
+        "GET", "/api/v1/notifications/dead-letters?limit=5&cursor=ZGVhZC1sZXR0ZXI6Mw==", token=ORGANISER
+    )
+    assert answer.status_code == 200 and answer.json() == REPLIES["list_dead_letters"]
+    assert answer.headers["Cache-Control"] == "no-store"
+    assert FAKE.args("list_dead_letters") == [5, "ZGVhZC1sZXR0ZXI6Mw=="]
+    api("GET", "/api/v1/notifications/dead-letters", token=ORGANISER)
+    assert FAKE.args("list_dead_letters") == [20, None]
+    one = api("GET", "/api/v1/notifications/dead-letters/3", token=ORGANISER)
+    assert one.status_code == 200 and one.json() == REPLIES["get_dead_letter"]
+    assert one.headers["Cache-Control"] == "no-store"
+    assert FAKE.args("get_dead_letter") == [3]
+
+
+@pytest.mark.parametrize(
+    "query, field", [("limit=0", "limit"), ("limit=101", "limit"), ("reason=x", "reason")]
+)
+def test_bad_dead_letter_pages_are_refused_before_the_service_is_asked(api, query, field):
+    answer = api("GET", f"/api/v1/notifications/dead-letters?{query}", token=ORGANISER)
+    assert answer.status_code == 400 and field in answer.json()["errors"]
+    assert answer.headers["Content-Type"] == "application/problem+json"
+    assert FAKE.calls == []
+
+
+def test_a_malformed_dead_letter_id_is_not_found(api):
+    for number in ("three", "-1", "1" * 19, "\u0663"):
+        answer = api("GET", f"/api/v1/notifications/dead-letters/{number}", token=ORGANISER)
+        assert answer.status_code == 404 and answer.headers["Content-Type"] == "application/problem+json"
     assert FAKE.calls == []

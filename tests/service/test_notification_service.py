@@ -4,13 +4,12 @@ import uuid
 from datetime import UTC, datetime, timedelta
 
 import psycopg
-from kombu import Connection
 
 from kit.testing import wait_until
 from services.notification.service import NotificationService
 from services.registration.events import catalog
 
-DEAD_CONFIRMED = "evt-registration-registration_confirmed--notification.handle_registration_confirmed.dead"
+CONFIRMED_QUEUE = "evt-registration-registration_confirmed--notification.handle_registration_confirmed"
 
 
 def registration_event(email=None, locale="fr", event_type="registration_confirmed", **extra):
@@ -91,10 +90,15 @@ def test_a_malformed_event_is_dead_lettered_and_the_service_keeps_going(
     publish(registration_event(email="after@example.org"))
     [message] = smtp_sink.wait_for(1)
     assert message["To"].addresses[0].addr_spec == "after@example.org"
-    with Connection(service_config["AMQP_URI"]) as conn, conn.SimpleQueue(DEAD_CONFIRMED) as dead:
-        dead_letter = dead.get(timeout=10)
-        assert dead_letter.payload["id"] == broken["id"]
-        dead_letter.ack()
+
+    def dead_letters():
+        with psycopg.connect(service_config["DATABASE_URL"]) as conn:
+            return conn.execute(
+                "SELECT reason, queue FROM notification.dead_letters WHERE event_id = %s",
+                (str(broken["id"]),),
+            ).fetchall()
+
+    assert wait_until(dead_letters, message="the dead letter recorded") == [("invalid", CONFIRMED_QUEUE)]
 
 
 def test_mail_waits_while_the_smtp_server_is_down_then_goes_out_once(

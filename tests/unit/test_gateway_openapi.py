@@ -48,7 +48,8 @@ REQUIRED = """
     POST /api/v1/unsubscribe/{token}; GET /api/v1/unsubscribe/{token}; GET /manage; GET /subscriptions/confirm
     GET /api/v1/notifications; GET /api/v1/notifications/summary; POST /api/v1/notifications/retry
     POST /api/v1/notifications/{delivery_id}/retry; GET /api/v1/notifications/templates
-    GET /api/v1/notifications/templates/{name}/preview
+    GET /api/v1/notifications/templates/{name}/preview; GET /api/v1/notifications/dead-letters
+    GET /api/v1/notifications/dead-letters/{dead_letter_id}
     GET /health/live; GET /health/ready; GET /api/v1/openapi.json; GET /api/v1/asyncapi.json; GET /api/v1/ping
 """
 
