@@ -21,8 +21,8 @@ import ssl
 import time
 from collections import deque
 from email.utils import parseaddr
+from functools import partial
 
-import eventlet
 from eventlet.queue import Empty, LightQueue
 
 from kit.drainer import TableDrainer, notify
@@ -220,8 +220,10 @@ class Batch:
     def send(self):
         """Send the batch; return how many rows were handled (0 when the server is out of reach)."""
         workers = min(self.sender.connections, len(self.rows))
-        for slot in range(workers):
-            eventlet.spawn_n(self.work, slot)
+        for slot in range(workers):  # managed: a container that is killed kills them too
+            self.sender.container.spawn_managed_thread(
+                partial(self.work, slot), identifier=f"mail worker {slot}"
+            )
         try:
             self.collect(workers)
         except BaseException:
