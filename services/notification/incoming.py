@@ -1,7 +1,8 @@
 """What the notification service reads from other services' events: only the fields it uses.
 
 These are this service's own expectations of the registration events (it never imports another
-service); an event missing one of them is invalid and goes to the dead-letter queue.
+service); an event missing one of them is invalid: it is recorded at once as a dead letter, with the
+field errors, for organisers to see (``kit.dead_letters``), and not retried.
 """
 
 from zoneinfo import available_timezones
