@@ -102,12 +102,23 @@ def status_counts():
     return fields.Dict(keys=fields.String(), values=fields.Integer(), metadata={"description": "By status"})
 
 
+class AnnouncementProgressSchema(Answer):
+    queued = fields.Integer(metadata={"description": "Subscribers written to the delivery log so far"})
+    started_at = fields.DateTime()
+    finished_at = fields.DateTime(allow_none=True, metadata={"description": "Null while still being written"})
+
+
 class DeliverySummarySchema(Answer):
     forum_id = fields.UUID(allow_none=True)
     totals = status_counts()
     by_template = fields.Dict(keys=fields.String(), values=fields.Dict())
     by_forum = fields.Dict(
         keys=fields.String(), values=fields.Dict(), metadata={"description": "Only without forum_id"}
+    )
+    announcement = fields.Nested(
+        AnnouncementProgressSchema,
+        allow_none=True,
+        metadata={"description": "Only with forum_id: its announcement to subscribers (null if none)"},
     )
 
 
