@@ -17,13 +17,13 @@ from nameko.standalone.rpc import ServiceRpcProxy
 
 from kit import tokens
 from kit.migrations import migrate
-from kit.testing import wait_until
+from kit.testing import free_port, wait_until
 from services.notification.announcements import AnnouncementWriter
 from services.notification.service import MIGRATIONS, NotificationService
 from services.registration.events import catalog
 
 from .test_bench_sink import FastSink
-from .test_notification_emails import forum_block, query, text_of
+from .test_notification_emails import forum_block, handled, query, text_of
 
 SUBSCRIBERS = AnnouncementWriter.batch_size + 600  # two batches, the second one short
 SUBJECTS = {"fr": "Inscriptions ouvertes : Forum <de> juin", "en": "Registration open: Forum <de> juin"}
@@ -179,3 +179,41 @@ def test_a_replica_killed_midway_loses_nothing_and_repeats_only_what_it_had_in_f
         assert 0 <= repeated <= 20, f"{repeated} announcements sent twice"
     finally:
         relay.stop()
+
+
+def test_an_erasure_purges_the_persons_announcement_not_yet_sent(
+    container_factory, publish, service_config, subscribers
+):
+    closed = service_config | {"SMTP_PORT": free_port()}  # nothing listens: every message waits, pending
+    container_factory(NotificationService, closed).start()
+    forum = forum_block()
+    opened = catalog.envelope("forum_opened", {"forum": forum})
+    publish(opened)
+    subscription_id, person_id, email, *_ = next(iter(subscribers.values()))
+
+    def announcement_to(address):
+        sql = "SELECT * FROM deliveries WHERE event_id = %s AND recipient = %s"
+        return query(service_config, sql, opened["id"], address)
+
+    wait_until(lambda: announcement_to(email), message="the announcement logged for the subscriber")
+    erased = catalog.envelope(
+        "person_erased", {"person_id": person_id, "email": email, "erased_by": "person"}
+    )
+    publish(erased)
+    handled(service_config, erased)
+    assert announcement_to(email) == []
+    # Kept without anything personal (counts stay right); or deleted, if the sender held it at that moment.
+    kept = query(
+        service_config, "SELECT * FROM deliveries WHERE event_id = %s AND person_id IS NULL", opened["id"]
+    )
+    assert len(kept) <= 1
+    for row in kept:
+        assert row["status"] == "failed" and row["fill"] is None and row["recipient_name"] == ""
+        assert row["recipient"].startswith("erased-")
+        assert row["last_error"] == "not sent: the recipient's personal data was erased"
+    assert (
+        query(service_config, "SELECT count(*) FROM subscribers WHERE subscription_id = %s", subscription_id)[
+            0
+        ]["count"]
+        == 0
+    )
