@@ -129,12 +129,16 @@ class EventHandler(NamekoEventHandler):
         self.db = service_db(self.container)
         self.dead_letters = DeadLetterConsumer(self)
         self.queue_consumer.register_provider(self.dead_letters)
+        self.declare()
 
-    def start(self):
-        # The dead-letter queue must exist before anything is dead-lettered, or the broker drops it.
+    def declare(self):
+        """Declare the queue, its binding and its dead-letter queue now, at setup: a container sets every
+        extension up before it starts any, so they exist before the service answers anything (its readiness
+        check, say) and no event published from then on can be lost, even while the consumer is starting.
+        The dead-letter queue must exist before anything is dead-lettered, or the broker drops it."""
         with Connection(self.container.config["AMQP_URI"]) as conn:
             self.dead_letters.queue(conn.default_channel).declare()
-        super().start()
+            self.queue(conn.default_channel).declare()
 
     def stop(self):
         # Both consumers are cancelled at the queue consumer's next turn (each waits up to a second for it).
