@@ -3,8 +3,9 @@
 An event handler (``kit.handlers``) gives up on a message in one of two ways, and both end here:
 - its body does not fit the handler's schema (``InvalidEvent``): the handler records it at once, with
   the per-field errors only it knows, and then acks it;
-- the handler kept failing: past the queue's delivery limit the broker moves it to ``<queue>.dead``, whose
-  consumer records it (reason and time from the ``x-death`` header), then acks it.
+- the handler kept failing: past the queue's delivery limit the broker moves it to the service's
+  ``<service>.dead-letters`` queue, whose consumer records it (queue, reason and time from the
+  ``x-death`` header), then acks it.
 Either way the message is acked only once its row is committed, and the row is unique on the queue and
 the body's hash: a redelivered dead letter adds nothing.
 

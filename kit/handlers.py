@@ -5,14 +5,14 @@ requeues it in a tight loop). Here each handler's queue is a durable quorum queu
 and a dead-letter exchange:
 - an ``InvalidEvent`` (malformed body) can never succeed: it is recorded at once in the service's
   ``dead_letters`` table, with its per-field errors, then acked;
-- a body that cannot even be decoded (not JSON) is rejected: the broker moves it to ``<queue>.dead``;
+- a body that cannot even be decoded (not JSON) is rejected: the broker dead-letters it;
 - any other error is retried after a backoff that grows with the broker's ``x-delivery-count``
   (``EVENT_RETRY_BASE`` and ``EVENT_RETRY_CAP`` seconds); the broker allows ``max_attempts`` returns, so
-  after ``max_attempts + 1`` attempts it dead-letters the message to ``<queue>.dead``.
-Each handler also consumes its ``<queue>.dead`` and records what arrives there in the same table (see
-``kit.dead_letters``), so organisers see every dead letter; nothing is dropped silently. If the database
-cannot take an invalid event's row, the event is rejected to ``<queue>.dead`` instead and recorded from
-there once it can.
+  after ``max_attempts + 1`` attempts it dead-letters the message.
+Dead letters go to the service's one ``<service>.dead-letters`` queue (bound to the dead-letter exchange
+under each handler's queue name), whose consumer records them in the same table (see ``kit.dead_letters``),
+so organisers see every dead letter; nothing is dropped silently. If the database cannot take an invalid
+event's row, the event is rejected (dead-lettered) instead and recorded from there once it can.
 
 ``max_attempts`` is fixed when the queue is first declared: the broker refuses to declare it again with
 another limit (406 PRECONDITION_FAILED).
@@ -26,6 +26,7 @@ import eventlet
 from kombu import Connection, Exchange, Queue
 from nameko.events import SERVICE_POOL
 from nameko.events import EventHandler as NamekoEventHandler
+from nameko.extensions import SharedExtension
 from nameko.messaging import QueueConsumer as NamekoQueueConsumer
 
 from kit import dead_letters
@@ -51,29 +52,60 @@ def service_db(container):
     return Db(found[0])
 
 
-class DeadLetterConsumer:
-    """Takes the messages of a handler's ``<queue>.dead`` (through the handler's queue consumer) and
-    records each one, acking it only once its row is committed."""
+class DeadLetterConsumer(SharedExtension):
+    """The service's one dead-letter queue, ``<service>.dead-letters``, bound to the dead-letter exchange
+    under the name of each of its handlers' queues. It records each message that arrives there (which
+    queue it died in, and why, come from its ``x-death`` header), acking it only once its row is
+    committed. One queue and one consumer per service, however many handlers: a consumer per handler
+    cost the service a fifth of its throughput."""
 
-    def __init__(self, handler):
-        self.handler = handler
-        name = handler.queue.name
-        self.queue = Queue(f"{name}.dead", exchange=DEAD_LETTER_EXCHANGE, routing_key=name, durable=True)
+    queue_consumer = None  # set to the handlers' queue consumer when the first handler registers
+
+    def __init__(self):
+        super().__init__()
+        self.handlers = {}  # queue name -> EventHandler
         self.in_hand = 0
+        self.consuming = False
+
+    def queue_for(self, handler_queue):
+        name = f"{self.container.service_name}.dead-letters"
+        return Queue(name, exchange=DEAD_LETTER_EXCHANGE, routing_key=handler_queue, durable=True)
+
+    @property
+    def queue(self):
+        """What the queue consumer consumes (the queue was declared, with every binding, at setup)."""
+        return Queue(f"{self.container.service_name}.dead-letters", durable=True)
+
+    def register(self, handler):
+        self.handlers[handler.queue.name] = handler
+        if not self.consuming:
+            self.consuming, self.queue_consumer = True, handler.queue_consumer
+            self.queue_consumer.register_provider(self)
+
+    def release(self, handler):
+        """A handler stops; with the last one, so does this consumer."""
+        self.handlers.pop(handler.queue.name, None)
+        if not self.handlers and self.consuming:
+            self.consuming = False
+            self.queue_consumer.unregister_provider(self)
+            self.wait_idle()
 
     def handle_message(self, body, message, errors=None):
         """Runs in a thread of the container, one per message."""
-        handler = self.handler
+        deaths = (message.headers or {}).get("x-death") or [{}]
+        queue = deaths[0].get("queue") or (message.headers or {}).get("x-first-death-queue") or ""
+        handler = self.handlers.get(queue)
+        limit = handler.max_attempts if handler else MAX_ATTEMPTS
         self.in_hand += 1
         try:
-            with handler.db.transaction() as cur:
-                dead_letters.record_dead(cur, message, handler.queue.name, handler.max_attempts, errors)
+            with service_db(self.container).transaction() as cur:
+                dead_letters.record_dead(cur, message, queue, limit, errors)
         except Exception:
-            log.exception("could not record a dead letter of %s; trying again later", handler.queue.name)
+            log.exception("could not record a dead letter of %s; trying again later", queue)
             eventlet.sleep(RECORD_RETRY_SECONDS)
-            handler.queue_consumer.requeue_message(message)
+            self.queue_consumer.requeue_message(message)
         else:
-            handler.queue_consumer.ack_message(message)
+            self.queue_consumer.ack_message(message)
         finally:
             self.in_hand -= 1
 
@@ -85,7 +117,7 @@ class DeadLetterConsumer:
 
 class QueueConsumer(NamekoQueueConsumer):
     """nameko's, except that a body it cannot decode is dead-lettered, not acked and dropped: rejected from
-    a handler's queue (the broker moves it to ``<queue>.dead``), then recorded from there as it is."""
+    a handler's queue (the broker dead-letters it), then recorded from the dead-letter queue as it is."""
 
     def on_decode_error(self, message, exc):
         tag = (message.delivery_info or {}).get("consumer_tag")
@@ -102,6 +134,7 @@ class QueueConsumer(NamekoQueueConsumer):
 
 class EventHandler(NamekoEventHandler):
     queue_consumer = QueueConsumer()
+    dead_letters = DeadLetterConsumer()
 
     def __init__(self, source_service, event_type, max_attempts=MAX_ATTEMPTS, **kwargs):
         kwargs.setdefault("handler_type", SERVICE_POOL)
@@ -127,9 +160,8 @@ class EventHandler(NamekoEventHandler):
         self.retry_base = float(config.get("EVENT_RETRY_BASE", 0.5))
         self.retry_cap = float(config.get("EVENT_RETRY_CAP", 30.0))
         self.db = service_db(self.container)
-        self.dead_letters = DeadLetterConsumer(self)
-        self.queue_consumer.register_provider(self.dead_letters)
         self.declare()
+        self.dead_letters.register(self)
 
     def declare(self):
         """Declare the queue, its binding and its dead-letter queue now, at setup: a container sets every
@@ -137,16 +169,15 @@ class EventHandler(NamekoEventHandler):
         check, say) and no event published from then on can be lost, even while the consumer is starting.
         The dead-letter queue must exist before anything is dead-lettered, or the broker drops it."""
         with Connection(self.container.config["AMQP_URI"]) as conn:
-            self.dead_letters.queue(conn.default_channel).declare()
+            self.dead_letters.queue_for(self.queue.name)(conn.default_channel).declare()
             self.queue(conn.default_channel).declare()
 
     def stop(self):
         # Both consumers are cancelled at the queue consumer's next turn (each waits up to a second for it).
-        cancelling = eventlet.spawn(self.queue_consumer.unregister_provider, self.dead_letters)
-        super().stop()
-        cancelling.wait()
         # A dead letter recorded but not acked before the connection closes comes back, and adds nothing.
-        self.dead_letters.wait_idle()
+        releasing = eventlet.spawn(self.dead_letters.release, self)
+        super().stop()
+        releasing.wait()
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if message.channel.connection is None:

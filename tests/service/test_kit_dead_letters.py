@@ -21,6 +21,7 @@ from kit.testing import wait_until
 
 catalog = EventCatalog("probe")
 QUEUE = "evt-probe-thing_happened--deadprobe.handle_thing_happened"
+DEAD_LETTERS = "deadprobe.dead-letters"  # the service's one dead-letter queue
 EVENTS = get_event_exchange("probe", {})
 CALLS = Counter()  # attempts per event id, in this process
 
@@ -102,7 +103,7 @@ def test_an_invalid_event_is_recorded_at_once_with_its_field_errors(probe, servi
     probe(good)
     wait_until(lambda: handled(service_config, good), message="the next event handled")
     assert CALLS[str(invalid["id"])] == 1  # never retried
-    assert probe.left_over(QUEUE, f"{QUEUE}.dead") == [0, 0]
+    assert probe.left_over(QUEUE, DEAD_LETTERS) == [0, 0]
 
 
 def test_a_failing_event_is_recorded_with_the_brokers_reason_after_its_attempts(probe, service_config):
@@ -113,7 +114,7 @@ def test_a_failing_event_is_recorded_with_the_brokers_reason_after_its_attempts(
     assert CALLS[str(failing["id"])] == MAX_ATTEMPTS + 1
     assert (row["queue"], row["exchange"], row["routing_key"]) == (QUEUE, "probe.events", "thing_happened")
     assert row["dead_at"] <= row["recorded_at"]
-    assert probe.left_over(QUEUE, f"{QUEUE}.dead") == [0, 0]
+    assert probe.left_over(QUEUE, DEAD_LETTERS) == [0, 0]
 
 
 def test_a_dead_letter_delivered_again_is_recorded_once(probe, service_config):
@@ -133,7 +134,7 @@ def test_a_dead_letter_delivered_again_is_recorded_once(probe, service_config):
         lambda: any('"value": 3' in row["body"] for row in dead_letters(service_config, event_id)),
         message="the last one recorded, after the two copies",
     )
-    assert probe.left_over(f"{QUEUE}.dead") == [0]
+    assert probe.left_over(DEAD_LETTERS) == [0]
     first, other = dead_letters(service_config, event_id)
     assert (first["reason"], first["attempts"], first["routing_key"]) == ("rejected", None, "thing_happened")
     assert '"value": 3' in other["body"] and first["fingerprint"] != other["fingerprint"]
@@ -155,7 +156,7 @@ def test_a_body_that_is_not_json_is_recorded_as_it_is_and_the_handler_keeps_goin
         "thing_happened",
     )
     assert row["errors"]["body"][0].startswith("cannot be decoded")
-    assert probe.left_over(QUEUE, f"{QUEUE}.dead") == [0, 0]
+    assert probe.left_over(QUEUE, DEAD_LETTERS) == [0, 0]
 
 
 def test_an_invalid_event_the_database_cannot_take_yet_is_recorded_once_it_can(
@@ -169,10 +170,10 @@ def test_an_invalid_event_the_database_cannot_take_yet_is_recorded_once_it_can(
         try:
             probe(invalid)
             wait_until(lambda: CALLS[invalid["id"]] == 1, message="the event handled")
-            eventlet.sleep(1)  # rejected to <queue>.dead, whose consumer keeps trying
+            eventlet.sleep(1)  # dead-lettered, and the dead-letter consumer keeps trying
         finally:
             admin.execute("ALTER TABLE deadprobe.dead_letters_away RENAME TO dead_letters")
     [row] = wait_until(lambda: dead_letters(service_config, invalid["id"]), message="the dead letter")
     assert (row["reason"], row["errors"]) == ("rejected", None)  # the broker's reason; the errors are logged
     assert CALLS[invalid["id"]] == 1
-    assert probe.left_over(QUEUE, f"{QUEUE}.dead") == [0, 0]
+    assert probe.left_over(QUEUE, DEAD_LETTERS) == [0, 0]
