@@ -13,12 +13,13 @@ Bodies hold personal data: listings never show them, and ``forget`` strips the b
 erased person (the rest of the row stays: what failed, where, when and why).
 """
 
-import base64
 import hashlib
 import json
 from datetime import UTC, datetime
 
 from nameko.rpc import rpc
+
+from kit import paging
 
 INSERT = """INSERT INTO dead_letters (queue, fingerprint, event_id, event_type, source, exchange, routing_key,
     reason, errors, attempts, dead_at, content_type, body)
@@ -122,23 +123,9 @@ def view(row):
     return shown
 
 
-def encode_cursor(row):
-    return base64.urlsafe_b64encode(f"dead-letter:{row['id']}".encode()).decode()
-
-
-def decode_cursor(cursor):
-    try:
-        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "dead-letter":
-            raise ValueError(kind)
-        return int(number)
-    except ValueError:
-        raise InvalidCursor("this page cursor is not valid") from None
-
-
 def listing(cur, limit=20, cursor=None):
     """A page of dead letters, newest first (in the order they were recorded), without their bodies."""
-    after = decode_cursor(cursor) if cursor else None
+    [after] = paging.read(cursor, "dead-letter", int, invalid=InvalidCursor) if cursor else [None]
     limit = max(1, min(int(limit), 100))
     rows = cur.execute(
         f"SELECT {COLUMNS} FROM dead_letters WHERE %(after)s::bigint IS NULL OR id < %(after)s"
@@ -146,7 +133,7 @@ def listing(cur, limit=20, cursor=None):
         {"after": after, "limit": limit + 1},
     ).fetchall()
     page = rows[:limit]
-    next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
+    next_cursor = paging.cursor("dead-letter", page[-1]["id"]) if len(rows) > limit else None
     return {"items": [view(row) for row in page], "next_cursor": next_cursor}
 
 

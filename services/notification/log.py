@@ -8,8 +8,9 @@ stays on the row until the next attempt replaces it. A message whose recipient w
 retried: it has no address or body left.
 """
 
-import base64
 import uuid
+
+from kit import paging
 
 STATUSES = ("pending", "sending", "sent", "failed")
 COLUMNS = """id, template, recipient, locale, forum_id, status, attempts, last_error, created_at, sent_at,
@@ -40,20 +41,6 @@ class InvalidCursor(NotificationError):
 
 class InvalidFilter(NotificationError):
     pass
-
-
-def encode_cursor(row):
-    return base64.urlsafe_b64encode(f"delivery:{row['id']}".encode()).decode()
-
-
-def decode_cursor(cursor):
-    try:
-        kind, _, number = base64.urlsafe_b64decode(cursor.encode()).decode().partition(":")
-        if kind != "delivery":
-            raise ValueError(kind)
-        return int(number)
-    except ValueError:
-        raise InvalidCursor("this page cursor is not valid") from None
 
 
 def as_uuid(value, name):
@@ -88,14 +75,14 @@ def listing(cur, forum_id=None, status=None, recipient=None, limit=20, cursor=No
         params.append(recipient)
     if cursor:
         where.append("id < %s")
-        params.append(decode_cursor(cursor))
+        params += paging.read(cursor, "delivery", int, invalid=InvalidCursor)
     limit = max(1, min(int(limit), 100))
     rows = cur.execute(
         f"SELECT {COLUMNS} FROM deliveries WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT %s",
         (*params, limit + 1),
     ).fetchall()
     page = rows[:limit]
-    next_cursor = encode_cursor(page[-1]) if len(rows) > limit else None
+    next_cursor = paging.cursor("delivery", page[-1]["id"]) if len(rows) > limit else None
     return {"items": [view(row) for row in page], "next_cursor": next_cursor}
 
 

@@ -1,6 +1,5 @@
 """The forum series: create, change, open, close, hold, cancel, list."""
 
-import base64
 import re
 import secrets
 import unicodedata
@@ -9,6 +8,7 @@ from datetime import datetime
 
 from psycopg.errors import UniqueViolation
 
+from kit import paging
 from kit.serial import jsonable
 from services.registration import registrations, seats
 from services.registration.errors import (
@@ -206,18 +206,6 @@ def due_for_release(tx):
     return [row["id"] for row in tx.cur.fetchall()]
 
 
-def encode_cursor(row):
-    return base64.urlsafe_b64encode(f"{row['starts_at'].isoformat()}|{row['id']}".encode()).decode()
-
-
-def decode_cursor(cursor):
-    try:
-        starts_at, forum_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return starts_at, uuid.UUID(forum_id)
-    except ValueError:
-        raise InvalidCursor("this page cursor is not valid") from None
-
-
 def listing(tx, when="upcoming", limit=20, cursor=None, include_drafts=False):
     where, params = ["true"], []
     if not include_drafts:
@@ -228,7 +216,7 @@ def listing(tx, when="upcoming", limit=20, cursor=None, include_drafts=False):
     descending = when == "past"
     if cursor:
         where.append("(starts_at, id) < (%s, %s)" if descending else "(starts_at, id) > (%s, %s)")
-        params += list(decode_cursor(cursor))
+        params += paging.read(cursor, str, uuid.UUID, invalid=InvalidCursor)
     order = "DESC" if descending else "ASC"
     tx.cur.execute(
         f"SELECT {FORUM_COLUMNS} FROM forums WHERE {' AND '.join(where)}"
@@ -237,5 +225,6 @@ def listing(tx, when="upcoming", limit=20, cursor=None, include_drafts=False):
     )
     rows = tx.cur.fetchall()
     page = rows[:limit]
-    return jsonable({"items": [view(tx, row) for row in page],
-                     "next_cursor": encode_cursor(page[-1]) if len(rows) > limit else None})  # fmt: skip
+    last = page[-1] if len(rows) > limit else None
+    next_cursor = paging.cursor(last["starts_at"].isoformat(), last["id"]) if last else None
+    return jsonable({"items": [view(tx, row) for row in page], "next_cursor": next_cursor})

@@ -1,11 +1,11 @@
 """What organisers see of a forum's registrations, the public participant list, and check-in."""
 
-import base64
 import csv
 import io
 import uuid
 from datetime import datetime
 
+from kit import paging
 from kit.serial import jsonable
 from services.registration import registrations, seats
 from services.registration.errors import ForumNotFound, InvalidCursor, UnknownAttendeeCode
@@ -16,18 +16,6 @@ CSV_FIELDS = (
     "id", "status", "waitlist_position", "first_name", "last_name", "email", "organisation", "stakeholder_group",
     "locale", "accessibility_needs", "attendee_code", "checked_in_at", "consents", "created_at",
 )  # fmt: skip
-
-
-def _cursor(row):
-    return base64.urlsafe_b64encode(f"{row['created_at'].isoformat()}|{row['id']}".encode()).decode()
-
-
-def _decode(cursor):
-    try:
-        created_at, registration_id = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        return datetime.fromisoformat(created_at), uuid.UUID(registration_id)
-    except ValueError:
-        raise InvalidCursor("this page cursor is not valid") from None
 
 
 def _positions(cur, forum_id):
@@ -48,7 +36,7 @@ def listing(tx, forum_id, status=None, group=None, limit=50, cursor=None):
             params.append(value)
     if cursor:
         where.append("(r.created_at, r.id) > (%s, %s)")
-        params += list(_decode(cursor))
+        params += paging.read(cursor, datetime.fromisoformat, uuid.UUID, invalid=InvalidCursor)
     tx.cur.execute(
         f"SELECT {REGISTRATION_COLUMNS} FROM registrations r WHERE {' AND '.join(where)}"
         " ORDER BY r.created_at, r.id LIMIT %s",
@@ -57,7 +45,11 @@ def listing(tx, forum_id, status=None, group=None, limit=50, cursor=None):
     rows = tx.cur.fetchall()
     page, positions = rows[:limit], _positions(tx.cur, forum_id)
     items = [registration_view(row, positions.get(row["id"])) for row in page]
-    return {"items": items, "next_cursor": _cursor(page[-1]) if len(rows) > limit else None}
+    last = page[-1] if len(rows) > limit else None
+    return {
+        "items": items,
+        "next_cursor": paging.cursor(last["created_at"].isoformat(), last["id"]) if last else None,
+    }
 
 
 def summary(tx, forum_id):
