@@ -49,6 +49,7 @@ def running_stack(args, log_dir, smtp_port, **settings):
             "MAX_WORKERS": args.max_workers,
             "MAIL_CONNECTIONS": args.mail_connections,
             "LOG_LEVEL": args.log_level,
+            "OPENDETAT_ENV": "dev",  # the development secret key is let through
         } | settings
         stack = Stack(env, log_dir)
         print(f"starting the stack (logs in {log_dir}) ...", flush=True)

@@ -8,6 +8,10 @@ CTL=(.venv/bin/supervisorctl -c deploy/supervisord.conf)
 PORT=${GATEWAY_PORT:-8000}
 READY_URL="http://127.0.0.1:$PORT/health/ready"
 PROGRAMS=(notification registration gateway)
+# A local run is a development setting unless told otherwise: the published development secrets of
+# deploy/config.yaml are let through (with a warning). Set OPENDETAT_ENV=production and real secrets
+# to run it for others.
+export OPENDETAT_ENV=${OPENDETAT_ENV:-dev}
 
 # Our own SMTP sink only when no SMTP server is given.
 if [ -z "${SMTP_HOST:-}" ] && [ -z "${SMTP_PORT:-}" ]; then

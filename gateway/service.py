@@ -15,6 +15,7 @@ from gateway.openapi import Doc, build_openapi
 from gateway.routes import checkins, forums, notifications, pages, people, registrations, subscriptions
 from gateway.rpc import TimedRpcProxy
 from kit.asyncapi import build_asyncapi
+from kit.secrets import SecureSettings
 from services.registration.events import catalog as registration_events
 
 READY_TIMEOUT = 3
@@ -44,6 +45,7 @@ class GatewayService(
     name = "gateway"
 
     config = Config()
+    secure_settings = SecureSettings()
     auth = BearerTokens()
     registration = TimedRpcProxy("registration")
     notification = TimedRpcProxy("notification")

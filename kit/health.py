@@ -2,9 +2,13 @@
 
 from nameko.rpc import rpc
 
+from kit.secrets import SecureSettings
+
 
 class HealthChecks:
-    """Mix into a service class that has a ``db`` dependency."""
+    """Mix into a service class that has a ``db`` dependency. It also refuses insecure settings."""
+
+    secure_settings = SecureSettings()
 
     @rpc
     def ping(self):
