@@ -3,6 +3,8 @@
 nameko's own handler acks and drops a message whose handler raised (or, with ``requeue_on_error``,
 requeues it in a tight loop). Here each handler's queue is a durable quorum queue with a delivery limit
 and a dead-letter exchange:
+- a message that does not carry its publisher's signature (``kit.signing``: not published by one of the
+  platform's outbox relays) is never handled: it is recorded as invalid at once, then acked;
 - an ``InvalidEvent`` (malformed body) can never succeed: it is recorded at once in the service's
   ``dead_letters`` table, with its per-field errors, then acked;
 - a body that cannot even be decoded (not JSON) is rejected: the broker dead-letters it;
@@ -32,6 +34,7 @@ from nameko.messaging import QueueConsumer as NamekoQueueConsumer
 from kit import dead_letters
 from kit.db import Database, Db
 from kit.events import InvalidEvent
+from kit.signing import event_key, verify
 
 log = logging.getLogger(__name__)
 DEAD_LETTER_EXCHANGE = Exchange("dead-letter", type="direct", durable=True)
@@ -160,6 +163,7 @@ class EventHandler(NamekoEventHandler):
         self.retry_base = float(config.get("EVENT_RETRY_BASE", 0.5))
         self.retry_cap = float(config.get("EVENT_RETRY_CAP", 30.0))
         self.db = service_db(self.container)
+        self.signing_key = event_key(config["SECRET_KEY"])
         self.declare()
         self.dead_letters.register(self)
 
@@ -178,6 +182,14 @@ class EventHandler(NamekoEventHandler):
         releasing = eventlet.spawn(self.dead_letters.release, self)
         super().stop()
         releasing.wait()
+
+    def handle_message(self, body, message):
+        """Runs in a thread of the container, one per message: only a signed message reaches a worker."""
+        if not verify(self.signing_key, message.body, message.headers):
+            errors = {"signature": ["missing or invalid: not published by a service of this platform"]}
+            self.dead_letter_invalid(message, InvalidEvent(self.event_type, errors))
+            return
+        super().handle_message(body, message)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
         if message.channel.connection is None:

@@ -2,7 +2,8 @@
 
 ``OutboxRelay`` is the dependency a service declares: workers get an ``Outbox`` to add events inside
 their own transaction, and the relay publishes committed rows to ``<service>.events`` with publisher
-confirms, marking each one published only after the broker confirmed it. A crash between confirm and
+confirms, marking each one published only after the broker confirmed it. Each message is signed
+(``kit.signing``): consumers act on nothing else. A crash between confirm and
 mark republishes the event with the same id, which consumers deduplicate on.
 """
 
@@ -14,6 +15,7 @@ from psycopg.types.json import Jsonb
 
 from kit.drainer import TableDrainer, notify
 from kit.publisher import ConfirmingPublisher, PublishFailed
+from kit.signing import event_key
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +49,8 @@ class OutboxRelay(TableDrainer):
         self.retention_hours = float(self.container.config.get("OUTBOX_RETENTION_HOURS", 168))
         self.next_cleanup = 0.0
         exchange = get_event_exchange(self.catalog.source, self.container.config).name
-        self.publisher = ConfirmingPublisher(self.container.config["AMQP_URI"], exchange)
+        key = event_key(self.container.config["SECRET_KEY"])
+        self.publisher = ConfirmingPublisher(self.container.config["AMQP_URI"], exchange, key)
 
     def stop(self):
         super().stop()

@@ -12,6 +12,8 @@ import logging
 import amqp
 from kombu import Connection
 
+from kit.signing import HEADER, sign
+
 log = logging.getLogger(__name__)
 
 
@@ -20,9 +22,10 @@ class PublishFailed(Exception):
 
 
 class ConfirmingPublisher:
-    def __init__(self, amqp_uri, exchange, confirm_timeout=30.0):
+    def __init__(self, amqp_uri, exchange, signing_key, confirm_timeout=30.0):
         self.amqp_uri = amqp_uri
         self.exchange = exchange
+        self.signing_key = signing_key  # every message is signed (kit.signing)
         self.confirm_timeout = confirm_timeout
         self.kombu = None
         self.channel = None
@@ -68,8 +71,10 @@ class ConfirmingPublisher:
                 self._connect()
             self.first_tag = self.next_tag
             for routing_key, message_id, body in messages:
+                raw = json.dumps(body, ensure_ascii=False).encode()
                 message = amqp.Message(
-                    json.dumps(body, ensure_ascii=False),
+                    raw,
+                    application_headers={HEADER: sign(self.signing_key, raw)},
                     content_type="application/json",
                     content_encoding="utf-8",
                     delivery_mode=2,

@@ -8,6 +8,7 @@ from kombu import Connection, Producer
 from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from kit.testing import publish_signed
 from services.notification.service import NotificationService
 from services.registration.service import RegistrationService
 
@@ -65,12 +66,13 @@ def notification(container_factory, service_config):
 
 @pytest.fixture
 def publish(service_config):
-    """Publish envelopes as the registration service's relay would (an integrator could do the same)."""
+    """Publish envelopes as the registration service's relay would (signed with the shared key)."""
     with Connection(service_config["AMQP_URI"]) as conn:
         producer = Producer(conn.default_channel, exchange=get_event_exchange("registration", {}))
 
         def send(*envelopes):
             for envelope in envelopes:
-                producer.publish(envelope, routing_key=envelope["type"], serializer="json", delivery_mode=2)
+                secret = service_config["SECRET_KEY"]
+                publish_signed(producer, secret, envelope, envelope["type"], delivery_mode=2)
 
         yield send

@@ -161,7 +161,7 @@ def test_a_batch_is_confirmed_whole_and_the_publisher_recovers_from_a_lost_conne
     with Connection(service_config["AMQP_URI"]) as conn:
         queue = Queue("batch-listener", get_event_exchange("probe", {}), routing_key="#", durable=True)
         queue(conn.default_channel).declare()
-        publisher = ConfirmingPublisher(service_config["AMQP_URI"], "probe.events")
+        publisher = ConfirmingPublisher(service_config["AMQP_URI"], "probe.events", b"key")
         batch = [("thing_happened", str(n), {"value": n}) for n in range(500)]
         assert publisher.publish(batch) == 500
         publisher.kombu.connection.sock.close()  # the broker connection drops under the publisher

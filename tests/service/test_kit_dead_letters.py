@@ -17,7 +17,7 @@ from kit.db import Database
 from kit.events import EventCatalog, read_envelope
 from kit.handlers import DEAD_LETTER_EXCHANGE, MAX_ATTEMPTS, event_handler
 from kit.inbox import first_time
-from kit.testing import wait_until
+from kit.testing import publish_signed, wait_until
 
 catalog = EventCatalog("probe")
 QUEUE = "evt-probe-thing_happened--deadprobe.handle_thing_happened"
@@ -59,8 +59,10 @@ def probe(container_factory, service_config):
         producer = Producer(conn.default_channel)
 
         def publish(body, exchange=EVENTS, routing_key="thing_happened", **kwargs):
-            kwargs.setdefault("serializer", "json")
-            producer.publish(body, exchange=exchange, routing_key=routing_key, **kwargs)
+            if kwargs.get("serializer", "json") is None:  # raw bytes, as given
+                producer.publish(body, exchange=exchange, routing_key=routing_key, **kwargs)
+            else:  # as a service's outbox relay publishes it: signed
+                publish_signed(producer, config["SECRET_KEY"], body, routing_key, exchange=exchange, **kwargs)
 
         def left_over(*queues):
             """Messages in these queues once the probe has stopped (what it had not acked is back)."""
