@@ -19,6 +19,8 @@ LIFETIMES = {
     "confirm_subscription": 7 * 24 * 3600,  # double opt-in (subject: subscription id)
     "unsubscribe": 400 * 24 * 3600,  # one-click unsubscribe, in every announcement (subject: subscription id)
 }
+# How far ahead of the reader's clock the minting process's clock may be.
+CLOCK_SKEW = 300
 # Where the emailed links lead. A token sits in the fragment (never sent to a server, so never logged)
 # except in the one-click unsubscribe URL, which RFC 8058 requires mail clients to POST to as it is.
 PAGES = {
@@ -50,7 +52,9 @@ def _sign(secret, payload):
     return _b64(hmac.new(secret.encode(), f"opendetat-token:{payload}".encode(), hashlib.sha256).digest())
 
 
-def mint(secret, purpose, subject, version=0, ttl=30 * 24 * 3600, now=None):
+def mint(secret, purpose, subject, version=0, ttl=None, now=None):
+    """A token for ``purpose``, valid for ``ttl`` seconds (the purpose's lifetime unless shorter)."""
+    ttl = LIFETIMES[purpose] if ttl is None else min(ttl, LIFETIMES[purpose])
     claims = {"p": purpose, "s": str(subject), "v": version, "e": int((now or time.time()) + ttl)}
     payload = _b64(json.dumps(claims, separators=(",", ":")).encode())
     return f"{payload}.{_sign(secret, payload)}"
@@ -59,7 +63,10 @@ def mint(secret, purpose, subject, version=0, ttl=30 * 24 * 3600, now=None):
 def read(secret, token, purpose, now=None):
     """Return ``(subject, version)``; raise InvalidToken unless signed by us, unexpired and for ``purpose``.
 
-    The caller still checks ``version`` against the person's current one (revocation).
+    An expiry further away than the purpose's lifetime (give or take the clocks of the minting and the
+    reading process) is refused: whoever made such a token, it would otherwise outlive what the purpose
+    allows. The caller still checks ``version`` against the person's current one (revocation), whatever
+    the purpose.
     """
     try:
         payload, signature = str(token).split(".")
@@ -73,6 +80,9 @@ def read(secret, token, purpose, now=None):
         raise InvalidToken("malformed token") from None
     if claims.get("p") != purpose:
         raise InvalidToken("token meant for something else")
-    if claims.get("e", 0) < (now or time.time()):
+    now = now or time.time()
+    if claims.get("e", 0) < now:
         raise InvalidToken("expired token")
+    if claims["e"] > now + LIFETIMES[purpose] + CLOCK_SKEW:
+        raise InvalidToken("token outlives its purpose")
     return claims["s"], claims.get("v", 0)

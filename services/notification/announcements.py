@@ -14,10 +14,12 @@ from services.notification import bulk, deliveries, mailer, roster
 
 CHANNEL = "notification_announcements"
 KEEP = """
-INSERT INTO subscribers AS s (subscription_id, person_id, email, first_name, last_name, locale, status, as_of)
+INSERT INTO subscribers AS s (subscription_id, person_id, email, first_name, last_name, locale, status, as_of,
+                              token_version)
 VALUES (%(subscription_id)s, %(person_id)s, %(email)s, %(first_name)s, %(last_name)s, %(locale)s,
-        %(status)s, %(as_of)s)
+        %(status)s, %(as_of)s, %(token_version)s)
 ON CONFLICT (subscription_id) DO UPDATE SET status = excluded.status, as_of = excluded.as_of,
+    token_version = greatest(s.token_version, excluded.token_version),
     email = CASE WHEN excluded.first_name = '' AND excluded.status = 'ended' THEN s.email ELSE excluded.email END
 WHERE s.status <> 'ended' AND excluded.as_of >= s.as_of
 """
@@ -33,7 +35,7 @@ ANNOUNCEMENT_ID = deliveries.MESSAGE_ID.format(
 # alone), and the last key reached.
 WRITE_BATCH = f"""
 WITH batch AS (
-    SELECT subscription_id, person_id, email, first_name, last_name, locale FROM subscribers
+    SELECT subscription_id, person_id, email, first_name, last_name, locale, token_version FROM subscribers
     WHERE status = 'confirmed' AND subscription_id > %(cursor)s ORDER BY subscription_id LIMIT %(batch)s
     FOR KEY SHARE  -- an erasure deleting one of them waits for this batch, then purges its row
 ), logged AS (
@@ -43,7 +45,7 @@ WITH batch AS (
            person_id, {ANNOUNCEMENT_ID},
            '', '', '', %(bulk_id)s,
            jsonb_build_object('first_name', first_name, 'last_name', last_name,
-                              'subscription_id', subscription_id)
+                              'subscription_id', subscription_id, 'token_version', token_version)
     FROM batch ORDER BY subscription_id
     ON CONFLICT (event_id, recipient, template) DO NOTHING
     RETURNING 1
@@ -55,7 +57,8 @@ SELECT (SELECT count(*) FROM batch) AS covered, (SELECT count(*) FROM logged) AS
 
 def subscribed(cur, renderer, links, envelope, data):
     person = data["person"]
-    contact = {key: person[key] for key in ("person_id", "email", "first_name", "last_name", "locale")}
+    keys = ("person_id", "email", "first_name", "last_name", "locale", "token_version")
+    contact = {key: person[key] for key in keys}
     if not roster.erased(cur, person, envelope["time"]):
         cur.execute(KEEP, contact | {"subscription_id": data["subscription_id"], "status": "confirmed",
                                      "as_of": envelope["time"]})  # fmt: skip
@@ -64,9 +67,19 @@ def subscribed(cur, renderer, links, envelope, data):
 
 def unsubscribed(cur, renderer, links, envelope, data):
     contact = {"person_id": data["person_id"], "email": data["email"], "first_name": "", "last_name": ""}
+    contact["token_version"] = 0  # not told: the version known stays
     cur.execute(KEEP, contact | {"subscription_id": data["subscription_id"], "locale": "fr", "status": "ended",
                                  "as_of": envelope["time"]})  # fmt: skip
     return 0
+
+
+def keep_token_version(cur, person_id, token_version):
+    """The person's links were revoked: their announcements' unsubscribe links get the new version (a
+    version only grows, so an older event, handled late, changes nothing)."""
+    cur.execute(
+        "UPDATE subscribers SET token_version = %s WHERE person_id = %s AND token_version < %s",
+        (token_version, person_id, token_version),
+    )
 
 
 def forget(cur, person_id, email):

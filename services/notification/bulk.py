@@ -67,7 +67,7 @@ class BulkMessage:
         plain = {
             "first_name": one_line(fill["first_name"]),
             "last_name": one_line(fill["last_name"]),
-            "unsubscribe": links.unsubscribe(fill["subscription_id"]),
+            "unsubscribe": links.unsubscribe(fill["subscription_id"], fill.get("token_version") or 0),
         }
         html = {name: str(escape(value)) for name, value in plain.items()}
         return Filled(

@@ -106,10 +106,8 @@ def subscription_requested(cur, renderer, links, envelope, data):
     person = person_context(data["person"])
     if roster.erased(cur, person, envelope["time"]):
         return 0
-    context = {
-        "person": person,
-        "links": {"confirm_subscription": links.confirm_subscription(data["subscription_id"])},
-    }
+    link = links.confirm_subscription(data["subscription_id"], person["token_version"])
+    context = {"person": person, "links": {"confirm_subscription": link}}
     rendered = renderer.render("subscription_requested", person["locale"], context)
     return int(deliveries.log_message(cur, envelope, "subscription_requested", person, rendered))
 
@@ -119,6 +117,9 @@ def management_link_requested(cur, renderer, links, envelope, data):
     person, forum = person_context(data["person"]), data["forum"]
     if roster.erased(cur, person, envelope["time"]):
         return 0
+    # Sent after the person revoked their links, with the new version: later links must carry it.
+    roster.keep_token_version(cur, person["person_id"], person["token_version"])
+    announcements.keep_token_version(cur, person["person_id"], person["token_version"])
     context = {"person": person, "forum": forum, "links": {"manage": links.manage(person)}}
     rendered = renderer.render("management_link_requested", person["locale"], context)
     forum_id = forum["id"] if forum else None

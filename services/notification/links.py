@@ -23,12 +23,14 @@ class Links:
             self.base_url, self.secret, "manage", person["person_id"], person.get("token_version") or 0
         )
 
-    def confirm_subscription(self, subscription_id):
-        return tokens.link(self.base_url, self.secret, "confirm_subscription", subscription_id)
+    def confirm_subscription(self, subscription_id, token_version=0):
+        """Minted with the person's token version, like every link of theirs: a revocation ends it too."""
+        return tokens.link(self.base_url, self.secret, "confirm_subscription", subscription_id, token_version)
 
-    def unsubscribe(self, subscription_id):
-        """The one-click unsubscribe link of an announcement (RFC 8058)."""
-        return tokens.link(self.base_url, self.secret, "unsubscribe", subscription_id)
+    def unsubscribe(self, subscription_id, token_version=0):
+        """The one-click unsubscribe link of an announcement (RFC 8058), with the subscriber's newest token
+        version known here (an older one is refused once the person revoked their links)."""
+        return tokens.link(self.base_url, self.secret, "unsubscribe", subscription_id, token_version)
 
     def home(self):
         """The public page listing the forums open for registration."""

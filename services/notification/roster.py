@@ -31,9 +31,9 @@ INSERT INTO roster_registrants AS r (registration_id, forum_id, person_id, token
 VALUES (%(registration_id)s, %(forum_id)s, %(person_id)s, %(token_version)s, %(email)s, %(first_name)s,
     %(last_name)s, %(locale)s, %(status)s, %(rank)s, %(as_of)s)
 ON CONFLICT (registration_id) DO UPDATE SET forum_id = excluded.forum_id, person_id = excluded.person_id,
-    token_version = excluded.token_version, email = excluded.email, first_name = excluded.first_name,
-    last_name = excluded.last_name, locale = excluded.locale, status = excluded.status,
-    rank = excluded.rank, as_of = excluded.as_of
+    token_version = greatest(r.token_version, excluded.token_version), email = excluded.email,
+    first_name = excluded.first_name, last_name = excluded.last_name, locale = excluded.locale,
+    status = excluded.status, rank = excluded.rank, as_of = excluded.as_of
 WHERE (excluded.rank, excluded.as_of) >= (r.rank, r.as_of)
 """
 # Registrants still concerned by a change made at %(as_of)s: a registrant whose own latest event is
@@ -94,6 +94,15 @@ def keep_registrant(cur, registration, status, as_of):
         },
     )
     return cur.rowcount == 1
+
+
+def keep_token_version(cur, person_id, token_version):
+    """The person's links were revoked: the management links of later messages (reminders, changes of
+    date) get the new version. A version only grows: an older event, handled late, changes nothing."""
+    cur.execute(
+        "UPDATE roster_registrants SET token_version = %s WHERE person_id = %s AND token_version < %s",
+        (token_version, person_id, token_version),
+    )
 
 
 def registrants_to_tell(cur, forum_id, as_of, batch=500):

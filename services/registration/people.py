@@ -51,9 +51,22 @@ def authenticate(tx, token, purpose="manage"):
 
 
 def token_subject(tx, token, purpose):
-    """The id a subscription link was minted for; InvalidToken if tampered or expired."""
-    subject, _ = tokens.read(tx.secret, token, purpose)
-    return _uuid(subject)
+    """The id a subscription link was minted for; InvalidToken if tampered, expired, revoked or erased.
+
+    Its subject is the subscription, but the link is the person's like any other: revoking their links
+    (or erasing them) must end it too, so the version is checked against the person behind it.
+    """
+    subject, version = tokens.read(tx.secret, token, purpose)
+    subscription_id = _uuid(subject)
+    tx.cur.execute(
+        "SELECT p.token_version FROM subscriptions s JOIN people p ON p.id = s.person_id"
+        " WHERE s.id = %s AND p.erased_at IS NULL",
+        (subscription_id,),
+    )
+    person = tx.cur.fetchone()
+    if person is None or person["token_version"] != version:
+        raise InvalidToken("this link is no longer valid")
+    return subscription_id
 
 
 def revoke_links(tx, person_id):

@@ -6,7 +6,16 @@ import uuid
 from kit import tokens
 from services.registration.events import catalog
 
-from .test_notification_emails import forum_block, handled, mail_to, query, registration, someone, text_of
+from .test_notification_emails import (
+    forum_block,
+    handled,
+    link_token,
+    mail_to,
+    query,
+    registration,
+    someone,
+    text_of,
+)
 
 
 def subscription(event_type, person, subscription_id=None):
@@ -68,3 +77,28 @@ def test_confirmed_subscribers_hear_of_a_forum_opening_once_and_can_leave_in_one
     assert progress["queued"] == len(announced) and progress["finished_at"] is not None
     received = [m["To"].addresses[0].addr_spec for m in smtp_sink.messages()]
     assert sorted(address for address in received if address in ours) == sorted(ours)  # one each
+
+
+def test_links_carry_the_persons_newest_token_version_so_they_work_after_a_revocation(
+    notification, publish, smtp_sink, service_config
+):
+    fan, secret = someone("fr"), service_config["SECRET_KEY"]  # token version 2
+    requested = subscription("subscription_requested", fan)
+    subscription_id = requested["data"]["subscription_id"]
+    publish(requested)
+    [asked] = mail_to(smtp_sink, fan["email"])
+    confirm = link_token(text_of(asked), "subscriptions/confirm")
+    assert tokens.read(secret, confirm, "confirm_subscription") == (str(subscription_id), 2)
+
+    confirmed = subscription("subscription_confirmed", fan, subscription_id)
+    publish(confirmed)
+    handled(service_config, confirmed)
+    revoked = catalog.envelope(
+        "management_link_requested", {"person": fan | {"token_version": 3}, "forum": None}
+    )
+    publish(revoked)  # what the registration service sends once the person revoked their links
+    handled(service_config, revoked)
+    publish(catalog.envelope("forum_opened", {"forum": forum_block(title="Forum d'octobre")}))
+    [announced] = [m for m in mail_to(smtp_sink, fan["email"], count=3) if m["List-Unsubscribe"]]
+    leave = re.fullmatch(r"<(\S+)>", announced["List-Unsubscribe"]).group(1).rsplit("/", 1)[1]
+    assert tokens.read(secret, leave, "unsubscribe") == (str(subscription_id), 3)

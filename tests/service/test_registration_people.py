@@ -79,6 +79,37 @@ def test_subscribing_is_pending_until_the_link_is_followed(registration, bus, se
     assert [e["type"] for e in bus.drain()] == ["subscription_confirmed", "subscription_ended"]
 
 
+def subscription_links(config, event, version=None):
+    """The confirmation and unsubscribe links the notification service would mint for this subscription,
+    with the token version the event carries (or ``version``)."""
+    person = event["data"]["person"]
+    version = person["token_version"] if version is None else version
+    subscription_id = event["data"]["subscription_id"]
+    return [
+        tokens.mint(config["SECRET_KEY"], purpose, subscription_id, version)
+        for purpose in ("confirm_subscription", "unsubscribe")
+    ]
+
+
+def test_revoking_ones_links_ends_the_subscription_links_too(registration, bus, service_config):
+    registration.subscribe({"email": "careful@example.org", "locale": "en", "first_name": "Ca"})
+    [requested] = bus.take(1)
+    old_confirm, old_leave = subscription_links(service_config, requested)
+    person = requested["data"]["person"]
+    manage = tokens.mint(service_config["SECRET_KEY"], "manage", person["person_id"], person["token_version"])
+    registration.revoke_links(manage)
+    [fresh] = [e for e in bus.drain() if e["type"] == "management_link_requested"]
+    assert fresh["data"]["person"]["token_version"] == person["token_version"] + 1
+    assert remote(registration.confirm_subscription, old_confirm) == "InvalidToken"
+    assert remote(registration.unsubscribe, old_leave) == "InvalidToken"
+
+    # Links minted with the version the person's newest event carries work (what the emails will hold).
+    confirm, leave = subscription_links(service_config, requested, fresh["data"]["person"]["token_version"])
+    assert registration.confirm_subscription(confirm)["status"] == "confirmed"
+    assert remote(registration.unsubscribe, old_leave) == "InvalidToken"
+    assert registration.unsubscribe(leave)["status"] == "ended"
+
+
 def test_check_in_by_code_once_and_attendance_by_group(registration, bus):
     forum = registration.create_forum(forum_payload(capacity=3))
     public_servant = registration.register(forum["id"], person(stakeholder_group="administration"))
