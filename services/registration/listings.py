@@ -2,6 +2,7 @@
 
 import csv
 import io
+import unicodedata
 import uuid
 from datetime import datetime
 
@@ -12,6 +13,7 @@ from services.registration.errors import ForumNotFound, InvalidCursor, UnknownAt
 from services.registration.views import REGISTRATION_COLUMNS, registration_view
 
 STATUSES = ("confirmed", "waitlisted", "cancelled")
+FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their full-width forms
 CSV_FIELDS = (
     "id", "status", "waitlist_position", "first_name", "last_name", "email", "organisation", "stakeholder_group",
     "locale", "accessibility_needs", "attendee_code", "checked_in_at", "consents", "created_at",
@@ -72,10 +74,19 @@ def summary(tx, forum_id):
     )
 
 
+def _skipped(char):
+    """What a spreadsheet passes over before it looks for a formula sign: blanks, line breaks, control
+    and invisible characters (a zero-width space, a byte-order mark)."""
+    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
+
+
 def safe_cell(value):
-    """Spreadsheets run cells that start with these as formulas: keep them text."""
+    """Spreadsheets run a cell as a formula when its first character that counts is a formula sign
+    (``"  =cmd"`` and ``"\\n@SUM(...)"`` too): such a cell gets a leading quote, which keeps it text.
+    So does any cell opening with a tab or a carriage return, as before."""
     text = "" if value is None else str(value)
-    return "'" + text if text[:1] in ("=", "+", "-", "@", "\t", "\r") else text
+    first = next((char for char in text if not _skipped(char)), "")
+    return "'" + text if first in FORMULA_SIGNS or text[:1] in ("\t", "\r") else text
 
 
 def as_csv(tx, forum_id):
