@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Make sure the local PostgreSQL and RabbitMQ are up, unless DATABASE_URL / AMQP_URI point elsewhere.
+# Make sure the local PostgreSQL, RabbitMQ and Redis are up, unless DATABASE_URL / AMQP_URI / REDIS_URL
+# point elsewhere.
 # Starts only what is down; never stops anything. Used by `make up`, `make test` and friends.
 set -euo pipefail
 
@@ -36,4 +37,14 @@ if [ -z "${AMQP_URI:-}" ]; then
     rabbitmq-plugins -q enable rabbitmq_management >/dev/null
   fi
   wait_port 15672 60 "RabbitMQ management"
+fi
+
+# Redis keeps the abuse limits' counts (kit/ratelimit.py), shared by every gateway replica; it keeps
+# nothing on disk.
+if [ -z "${REDIS_URL:-}" ] && ! port_open 6379; then
+  echo "Starting Redis"
+  mkdir -p /var/lib/redis /var/log/redis
+  redis-server --daemonize yes --bind 127.0.0.1 -::1 --port 6379 --save "" --appendonly no \
+    --dir /var/lib/redis --logfile /var/log/redis/opendetat.log
+  wait_port 6379 30 Redis
 fi

@@ -4,29 +4,40 @@
   werkzeug ``Response`` (CSV, HTML pages);
 - any exception becomes a problem+json answer through ``errors.response_for``, including unknown
   routes and wrong methods (nameko would answer those in HTML);
-- request bodies above ``MAX_BODY`` are refused (413) and idle connections are closed after a while
-  (eventlet's server otherwise keeps them forever);
+- a JSON body must say so (``Content-Type: application/json`` or ``application/*+json``, else 415);
+  request bodies above ``MAX_BODY`` are refused (413), a chunked one included, and idle connections
+  are closed after a while (eventlet's server otherwise keeps them forever);
+- a refused request (4xx) is logged in one line, a server error (5xx) with its traceback;
 - the access log never shows a token (``redact``);
 - each route carries its OpenAPI description (``doc=``), so a route cannot go undocumented.
 """
 
+import io
 import json
 import logging
+import re
 import uuid
 
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from nameko.web.handlers import HttpRequestHandler
 from nameko.web.server import WebServer, WsgiApp
-from werkzeug.exceptions import HTTPException
+from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, Map
 from werkzeug.wrappers import Request, Response
 
-from gateway.errors import ApiError, MalformedJson, response_for
+from gateway.errors import (
+    CLIENT_ERRORS_IN_ONE_LINE,
+    ApiError,
+    MalformedJson,
+    UnsupportedMediaType,
+    response_for,
+)
 from gateway.redact import RedactingLog
 
 MAX_BODY = 64 * 1024
 IDLE_TIMEOUT = 60
+JSON_TYPES = re.compile(r"application/(?:[\w.+-]+\+)?json", re.IGNORECASE)
 
 
 class ForumRefConverter(BaseConverter):
@@ -50,6 +61,18 @@ class TokenConverter(BaseConverter):
 CONVERTERS = {"ref": ForumRefConverter, "token": TokenConverter}
 
 
+def read_chunked(environ):
+    """Read a chunked body (eventlet's input joins the chunks) and hand it on with its length: werkzeug
+    reads nothing of a body without one, and would cut one at MAX_BODY without a word. False when the
+    body is over MAX_BODY."""
+    body = environ["wsgi.input"].read(MAX_BODY + 1)
+    if len(body) > MAX_BODY:
+        return False
+    environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
+    del environ["HTTP_TRANSFER_ENCODING"]
+    return True
+
+
 class ProblemWsgiApp(WsgiApp):
     def __call__(self, environ, start_response):
         adapter = self.url_map.bind_to_environ(environ)
@@ -57,6 +80,8 @@ class ProblemWsgiApp(WsgiApp):
             provider, values = adapter.match()
         except HTTPException as exc:
             return response_for(exc)(environ, start_response)
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower() and not read_chunked(environ):
+            return response_for(RequestEntityTooLarge())(environ, start_response)
         request = Request(environ, shallow=True)
         request.max_content_length = MAX_BODY
         request.path_values = values
@@ -91,6 +116,10 @@ class ApiHandler(HttpRequestHandler):
         super().__init__(method, url, **kwargs)
         self.doc = doc
 
+    def setup(self):
+        super().setup()
+        logging.getLogger("nameko.containers").addFilter(CLIENT_ERRORS_IN_ONE_LINE)
+
     def response_from_result(self, result):
         if isinstance(result, Response):
             return result
@@ -110,14 +139,27 @@ api = ApiHandler.decorator
 
 
 def json_body(request):
-    """The request's JSON object, or a 400 (malformed) / 413 (too large) answer."""
+    """The request's JSON object, or a 415 (not said to be JSON) / 400 (malformed) / 413 (too large)
+    answer. A body sent as a form or text is refused even when it holds JSON: a browser may send those
+    from any site without asking (no CORS preflight), and a proxy or log reads them as what they say."""
+    if not JSON_TYPES.fullmatch(request.mimetype):
+        raise UnsupportedMediaType("Send the body as application/json.")
     try:
         body = json.loads(request.get_data(cache=True) or b"null")
     except (ValueError, UnicodeDecodeError) as exc:
         raise MalformedJson(f"The body is not valid JSON: {exc}") from exc
+    except RecursionError:
+        raise MalformedJson("The body is nested too deeply.") from None
     if not isinstance(body, dict):
         raise MalformedJson("The body must be a JSON object.")
     return body
+
+
+def row_id(text):
+    """A row's number in a path (a bigint: ASCII digits only, "²".isdigit() is true), else a 404."""
+    if not re.fullmatch(r"[0-9]{1,18}", text):
+        raise NotFound()
+    return int(text)
 
 
 def validated(schema, request):

@@ -102,6 +102,15 @@ def rabbit_server():
             yield f"pyamqp://guest:guest@{host}:{port}/", api
 
 
+# Tests act many times from one address: abuse limits are off unless a test sets its own, each test
+# counting under its own prefix in the shared Redis.
+NO_RATE_LIMITS = {"RATE_LIMIT_CLIENT_WRITES": "", "RATE_LIMIT_ADDRESS_EMAILS": ""}
+
+
+def rate_limit_prefix():
+    return f"opendetat-test-{uuid.uuid4().hex[:10]}"
+
+
 def publish_signed(producer, secret, body, routing_key, headers=None, **kwargs):
     """Publish ``body`` (JSON-able) as an outbox relay would: signed with the key from ``secret``, so that
     the services' event handlers act on it (they dead-letter anything unsigned)."""
@@ -215,6 +224,8 @@ def service_config(database_url, amqp_uri, smtp_sink):
             "MAIL_RETRY_CAP": 1.0,
             "MAIL_POLL_INTERVAL": 0.5,
         }
+        | NO_RATE_LIMITS
+        | {"RATE_LIMIT_PREFIX": rate_limit_prefix()}
     )
 
 

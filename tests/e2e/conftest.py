@@ -14,7 +14,7 @@ import uuid
 import pytest
 
 from kit.stack import Stack
-from kit.testing import SmtpSink, with_vhost
+from kit.testing import NO_RATE_LIMITS, SmtpSink, rate_limit_prefix, with_vhost
 
 from .client import Api, Bus
 
@@ -45,8 +45,10 @@ def mail(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def stack(database_url, module_amqp_uri, mail, tmp_path_factory):
-    env = STACK_ENV | {
+def stack(request, database_url, module_amqp_uri, mail, tmp_path_factory):
+    """The platform for one test module; a module may set its own ``STACK_SETTINGS``."""
+    env = STACK_ENV | NO_RATE_LIMITS | {"RATE_LIMIT_PREFIX": rate_limit_prefix()}
+    env |= getattr(request.module, "STACK_SETTINGS", {}) | {
         "AMQP_URI": module_amqp_uri,
         "DATABASE_URL": database_url,
         "SMTP_HOST": "127.0.0.1",

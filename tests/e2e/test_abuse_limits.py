@@ -1,0 +1,96 @@
+"""Abuse limits, from outside: a client past its limit gets 429 with Retry-After, an address gets at
+most one email of a kind per window whatever is asked (and the answers do not tell), a repeated
+registration never carries the requester's words, and the limits hold across gateway replicas."""
+
+import uuid
+
+import requests
+
+from kit.stack import Stack, free_port
+
+from .client import mail_to, person, problem, stays_true, wait_for_mail
+
+# Each test acts as its own client, behind one trusted proxy that says who the client is.
+STACK_SETTINGS = {
+    "RATE_LIMIT_CLIENT_WRITES": "10/minute",
+    "RATE_LIMIT_ADDRESS_EMAILS": "1/10minutes",
+    "TRUSTED_PROXIES": 1,
+}
+LIMIT = 10
+
+
+def client():
+    return {"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250 + 1}, 10.{uuid.uuid4().int % 250}.0.1"}
+
+
+def ask_link(api, address, headers):
+    return api.call("POST", "/people/management-link", json={"email": address}, headers=headers)
+
+
+def test_one_address_gets_one_link_however_often_it_is_asked_for(api, mail):
+    forum, someone = api.create_forum(), person()
+    headers = client()
+    assert api.call("POST", f"/forums/{forum['id']}/registrations", json=someone, headers=headers).ok
+    wait_for_mail(mail, [someone["email"]])  # the confirmation
+
+    answers = [ask_link(api, someone["email"], headers) for _ in range(LIMIT - 1)]
+    assert {(answer.status_code, answer.text) for answer in answers} == {(202, '{"status": "accepted"}')}
+    wait_for_mail(mail, [someone["email"]] * 2)  # the one link
+    stays_true(
+        lambda: len(mail_to(mail, someone["email"])[someone["email"]]) == 2,
+        3.0,
+        "more than one management link reached the address",
+    )
+
+
+def test_a_client_past_its_limit_gets_429_with_retry_after_and_others_go_on(api):
+    headers = client()
+    answers = [ask_link(api, f"nobody-{n}@example.org", headers) for n in range(LIMIT + 3)]
+    assert [answer.status_code for answer in answers] == [202] * LIMIT + [429] * 3
+    refused = problem(answers[-1], 429)
+    assert refused["title"] == "Too many requests"
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
+    assert ask_link(api, "nobody@example.org", client()).status_code == 202  # another client
+    assert api.organiser("GET", "/forums").status_code == 200  # reads and organisers are not limited
+
+
+def test_subscribing_an_address_again_and_again_sends_one_confirmation(api, mail):
+    headers, address = client(), f"e2e-{uuid.uuid4().hex[:10]}@example.org"
+    body = {"email": address, "locale": "fr"}
+    answers = [api.call("POST", "/subscriptions", json=body, headers=headers) for _ in range(5)]
+    assert {answer.status_code for answer in answers} == {202}
+    wait_for_mail(mail, [address])
+    stays_true(lambda: len(mail_to(mail, address)[address]) == 1, 3.0, "a second confirmation was sent")
+
+
+def test_a_repeated_registration_greets_the_owner_by_the_name_they_gave(api, mail):
+    forum, owner = api.create_forum(), person(first_name="Camille")
+    headers = client()
+    assert api.call("POST", f"/forums/{forum['id']}/registrations", json=owner, headers=headers).ok
+    lure = owner | {"first_name": "Votre compte est suspendu", "last_name": "allez sur https://evil.example/"}
+    again = api.call("POST", f"/forums/{forum['id']}/registrations", json=lure, headers=headers)
+    problem(again, 409)
+    [_, link] = wait_for_mail(mail, [owner["email"]] * 2)[owner["email"]]
+    text = link.get_body(("plain",)).get_content()
+    assert "Camille" in text
+    assert "suspendu" not in text and "evil.example" not in text
+    assert "suspendu" not in str(link["Subject"])
+
+
+def test_the_limit_holds_across_two_gateway_replicas(api, stack, tmp_path):
+    replica = Stack(stack.env | {"GATEWAY_PORT": str(free_port())}, tmp_path / "replica")
+    replica.start("gateway").wait_ready()
+    try:
+        headers, urls = client(), [stack.base_url, replica.base_url]
+        answers = [
+            requests.post(
+                f"{urls[n % 2]}/api/v1/people/management-link",
+                json={"email": f"nobody-{n}@example.org"},
+                headers=headers,
+                timeout=30,
+            )
+            for n in range(LIMIT + 4)
+        ]
+        assert [answer.status_code for answer in answers] == [202] * LIMIT + [429] * 4
+    finally:
+        replica.stop()
