@@ -81,7 +81,8 @@ def responses(doc, has_path_parameters):
     if doc.body or doc.query:
         found[400].append("Malformed JSON, or missing, invalid or unknown fields (see errors)")
     if doc.body:
-        found[413].append("A body over 64 KiB")
+        found[413].append("A body over 64 KiB (chunked or not)")
+        found[415].append("A body not sent as application/json (or application/*+json)")
     for status, text in AUTH_ERRORS.get(doc.auth, {}).items():
         found[status].append(text)
     if has_path_parameters:
@@ -176,4 +177,5 @@ def build_openapi(public_base_url, service_cls):
         if name.endswith("Update"):  # a change has no defaults: what is not given stays as it is
             for field in schema["properties"].values():
                 field.pop("default", None)
+            schema["minProperties"] = 1  # and changes something (an empty change is a 400)
     return document

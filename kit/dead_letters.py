@@ -125,7 +125,7 @@ def view(row):
 
 def listing(cur, limit=20, cursor=None):
     """A page of dead letters, newest first (in the order they were recorded), without their bodies."""
-    [after] = paging.read(cursor, "dead-letter", int, invalid=InvalidCursor) if cursor else [None]
+    [after] = paging.DEAD_LETTERS.read(cursor, InvalidCursor) if cursor else [None]
     limit = max(1, min(int(limit), 100))
     rows = cur.execute(
         f"SELECT {COLUMNS} FROM dead_letters WHERE %(after)s::bigint IS NULL OR id < %(after)s"
@@ -133,7 +133,7 @@ def listing(cur, limit=20, cursor=None):
         {"after": after, "limit": limit + 1},
     ).fetchall()
     page = rows[:limit]
-    next_cursor = paging.cursor("dead-letter", page[-1]["id"]) if len(rows) > limit else None
+    next_cursor = paging.DEAD_LETTERS.write(page[-1]["id"]) if len(rows) > limit else None
     return {"items": [view(row) for row in page], "next_cursor": next_cursor}
 
 

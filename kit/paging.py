@@ -1,27 +1,52 @@
-"""Page cursors: the key of a page's last row, opaque to clients (base64url of its parts joined by "|")."""
+"""Page cursors: the key of a page's last row, ``<label>.<part>.<part>``. Clients treat a cursor as opaque;
+the API document states each listing's shape (``Cursor.pattern``), and every string of that shape reads
+back to values the database takes: digits for a number (a bigint) or an instant (microseconds since
+0001-01-01 UTC, so never out of range), 32 hex digits for a uuid. Anything else raises ``invalid``
+before a query sees it. The label keeps a cursor of one listing from being any use to another."""
 
-import base64
+import re
+import uuid
+from datetime import UTC, datetime, timedelta
+from typing import NamedTuple
+
+EPOCH = datetime(1, 1, 1, tzinfo=UTC)
+MICROSECOND = timedelta(microseconds=1)
 
 
-def cursor(*parts):
-    return base64.urlsafe_b64encode("|".join(str(part) for part in parts).encode()).decode()
+class Kind(NamedTuple):
+    pattern: str
+    write: object
+    read: object
 
 
-def read(cursor, *kinds, invalid):
-    """The parts of ``cursor``, each read by its kind: a type (or any function of the text), or a string
-    the part must equal (a label, so a cursor of one listing is no use to another), which is left out of
-    the answer. Anything else raises ``invalid``."""
-    try:
-        parts = base64.urlsafe_b64decode(cursor.encode()).decode().split("|")
-        if len(parts) != len(kinds):
-            raise ValueError(parts)
-        values = []
-        for kind, part in zip(kinds, parts, strict=True):
-            if isinstance(kind, str):
-                if part != kind:
-                    raise ValueError(part)
-            else:
-                values.append(kind(part))
-        return values
-    except ValueError:
-        raise invalid("this page cursor is not valid") from None
+BIGINT = Kind(r"[0-9]{1,18}", str, int)
+UUID = Kind(r"[0-9a-f]{32}", lambda value: uuid.UUID(str(value)).hex, uuid.UUID)
+MOMENT = Kind(
+    r"[0-9]{1,17}",  # up to the year 3169
+    lambda value: str((value - EPOCH) // MICROSECOND),
+    lambda text: EPOCH + int(text) * MICROSECOND,
+)
+
+
+class Cursor:
+    def __init__(self, label, *kinds):
+        self.label, self.kinds = label, kinds
+        self.pattern = "^" + re.escape(label) + "".join(r"\." + kind.pattern for kind in kinds) + "$"
+
+    def write(self, *values):
+        return ".".join(
+            [self.label, *(kind.write(value) for kind, value in zip(self.kinds, values, strict=True))]
+        )
+
+    def read(self, cursor, invalid):
+        """The values of ``cursor``, or ``invalid`` raised when it is not of this listing's shape."""
+        if not isinstance(cursor, str) or not re.fullmatch(self.pattern, cursor):
+            raise invalid("this page cursor is not valid")
+        parts = cursor.split(".")[1:]
+        return [kind.read(part) for kind, part in zip(self.kinds, parts, strict=True)]
+
+
+FORUMS = Cursor("forums", MOMENT, UUID)  # starts_at, id
+REGISTRATIONS = Cursor("registrations", MOMENT, UUID)  # created_at, id
+DELIVERIES = Cursor("deliveries", BIGINT)
+DEAD_LETTERS = Cursor("dead-letters", BIGINT)

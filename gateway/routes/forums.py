@@ -53,15 +53,15 @@ class ForumRoutes:
 
     @api(
         "GET",
-        "/api/v1/forums/<ref:forum_ref>",
+        "/api/v1/forums/<ref:forum_id>",  # one name with PATCH: one path in the document
         doc=doc(
             "A forum, by id or slug, with the seats left (drafts: organisers only)",
             auth=SEES_MORE,
             raises=("ForumNotFound",),
         ),
     )
-    def get_forum(self, request, forum_ref):
-        return 200, self.registration.get_forum(forum_ref, self.auth.is_organiser(request))
+    def get_forum(self, request, forum_id):
+        return 200, self.registration.get_forum(forum_id, self.auth.is_organiser(request))
 
     @api(
         "PATCH",

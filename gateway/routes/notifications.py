@@ -3,10 +3,9 @@ the events the service could not handle (its dead letters)."""
 
 from functools import partial
 
-from werkzeug.exceptions import NotFound
 from werkzeug.wrappers import Response
 
-from gateway.http import api, query, validated
+from gateway.http import api, query, row_id, validated
 from gateway.openapi import ORGANISER, Doc
 from gateway.routes import PRIVATE
 from gateway.schemas.notifications import (
@@ -81,9 +80,7 @@ class NotificationRoutes:
     )
     def retry_delivery(self, request, delivery_id):
         self.auth.organiser(request)  # first: who calls learns nothing of what exists
-        if not (delivery_id.isdigit() and len(delivery_id) <= 18):  # a bigint, as the log numbers them
-            raise NotFound()
-        return 200, PRIVATE, self.notification.retry_delivery(int(delivery_id))
+        return 200, PRIVATE, self.notification.retry_delivery(row_id(delivery_id))
 
     @api(
         "POST",
@@ -166,6 +163,4 @@ class NotificationRoutes:
     )
     def get_dead_letter(self, request, dead_letter_id):
         self.auth.organiser(request)  # first: who calls learns nothing of what exists
-        if not (dead_letter_id.isascii() and dead_letter_id.isdigit() and len(dead_letter_id) <= 18):
-            raise NotFound()
-        return 200, PRIVATE, self.notification.get_dead_letter(int(dead_letter_id))
+        return 200, PRIVATE, self.notification.get_dead_letter(row_id(dead_letter_id))

@@ -1,6 +1,12 @@
-"""Shapes every resource uses: enumerations, bounded text, pagination, problems."""
+"""Shapes every resource uses: enumerations, bounded text, addresses, moments, pagination, problems.
 
-from marshmallow import INCLUDE, Schema, fields, validate
+Each field states what it accepts in the OpenAPI document (a ``pattern``) and checks exactly that,
+so that whatever the document allows reaches the services and the database without failing there.
+"""
+
+import re
+
+from marshmallow import INCLUDE, Schema, ValidationError, fields, validate
 
 from services.registration.events import LOCALES, STAKEHOLDER_GROUPS
 
@@ -16,14 +22,89 @@ class Answer(Schema):
         unknown = INCLUDE
 
 
-def text(max_length, required=True, **kwargs):
+# No control character (PostgreSQL refuses NUL; CR/LF would end a mail header); multi-line text keeps
+# tab, CR and LF. ECMA-262 and Python read these the same.
+SINGLE_LINE = r"^[^\x00-\x1f\x7f]*$"
+MULTI_LINE = r"^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$"
+SURROGATE = re.compile("[\ud800-\udfff]")  # JSON may escape one alone: no UTF-8 encoder takes it
+
+
+class Text(fields.String):
+    """Text a person typed, without control characters (``multiline``: tab, CR and LF allowed)."""
+
+    def __init__(self, multiline=False, **kwargs):
+        self.allowed = MULTI_LINE if multiline else SINGLE_LINE
+        metadata = kwargs.pop("metadata", {}) | {"pattern": self.allowed}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        if not re.fullmatch(self.allowed, value):
+            raise ValidationError(
+                "No control characters allowed"
+                + (" but tab and new lines." if self.allowed == MULTI_LINE else ".")
+            )
+        if SURROGATE.search(value):
+            raise ValidationError("Not valid Unicode text (a lone surrogate).")
+        return value
+
+
+def text(max_length, required=True, multiline=False, **kwargs):
     if required:
-        return fields.String(required=True, validate=validate.Length(min=1, max=max_length), **kwargs)
-    return fields.String(load_default="", validate=validate.Length(max=max_length), **kwargs)
+        return Text(multiline, required=True, validate=validate.Length(min=1, max=max_length), **kwargs)
+    return Text(multiline, load_default="", validate=validate.Length(max=max_length), **kwargs)
+
+
+class Email(fields.Email):
+    """An address the mail relay can deliver to: its local part in ASCII (SMTP without SMTPUTF8 takes
+    nothing else), an internationalised domain converted to its IDNA ASCII form (punycode)."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        value = super()._deserialize(value, attr, data, **kwargs)
+        local, at, domain = value.rpartition("@")
+        if not re.fullmatch(SINGLE_LINE, value) or SURROGATE.search(value):
+            raise ValidationError("Not a valid email address.")
+        if at and not local.isascii():
+            raise ValidationError("The part before @ must be ASCII: our mail relay cannot deliver to it.")
+        try:
+            return f"{local}@{domain.encode('idna').decode('ascii')}" if at else value
+        except UnicodeError:
+            raise ValidationError("Not a valid email address.") from None
+
+
+EMAIL_DESCRIPTION = (
+    "An email address; the part before @ in ASCII. An internationalised domain is accepted and converted "
+    "to its IDNA ASCII form (punycode): a@exemple-é.fr is kept and answered as a@xn--exemple--i1a.fr."
+)
 
 
 def email(**kwargs):
-    return fields.Email(required=True, validate=validate.Length(max=254), **kwargs)
+    kwargs.setdefault("metadata", {"description": EMAIL_DESCRIPTION})
+    return Email(required=True, validate=validate.Length(max=254), **kwargs)
+
+
+# RFC 3339 with seconds and an offset PostgreSQL can store (at most 15:59), in years 1900 to 2999 (far
+# from the ends of datetime, where a conversion to another time zone would fail).
+MOMENT = (
+    r"^(19|2[0-9])[0-9]{2}-[0-9]{2}-[0-9]{2}T[0-9]{2}:[0-9]{2}:[0-9]{2}(\.[0-9]{1,6})?"
+    r"(Z|[+-](0[0-9]|1[0-5]):[0-5][0-9])$"
+)
+
+
+class Moment(fields.AwareDateTime):
+    """An instant as RFC 3339 with an offset, as far as the database can take it (``MOMENT``)."""
+
+    def __init__(self, **kwargs):
+        metadata = kwargs.pop("metadata", {}) | {"pattern": MOMENT}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not re.fullmatch(MOMENT, value):
+            raise ValidationError(
+                "Not an RFC 3339 date and time with seconds and an offset from -15:59 to +15:59 (or Z), "
+                "in years 1900 to 2999."
+            )
+        return super()._deserialize(value, attr, data, **kwargs)
 
 
 def group(**kwargs):
@@ -34,15 +115,28 @@ def locale():
     return fields.String(load_default="fr", validate=validate.OneOf(LOCALES))
 
 
+def page_cursor(layout=None):
+    """The ``cursor`` of a listing: opaque to clients, but of a shape the document states (``layout``, a
+    ``kit.paging.Cursor``), so that anything of that shape is taken."""
+    if layout is None:
+        allowed, shape = r"^[\x21-\x7e]+$", ""
+    else:
+        allowed, shape = layout.pattern, " Its shape is in the pattern; any value of it is taken."
+    return fields.String(
+        load_default=None,
+        validate=[validate.Length(min=1, max=512), validate.Regexp(allowed, error="Not a page cursor.")],
+        metadata={
+            "description": "Opaque: the next_cursor of the previous page of the same listing, as it was "
+            f"given.{shape}"
+        },
+    )
+
+
 class PageQuerySchema(Schema):
     """``limit`` and ``cursor``: the cursor is opaque, given by one answer and taken by the next call."""
 
     limit = fields.Integer(load_default=20, validate=validate.Range(min=1, max=100))
-    cursor = fields.String(
-        load_default=None,
-        validate=[validate.Length(min=1, max=512), validate.Regexp(r"^[\x21-\x7e]+$")],
-        metadata={"description": "The next_cursor of the previous page, as it was given"},
-    )
+    cursor = page_cursor()
 
 
 NEXT_CURSOR = fields.String(

@@ -10,12 +10,15 @@ from gateway.schemas.common import (
     NEXT_CURSOR,
     STAKEHOLDER_GROUPS,
     Answer,
+    Moment,
     PageQuerySchema,
     group,
+    page_cursor,
     text,
 )
+from kit import paging
 
-TIMEZONES = frozenset(available_timezones())
+TIMEZONES = tuple(sorted(available_timezones()))
 SLUG = r"^[a-z0-9][a-z0-9-]{1,78}[a-z0-9]$"
 
 
@@ -23,20 +26,36 @@ class VenueSchema(Schema):
     name = text(200)
     address = text(300)
     city = text(100)
-    accessibility = text(2000, required=False, metadata={"description": "Access, lifts, hearing loops…"})
+    accessibility = text(
+        2000, required=False, multiline=True, metadata={"description": "Access, lifts, hearing loops…"}
+    )
 
 
 def moment(description="", **kwargs):
-    described = f"RFC 3339 with an offset. {description}".strip()
-    return fields.AwareDateTime(metadata={"description": described}, **kwargs)
+    described = f"RFC 3339 with seconds and an offset of at most 15:59, years 1900 to 2999. {description}"
+    return Moment(metadata={"description": described.strip()}, **kwargs)
+
+
+# JSON Schema cannot compare two fields: the document says these rules in words.
+BETWEEN_FIELDS = (
+    "Refused with 400 and the field named: ends_at not after starts_at, registration_closes_at not after "
+    "registration_opens_at, more seats in quotas than the capacity."
+)
 
 
 class ForumCreateSchema(Schema):
+    class Meta:
+        description = f"A new forum. {BETWEEN_FIELDS}"
+
     title = text(200)
-    description = text(5000, required=False)
+    description = text(5000, required=False, multiline=True)
     starts_at = moment(required=True)
-    ends_at = moment(required=True)
-    timezone = fields.String(load_default="Europe/Paris", metadata={"description": "IANA time zone"})
+    ends_at = moment("After starts_at.", required=True)
+    timezone = fields.String(
+        load_default="Europe/Paris",
+        validate=validate.OneOf(TIMEZONES, error="Unknown time zone."),
+        metadata={"description": "IANA time zone"},
+    )
     venue = fields.Nested(VenueSchema, required=True)
     capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000))
     status = fields.String(load_default="open", validate=validate.OneOf(("draft", "open")))
@@ -45,18 +64,16 @@ class ForumCreateSchema(Schema):
         metadata={"description": "The forum's readable address (made from the title when not given)"},
     )
     registration_opens_at = moment(allow_none=True)
-    registration_closes_at = moment("Default: the start.", allow_none=True)
+    registration_closes_at = moment("After registration_opens_at. Default: the start.", allow_none=True)
     quotas = fields.Dict(
         keys=group(),
         values=fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000)),
-        metadata={"description": f"Seats reserved per stakeholder group ({', '.join(STAKEHOLDER_GROUPS)})"},
+        metadata={
+            "description": f"Seats reserved per stakeholder group ({', '.join(STAKEHOLDER_GROUPS)}), "
+            "no more in all than the capacity"
+        },
     )
     quota_release_at = moment("When reserved seats not taken are opened to all.", allow_none=True)
-
-    @validates("timezone")
-    def known_timezone(self, value, **kwargs):
-        if value not in TIMEZONES:
-            raise ValidationError("Unknown time zone.")
 
     @validates("slug")
     def not_an_id(self, value, **kwargs):
@@ -82,11 +99,12 @@ class ForumCreateSchema(Schema):
 
 
 class ForumUpdateSchema(ForumCreateSchema):
-    """Any of the fields of a new forum but its status (which has its own routes), at least one. A
-    venue is given whole."""
+    """Any of the fields of a new forum but its status (which has its own routes), at least one (the
+    document says minProperties 1). A venue is given whole."""
 
     class Meta:
         exclude = ("status",)
+        description = f"A change: at least one field; a venue is given whole. {BETWEEN_FIELDS}"
 
     def __init__(self, **kwargs):
         # partial at the top only: a partial=True would reach into the venue too
@@ -99,10 +117,11 @@ class ForumUpdateSchema(ForumCreateSchema):
 
 
 class ForumCancelSchema(Schema):
-    reason = text(1000, metadata={"description": "Told to everyone registered"})
+    reason = text(1000, multiline=True, metadata={"description": "Told to everyone registered"})
 
 
 class ForumListQuerySchema(PageQuerySchema):
+    cursor = page_cursor(paging.FORUMS)
     when = fields.String(load_default="upcoming", validate=validate.OneOf(("upcoming", "past", "all")))
 
 

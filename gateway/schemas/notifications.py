@@ -3,19 +3,29 @@ the service could not handle (dead letters: their bodies only one at a time)."""
 
 from marshmallow import Schema, fields, validate
 
-from gateway.schemas.common import LOCALES, NEXT_CURSOR, Answer, PageQuerySchema
+from gateway.schemas.common import (
+    EMAIL_DESCRIPTION,
+    LOCALES,
+    NEXT_CURSOR,
+    Answer,
+    Email,
+    PageQuerySchema,
+    page_cursor,
+)
+from kit import paging
 
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
 PREVIEW_FORMATS = ("json", "html", "text")
 
 
 class DeliveryListQuerySchema(PageQuerySchema):
+    cursor = page_cursor(paging.DELIVERIES)
     forum_id = fields.UUID(load_default=None)
     status = fields.String(load_default=None, validate=validate.OneOf(DELIVERY_STATUSES))
-    recipient = fields.Email(
+    recipient = Email(
         load_default=None,
         validate=validate.Length(max=254),
-        metadata={"description": "The recipient's address (any case)"},
+        metadata={"description": f"The recipient's address (any case). {EMAIL_DESCRIPTION}"},
     )
 
 
@@ -57,6 +67,8 @@ class DeliveryListSchema(Answer):
 
 class DeadLetterListQuerySchema(PageQuerySchema):
     """Only a page: dead letters are incidents, few and recent ones first."""
+
+    cursor = page_cursor(paging.DEAD_LETTERS)
 
 
 class DeadLetterSchema(Answer):

@@ -10,8 +10,10 @@ from gateway.schemas.common import (
     email,
     group,
     locale,
+    page_cursor,
     text,
 )
+from kit import paging
 
 
 class RegistrationCreateSchema(Schema):
@@ -21,7 +23,9 @@ class RegistrationCreateSchema(Schema):
     organisation = text(200, required=False)
     stakeholder_group = group(required=True)
     locale = locale()
-    accessibility_needs = text(2000, required=False, metadata={"description": "Read by the organisers"})
+    accessibility_needs = text(
+        2000, required=False, multiline=True, metadata={"description": "Read by the organisers"}
+    )
     consent_attend = fields.Boolean(
         load_default=True,
         validate=validate.Equal(True, error="Registering means agreeing to attend."),
@@ -72,6 +76,7 @@ class RegistrationSchema(Answer):
 
 
 class RegistrationListQuerySchema(PageQuerySchema):
+    cursor = page_cursor(paging.REGISTRATIONS)
     status = fields.String(load_default=None, validate=validate.OneOf(REGISTRATION_STATUSES))
     group = group(load_default=None)
 

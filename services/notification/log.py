@@ -75,14 +75,14 @@ def listing(cur, forum_id=None, status=None, recipient=None, limit=20, cursor=No
         params.append(recipient)
     if cursor:
         where.append("id < %s")
-        params += paging.read(cursor, "delivery", int, invalid=InvalidCursor)
+        params += paging.DELIVERIES.read(cursor, InvalidCursor)
     limit = max(1, min(int(limit), 100))
     rows = cur.execute(
         f"SELECT {COLUMNS} FROM deliveries WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT %s",
         (*params, limit + 1),
     ).fetchall()
     page = rows[:limit]
-    next_cursor = paging.cursor("delivery", page[-1]["id"]) if len(rows) > limit else None
+    next_cursor = paging.DELIVERIES.write(page[-1]["id"]) if len(rows) > limit else None
     return {"items": [view(row) for row in page], "next_cursor": next_cursor}
 
 

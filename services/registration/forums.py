@@ -216,7 +216,7 @@ def listing(tx, when="upcoming", limit=20, cursor=None, include_drafts=False):
     descending = when == "past"
     if cursor:
         where.append("(starts_at, id) < (%s, %s)" if descending else "(starts_at, id) > (%s, %s)")
-        params += paging.read(cursor, str, uuid.UUID, invalid=InvalidCursor)
+        params += paging.FORUMS.read(cursor, InvalidCursor)
     order = "DESC" if descending else "ASC"
     tx.cur.execute(
         f"SELECT {FORUM_COLUMNS} FROM forums WHERE {' AND '.join(where)}"
@@ -226,5 +226,5 @@ def listing(tx, when="upcoming", limit=20, cursor=None, include_drafts=False):
     rows = tx.cur.fetchall()
     page = rows[:limit]
     last = page[-1] if len(rows) > limit else None
-    next_cursor = paging.cursor(last["starts_at"].isoformat(), last["id"]) if last else None
+    next_cursor = paging.FORUMS.write(last["starts_at"], last["id"]) if last else None
     return jsonable({"items": [view(tx, row) for row in page], "next_cursor": next_cursor})

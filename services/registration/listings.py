@@ -3,8 +3,6 @@
 import csv
 import io
 import unicodedata
-import uuid
-from datetime import datetime
 
 from kit import paging
 from kit.serial import jsonable
@@ -38,7 +36,7 @@ def listing(tx, forum_id, status=None, group=None, limit=50, cursor=None):
             params.append(value)
     if cursor:
         where.append("(r.created_at, r.id) > (%s, %s)")
-        params += paging.read(cursor, datetime.fromisoformat, uuid.UUID, invalid=InvalidCursor)
+        params += paging.REGISTRATIONS.read(cursor, InvalidCursor)
     tx.cur.execute(
         f"SELECT {REGISTRATION_COLUMNS} FROM registrations r WHERE {' AND '.join(where)}"
         " ORDER BY r.created_at, r.id LIMIT %s",
@@ -50,7 +48,7 @@ def listing(tx, forum_id, status=None, group=None, limit=50, cursor=None):
     last = page[-1] if len(rows) > limit else None
     return {
         "items": items,
-        "next_cursor": paging.cursor(last["created_at"].isoformat(), last["id"]) if last else None,
+        "next_cursor": paging.REGISTRATIONS.write(last["created_at"], last["id"]) if last else None,
     }
 
 

@@ -20,13 +20,13 @@ DEAD_LETTER |= {
     "errors": {"person": ["Missing"]},
 }
 REPLIES = {
-    "list_deliveries": {"items": [DELIVERY], "next_cursor": "ZGVsaXZlcnk6Nw=="},
+    "list_deliveries": {"items": [DELIVERY], "next_cursor": "deliveries.7"},
     "delivery_summary": {"forum_id": FORUM_ID, "totals": {"failed": 2}},
     "retry_delivery": DELIVERY,
     "retry_failed": {"forum_id": FORUM_ID, "retried": 2},
     "list_templates": ["forum_updated", "registration_confirmed"],
     "preview_template": PREVIEW,
-    "list_dead_letters": {"items": [DEAD_LETTER], "next_cursor": "ZGVhZC1sZXR0ZXI6Mw=="},
+    "list_dead_letters": {"items": [DEAD_LETTER], "next_cursor": "dead-letters.3"},
     "get_dead_letter": DEAD_LETTER | {"body": '{"id": "e1"}', "content_type": "application/json"},
 }
 
@@ -70,12 +70,12 @@ def test_the_log_is_listed_with_its_filters_and_not_cached(api):
     answer = api(
         "GET",
         f"/api/v1/notifications?forum_id={FORUM_ID.upper()}&status=failed&recipient=A@example.org&limit=5"
-        "&cursor=ZGVsaXZlcnk6Nw==",
+        "&cursor=deliveries.7",
         token=ORGANISER,
     )
     assert answer.status_code == 200 and answer.json()["items"] == [DELIVERY]
     assert answer.headers["Cache-Control"] == "no-store"
-    assert FAKE.args("list_deliveries") == [FORUM_ID, "failed", "A@example.org", 5, "ZGVsaXZlcnk6Nw=="]
+    assert FAKE.args("list_deliveries") == [FORUM_ID, "failed", "A@example.org", 5, "deliveries.7"]
     api("GET", "/api/v1/notifications", token=ORGANISER)
     assert FAKE.args("list_deliveries") == [None, None, None, 20, None]
 
@@ -120,7 +120,7 @@ def test_retrying_a_forum_needs_its_id(api, body):
 
 
 def test_a_malformed_message_id_is_not_found(api):
-    for number in ("seven", "-1", "1" * 19):
+    for number in ("seven", "-1", "1" * 19, "\u00b2", "\u0663"):  # "²".isdigit() is true
         assert api("POST", f"/api/v1/notifications/{number}/retry", token=ORGANISER).status_code == 404
     assert FAKE.calls == []
 
@@ -130,11 +130,11 @@ def test_a_malformed_message_id_is_not_found(api):
     [
         ("DeliveryNotFound", "POST", "/api/v1/notifications/7/retry", 404),
         ("NotRetryable", "POST", "/api/v1/notifications/7/retry", 409),
-        ("InvalidCursor", "GET", "/api/v1/notifications?cursor=abc", 400),
+        ("InvalidCursor", "GET", "/api/v1/notifications?cursor=deliveries.9", 400),
         ("InvalidFilter", "GET", "/api/v1/notifications/summary", 400),
         ("TemplateNotFound", "GET", "/api/v1/notifications/templates/nothing/preview", 404),
         ("UnsupportedLocale", "GET", "/api/v1/notifications/templates/forum_updated/preview", 400),
-        ("InvalidCursor", "GET", "/api/v1/notifications/dead-letters?cursor=abc", 400),
+        ("InvalidCursor", "GET", "/api/v1/notifications/dead-letters?cursor=dead-letters.9", 400),
         ("DeadLetterNotFound", "GET", "/api/v1/notifications/dead-letters/3", 404),
     ],
 )
@@ -172,11 +172,11 @@ def test_a_preview_in_an_unknown_locale_or_format_is_refused(api, query, field):
 
 def test_dead_letters_are_listed_without_bodies_and_shown_one_by_one_with_it(api):
     answer = api(
-        "GET", "/api/v1/notifications/dead-letters?limit=5&cursor=ZGVhZC1sZXR0ZXI6Mw==", token=ORGANISER
+        "GET", "/api/v1/notifications/dead-letters?limit=5&cursor=dead-letters.3", token=ORGANISER
     )
     assert answer.status_code == 200 and answer.json() == REPLIES["list_dead_letters"]
     assert answer.headers["Cache-Control"] == "no-store"
-    assert FAKE.args("list_dead_letters") == [5, "ZGVhZC1sZXR0ZXI6Mw=="]
+    assert FAKE.args("list_dead_letters") == [5, "dead-letters.3"]
     api("GET", "/api/v1/notifications/dead-letters", token=ORGANISER)
     assert FAKE.args("list_dead_letters") == [20, None]
     one = api("GET", "/api/v1/notifications/dead-letters/3", token=ORGANISER)
@@ -186,7 +186,14 @@ def test_dead_letters_are_listed_without_bodies_and_shown_one_by_one_with_it(api
 
 
 @pytest.mark.parametrize(
-    "query, field", [("limit=0", "limit"), ("limit=101", "limit"), ("reason=x", "reason")]
+    "query, field",
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("reason=x", "reason"),
+        ("cursor=dead-letters.99999999999999999999", "cursor"),  # beyond a bigint
+        ("cursor=deliveries.3", "cursor"),  # another listing's
+    ],
 )
 def test_bad_dead_letter_pages_are_refused_before_the_service_is_asked(api, query, field):
     answer = api("GET", f"/api/v1/notifications/dead-letters?{query}", token=ORGANISER)

@@ -35,7 +35,7 @@ def test_it_is_a_valid_openapi_3_1_document():
 
 
 REQUIRED = """
-    POST /api/v1/forums; GET /api/v1/forums; GET /api/v1/forums/{forum_ref}; PATCH /api/v1/forums/{forum_id}
+    POST /api/v1/forums; GET /api/v1/forums; GET /api/v1/forums/{forum_id}; PATCH /api/v1/forums/{forum_id}
     POST /api/v1/forums/{forum_id}/open; POST /api/v1/forums/{forum_id}/close
     POST /api/v1/forums/{forum_id}/hold; POST /api/v1/forums/{forum_id}/cancel
     POST /api/v1/forums/{forum_id}/registrations; GET /api/v1/forums/{forum_id}/registrations
