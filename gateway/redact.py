@@ -1,4 +1,5 @@
-"""Tokens are secrets: whatever the gateway logs or answers goes through ``redact`` first.
+"""Tokens are secrets: whatever the gateway logs or answers goes through ``redact`` first. It also hides
+the values of query parameters that carry personal data (an address), which the access log would keep.
 
 Magic-link tokens travel in the ``Authorization`` header or in a URL fragment, which no server sees,
 except in the one-click unsubscribe URL (RFC 8058), where the token is a path segment.
@@ -8,6 +9,7 @@ import logging
 import re
 
 HIDDEN = "…"
+PERSONAL_PARAMETERS = ("recipient", "email")
 PATTERNS = (
     # the unsubscribe URL's path segment, whatever it holds
     (re.compile(r"(/unsubscribe/)[^\s/?#\"']+"), rf"\g<1>{HIDDEN}"),
@@ -16,6 +18,9 @@ PATTERNS = (
     # a token given as a query parameter, or an Authorization header echoed somewhere
     (re.compile(r"(?i)(token=)[^\s&\"']+"), rf"\g<1>{HIDDEN}"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{16,}"), rf"\g<1>{HIDDEN}"),
+    # personal data in a query string (an organiser's ?recipient= search of the delivery log): the access
+    # log keeps that the search was made, not whom it was about
+    (re.compile(rf"(?i)([?&;](?:{'|'.join(PERSONAL_PARAMETERS)})=)[^\s&#\"']+"), rf"\g<1>{HIDDEN}"),
 )
 
 

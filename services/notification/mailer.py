@@ -16,6 +16,7 @@ backoff.
 """
 
 import logging
+import re
 import smtplib
 import ssl
 import time
@@ -43,7 +44,7 @@ WHERE id IN (
       AND (status = 'pending' OR lease_until < now())
     ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
 RETURNING id, recipient, recipient_name, locale, message_id, subject, body_text, body_html, attachments,
-    headers, bulk_id, fill, attempts
+    headers, bulk_id, fill, attempts, person_id
 """
 MARK_SENT = """UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,
     last_error = NULL, lease_until = NULL WHERE id = ANY(%s)"""
@@ -59,8 +60,27 @@ RELEASE = """UPDATE deliveries SET status = 'pending', lease_until = NULL,
     next_attempt_at = now() + make_interval(secs => %s) WHERE id = ANY(%s) AND status = 'sending'"""
 
 
+# Anything shaped like an address, in what a server answered: relays often name the recipient they refuse.
+ADDRESS = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
+
+
 class PermanentFailure(Exception):
     pass
+
+
+def for_the_log(exc):
+    """What went wrong, without the addresses in it (a refusal names the recipient): the log says which
+    delivery and which person by their ids; the delivery log, which organisers read, keeps the whole."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        replies = "; ".join(f"{code} {_text(reply)}" for code, reply in exc.recipients.values())
+        text = f"{type(exc).__name__}: {replies}"
+    else:
+        text = f"{type(exc).__name__}: {exc}"
+    return ADDRESS.sub("<address>", text)[:500]
+
+
+def _text(reply):
+    return reply.decode(errors="replace") if isinstance(reply, bytes) else str(reply)
 
 
 def build_message(row, sender, bulk_message=None, links=None):
@@ -159,8 +179,9 @@ class MailSender(TableDrainer):
     def record_failure(self, conn, row, exc):
         """Record the failure (the caller commits)."""
         error = f"{type(exc).__name__}: {exc}"[:500]
+        who = (row["id"], row.get("person_id"), for_the_log(exc))
         if classify(exc):
-            log.warning("temporary failure for delivery %s: %s", row["id"], error)
+            log.warning("temporary failure for delivery %s (person %s): %s", *who)
             conn.execute(
                 MARK_RETRY,
                 {
@@ -171,7 +192,7 @@ class MailSender(TableDrainer):
                 },
             )
         else:
-            log.error("permanent failure for delivery %s: %s", row["id"], error)
+            log.error("permanent failure for delivery %s (person %s): %s", *who)
             conn.execute(MARK_FAILED, (error, row["id"]))
 
     def session(self, slot):
