@@ -94,7 +94,8 @@ class Renderer:
             return self._say(env, words, context | changes)
 
         message, common = words[template], words["common"]
-        paragraphs = [say(common["greeting"])] + [say(p) for p in message["paragraphs"]]
+        greeting = message.get("greeting", common["greeting"])  # a message may greet without a name
+        paragraphs = [say(greeting)] + [say(p) for p in message["paragraphs"]]
         return env.get_template(layout).render(
             locale=locale,
             subject=subject,

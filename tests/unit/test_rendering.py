@@ -11,6 +11,7 @@ CONFIRM = "https://forums.example.org/subscriptions/confirm#token=ghi.jkl"
 HOME = "https://forums.example.org/"
 UNSUBSCRIBE = "https://forums.example.org/api/v1/unsubscribe/mno.pqr"
 FORUM_MESSAGES = [t for t in RENDERER.templates() if t != "subscription_requested"]
+NAMELESS = ("subscription_requested",)  # to an address nobody has confirmed yet: no name typed by anyone
 
 
 def forum(title="Forum ouvert", **changes):
@@ -56,7 +57,7 @@ def test_every_message_renders_in_both_locales(template, locale):
     rendered = RENDERER.render(template, locale, context())
     assert f'<html lang="{locale}">' in rendered.html
     for body in bodies(rendered):
-        assert "Ana Martin" in body
+        assert ("Ana Martin" in body) is (template not in NAMELESS)
     if template in FORUM_MESSAGES:
         assert "Forum ouvert" in rendered.subject
         for body in bodies(rendered):
@@ -74,7 +75,7 @@ def test_markup_is_escaped_and_subjects_stay_on_one_line(template, locale):
     rendered = RENDERER.render(template, locale, hostile)
     for tag in ("<script>", "<b>", "<i>", "<img"):
         assert tag not in rendered.html
-    assert "&lt;script&gt;" in rendered.html
+    assert ("&lt;script&gt;" in rendered.html) is (template not in NAMELESS)
     assert "\n" not in rendered.subject and "\r" not in rendered.subject
 
 
@@ -193,6 +194,18 @@ def test_subscription_confirmation_gives_its_link_and_no_forum():
         assert CONFIRM in rendered.text and f'href="{CONFIRM}"' in rendered.html
         assert "7" in rendered.text  # how long the link lasts
         assert MANAGE not in rendered.text
+
+
+def test_a_subscription_to_confirm_names_nobody_whoever_typed_the_address():
+    lure = {"first_name": "Votre compte est suspendu", "last_name": "allez sur https://evil.example/"}
+    for locale, greeting in (("fr", "Bonjour,"), ("en", "Hello,")):
+        person = context()["person"] | lure
+        rendered = RENDERER.render(
+            "subscription_requested", locale, {"person": person, "links": {"confirm_subscription": CONFIRM}}
+        )
+        assert greeting in rendered.text
+        for part in (rendered.subject, rendered.text, rendered.html):
+            assert "suspendu" not in part and "evil.example" not in part
 
 
 def test_management_link_with_and_without_a_forum():
