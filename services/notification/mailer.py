@@ -27,6 +27,7 @@ from functools import partial
 from eventlet.queue import Empty, LightQueue
 
 from kit.drainer import TableDrainer, notify
+from kit.secrets import InsecureSettings
 from services.notification import transport
 from services.notification.bulk import BulkMessages
 from services.notification.deliveries import loaded
@@ -62,10 +63,35 @@ RELEASE = """UPDATE deliveries SET status = 'pending', lease_until = NULL,
 
 # Anything shaped like an address, in what a server answered: relays often name the recipient they refuse.
 ADDRESS = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
+SECURITY_MODES = ("none", "starttls", "tls")  # SMTP_SECURITY
 
 
 class PermanentFailure(Exception):
     pass
+
+
+def enabled(value):
+    """A yes/no setting, from YAML (a boolean) or from the environment as it was typed."""
+    return value is True or str(value or "").strip().lower() in ("1", "true", "yes", "on")
+
+
+def check_security(config):
+    """The security mode, or InsecureSettings: a login without TLS would cross the network in clear, so the
+    process refuses to start unless SMTP_ALLOW_PLAINTEXT_AUTH says the relay is on a trusted path (this
+    host, a private network). An unknown mode is refused too, rather than taken for none."""
+    security = (config.get("SMTP_SECURITY") or "none").strip().lower()
+    if security not in SECURITY_MODES:
+        raise InsecureSettings(
+            f"refusing to start: SMTP_SECURITY is {security!r}, not one of none, starttls, tls"
+        )
+    login = config.get("SMTP_USER") or config.get("SMTP_PASSWORD")
+    if security == "none" and login and not enabled(config.get("SMTP_ALLOW_PLAINTEXT_AUTH")):
+        raise InsecureSettings(
+            "refusing to start: SMTP_USER/SMTP_PASSWORD are set with SMTP_SECURITY=none, so the relay's login"
+            " would cross the network in clear. Set SMTP_SECURITY=starttls or tls, or, for a relay on a"
+            " trusted path, SMTP_ALLOW_PLAINTEXT_AUTH=true."
+        )
+    return security
 
 
 def for_the_log(exc):
@@ -146,7 +172,7 @@ class MailSender(TableDrainer):
         super().setup()
         config = self.container.config
         self.host, self.port = config["SMTP_HOST"], int(config["SMTP_PORT"])
-        self.security = (config.get("SMTP_SECURITY") or "none").lower()
+        self.security = check_security(config)
         self.user, self.password = config.get("SMTP_USER") or "", config.get("SMTP_PASSWORD") or ""
         # A private CA to trust (a relay with a certificate of its own); the system's CAs otherwise.
         self.tls_context = ssl.create_default_context(cafile=config.get("SMTP_CA_FILE") or None)

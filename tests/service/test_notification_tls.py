@@ -8,6 +8,7 @@ import subprocess
 
 import pytest
 
+from kit.secrets import InsecureSettings
 from kit.testing import SmtpSink, wait_until
 from services.notification.service import NotificationService
 
@@ -164,3 +165,39 @@ def test_a_message_refused_for_a_wrong_password_waits_and_goes_out_once_the_pass
     [message] = mail_to(sink, person["email"])
     assert " with ESMTPSA (TLSv1." in message["Received"]
     assert after_attempts(wrong, person["email"], 3)["status"] == "sent"
+
+
+def plaintext_config(service_config, sink, **settings):
+    """A login to ``sink`` with no TLS at all (SMTP_SECURITY=none), and ``settings`` on top."""
+    login = {"SMTP_USER": USER, "SMTP_PASSWORD": PASSWORD}
+    return service_config | {"SMTP_PORT": sink.port, "SMTP_SECURITY": "none"} | login | settings
+
+
+def test_a_login_without_tls_is_refused_at_start_unless_explicitly_allowed(
+    relay, container_factory, service_config
+):
+    sink = relay(auth=f"{USER}:{PASSWORD}")  # a relay that takes a login in clear
+    for refused in ({}, {"SMTP_ALLOW_PLAINTEXT_AUTH": False}, {"SMTP_ALLOW_PLAINTEXT_AUTH": "no"}):
+        container = container_factory(NotificationService, plaintext_config(service_config, sink, **refused))
+        with pytest.raises(InsecureSettings) as refusal:
+            container.start()
+        for setting in ("SMTP_USER", "SMTP_PASSWORD", "SMTP_SECURITY=none", "SMTP_ALLOW_PLAINTEXT_AUTH"):
+            assert setting in str(refusal.value)
+    typo = plaintext_config(service_config, sink, SMTP_SECURITY="ssl")
+    with pytest.raises(InsecureSettings, match="SMTP_SECURITY is 'ssl'"):  # not taken for none
+        container_factory(NotificationService, typo).start()
+
+
+def test_with_plaintext_login_allowed_the_login_happens_over_plain_smtp(
+    relay, container_factory, publish, service_config
+):
+    sink = relay(auth=f"{USER}:{PASSWORD}")
+    config = plaintext_config(
+        service_config, sink, SMTP_ALLOW_PLAINTEXT_AUTH="true"
+    )  # as the environment says
+    container_factory(NotificationService, config).start()
+    person = someone()
+    confirm(publish, person)
+    [message] = mail_to(sink, person["email"])
+    assert re.search(r" with ESMTPA;", message["Received"]), message["Received"]  # logged in, no TLS
+    assert after_attempts(config, person["email"], 1)["status"] == "sent"
