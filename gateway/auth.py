@@ -1,22 +1,52 @@
 """Who may call what.
 
-Organisers carry a bearer token from ORGANISER_TOKEN (comma-separated for several). A participant has
-no account: the bearer token is the one from their emailed link, passed on to the service that minted
-it, which alone can tell whether it is valid. The public carries nothing.
+Organisers carry a bearer token: one created while the platform runs (``odo_…``, kept hashed by the
+registration service, named, with a read or write scope), or the bootstrap token from ORGANISER_TOKEN
+(comma-separated for several; write scope, named "ORGANISER_TOKEN"). A created token is looked up on
+every request, with nothing cached, so a revoked one is refused at once; only its sha256 goes on the bus.
+A read token may GET (and HEAD); any other method needs write. Once an organiser is known, their name
+goes into the worker context, which nameko hands on with every RPC call: the services record it in
+their audit trail (``kit.audit``).
+
+A participant has no account: the bearer token is the one from their emailed link, passed on to the
+service that minted it, which alone can tell whether it is valid. The public carries nothing.
 """
 
 import hmac
-
-from nameko.extensions import DependencyProvider
+import logging
+import re
+from typing import NamedTuple
 
 from gateway.errors import Forbidden, Unauthenticated
+from gateway.rpc import TimedRpcProxy
+from kit import audit, organiser_tokens
 
+log = logging.getLogger(__name__)
 MAX_TOKEN = 2048  # far above any token we mint; anything longer is not worth a round trip
+BOOTSTRAP = "ORGANISER_TOKEN"  # the name the audit trail gives the configured tokens
+READING = frozenset({"GET", "HEAD"})
+# What a token can be made of in a header (RFC 6750's b64token, and a little more): anything else, say
+# a non-ASCII byte, is not a token we could have given, and is refused as such (401), never looked up.
+VISIBLE = re.compile(r"[\x21-\x7e]+")
+
+
+class Organiser(NamedTuple):
+    name: str
+    scope: str  # "read" or "write"
+
+
+def ours(token):
+    """Whether the token could be one we gave: visible ASCII. Anything else is refused (401) untried."""
+    return VISIBLE.fullmatch(token) is not None
 
 
 class Callers:
-    def __init__(self, tokens):
-        self.tokens = tokens
+    """What a gateway worker sees: who calls, for this one request."""
+
+    def __init__(self, bootstrap, lookup, worker_ctx):
+        self.bootstrap = bootstrap  # sha256 digests of the configured tokens
+        self.lookup = lookup  # the registration service, asked by digest
+        self.worker_ctx = worker_ctx
 
     @staticmethod
     def bearer(request):
@@ -29,30 +59,55 @@ class Callers:
             raise Unauthenticated("This token is not valid.")
         return token
 
-    def _is_organiser_token(self, token):
-        given = token.encode()
-        # compare against every token, so the time taken says nothing about which one was close
-        return any([hmac.compare_digest(given, known) for known in self.tokens])
+    def _organiser(self, token):
+        """The organiser holding this token, or None (a participant's token, or none of ours)."""
+        if not ours(token):
+            return None
+        digest = organiser_tokens.digest(token)
+        # compare against every configured token, so the time taken says nothing about which one was close
+        if any([hmac.compare_digest(digest, known) for known in self.bootstrap]):
+            return Organiser(BOOTSTRAP, "write")
+        if not organiser_tokens.looks_stored(token):
+            return None  # no round trip for a participant's token
+        found = self.lookup.organiser_for_digest(digest.hex())
+        return Organiser(found["name"], found["scope"]) if found else None
+
+    def _acting(self, organiser, request):
+        """The organiser, if the token's scope allows the request's method; named for the services."""
+        if request.method not in READING and organiser.scope != "write":
+            raise Forbidden("This token may only read.")
+        self.worker_ctx.data[audit.ACTOR_KEY] = organiser.name
+        return organiser
 
     def is_organiser(self, request):
-        """For public routes where organisers see more (drafts); any other token counts as public."""
+        """For public routes where organisers see more (drafts), with either scope; any other token counts
+        as public."""
         token = self.bearer(request)
-        return token is not None and self._is_organiser_token(token)
+        organiser = self._organiser(token) if token else None
+        if organiser:
+            self.worker_ctx.data[audit.ACTOR_KEY] = organiser.name
+        return organiser is not None
 
     def organiser(self, request):
-        """Organisers only: 401 without a token, 403 with any other token (a participant's)."""
+        """Organisers only: 401 without a valid token, 403 with a participant's, or a read token on a write."""
         token = self.bearer(request)
         if token is None:
             raise Unauthenticated("An organiser bearer token is required.")
-        if not self._is_organiser_token(token):
+        organiser = self._organiser(token)
+        if organiser is None:
+            if organiser_tokens.looks_stored(token) or not ours(token):
+                raise Unauthenticated("This token is not valid.")  # revoked, or never one of ours
             raise Forbidden("This token is not an organiser token.")
+        self._acting(organiser, request)
 
     def person(self, request):
         """The participant's token, for routes that act as the person; organisers are not a person."""
         token = self.bearer(request)
         if token is None:
             raise Unauthenticated("The bearer token from your emailed link is required.")
-        if self._is_organiser_token(token):
+        if not ours(token):
+            raise Unauthenticated("This token is not valid.")
+        if organiser_tokens.looks_stored(token) or self._organiser(token):
             raise Forbidden("This route acts for a person: use the token from their link.")
         return token
 
@@ -61,13 +116,29 @@ class Callers:
         token = self.bearer(request)
         if token is None:
             raise Unauthenticated("An organiser token or the token from your emailed link is required.")
-        return None if self._is_organiser_token(token) else token
+        organiser = self._organiser(token)
+        if organiser is not None:
+            self._acting(organiser, request)
+            return None
+        if organiser_tokens.looks_stored(token) or not ours(token):
+            raise Unauthenticated("This token is not valid.")
+        return token
 
 
-class BearerTokens(DependencyProvider):
+class BearerTokens(TimedRpcProxy):
+    """Who calls: a proxy to the registration service (which keeps the created tokens), with the digests
+    of the configured ones."""
+
+    def __init__(self):
+        super().__init__("registration")
+
     def setup(self):
+        super().setup()
         raw = str(self.container.config.get("ORGANISER_TOKEN") or "")
-        self.callers = Callers([token.strip().encode() for token in raw.split(",") if token.strip()])
+        tokens = [token.strip() for token in raw.split(",") if token.strip()]
+        if not all(ours(token) for token in tokens):
+            log.warning("ORGANISER_TOKEN holds a token that is not visible ASCII: it will never be accepted")
+        self.bootstrap = [organiser_tokens.digest(token) for token in tokens]
 
     def get_dependency(self, worker_ctx):
-        return self.callers
+        return Callers(self.bootstrap, super().get_dependency(worker_ctx), worker_ctx)

@@ -93,6 +93,9 @@ REMOTE_ERRORS = {
     "InvalidFilter": Remote(400, "Invalid filter"),
     "TemplateNotFound": Remote(404, "Template not found"),
     "UnsupportedLocale": Remote(400, "Unsupported locale", "locale"),
+    "OrganiserTokenNotFound": Remote(404, "Organiser token not found"),
+    "OrganiserNameTaken": Remote(409, "Name taken", "name"),
+    "InvalidOrganiserName": Remote(400, "Invalid name", "name"),
 }
 
 

@@ -23,7 +23,10 @@ SECURITY = {
     SEES_MORE: [{}, {"organiserToken": []}],  # anyone; organisers see more
 }
 AUTH_ERRORS = {
-    ORGANISER: {401: "No organiser token", 403: "A token that is not an organiser's (a participant's)"},
+    ORGANISER: {
+        401: "No organiser token, or one revoked or unknown",
+        403: "A token that is not an organiser's (a participant's), or a read token on a route that changes",
+    },
     PERSON: {401: "No token from an emailed link", 403: "An organiser token: this route acts as a person"},
     EITHER: {401: "Neither an organiser token nor the token from an emailed link"},
 }
@@ -157,7 +160,15 @@ def build_openapi(public_base_url, service_cls):
         servers=[{"url": public_base_url}],
         info={"description": "Forums of the Open d'Etat series: forums, registrations, subscriptions."},
     )
-    spec.components.security_scheme("organiserToken", {"type": "http", "scheme": "bearer"})
+    spec.components.security_scheme(
+        "organiserToken",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An organiser token (POST /api/v1/organiser-tokens, or the configured one): "
+            "a read token may GET, a write token may do everything organisers may",
+        },
+    )
     spec.components.security_scheme(
         "participantToken",
         {"type": "http", "scheme": "bearer", "description": "The token of a person's emailed link"},

@@ -12,7 +12,16 @@ from gateway.auth import BearerTokens
 from gateway.errors import Unavailable
 from gateway.http import api
 from gateway.openapi import Doc, build_openapi
-from gateway.routes import checkins, forums, notifications, pages, people, registrations, subscriptions
+from gateway.routes import (
+    checkins,
+    forums,
+    notifications,
+    organisers,
+    pages,
+    people,
+    registrations,
+    subscriptions,
+)
 from gateway.rpc import TimedRpcProxy
 from kit.asyncapi import build_asyncapi
 from kit.secrets import SecureSettings
@@ -40,6 +49,7 @@ class GatewayService(
     people.PeopleRoutes,
     subscriptions.SubscriptionRoutes,
     notifications.NotificationRoutes,
+    organisers.OrganiserRoutes,
     pages.PageRoutes,
 ):
     name = "gateway"

@@ -33,6 +33,14 @@ from gateway.schemas.notifications import (
     MessagePreviewSchema,
     TemplateListSchema,
 )
+from gateway.schemas.organisers import (
+    AuditEntrySchema,
+    AuditListSchema,
+    OrganiserTokenCreatedSchema,
+    OrganiserTokenCreateSchema,
+    OrganiserTokenListSchema,
+    OrganiserTokenSchema,
+)
 from gateway.schemas.people import (
     ErasureSchema,
     PersonExportSchema,
@@ -59,6 +67,8 @@ from gateway.schemas.registrations import (
 __all__ = [
     "AcceptedSchema",
     "AttendanceCountsSchema",
+    "AuditEntrySchema",
+    "AuditListSchema",
     "AttendanceSchema",
     "CheckInResultSchema",
     "CheckInSchema",
@@ -82,6 +92,10 @@ __all__ = [
     "ForumUpdateSchema",
     "LOCALES",
     "MessagePreviewSchema",
+    "OrganiserTokenCreateSchema",
+    "OrganiserTokenCreatedSchema",
+    "OrganiserTokenListSchema",
+    "OrganiserTokenSchema",
     "PageQuerySchema",
     "ParticipantSchema",
     "PersonExportSchema",

@@ -10,7 +10,7 @@ from pathlib import Path
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from kit import dead_letters, health
+from kit import audit, dead_letters, health
 from kit.db import Database
 from kit.events import InvalidEvent, read_envelope
 from kit.handlers import event_handler
@@ -29,7 +29,7 @@ RENDERER = Renderer()
 answer = rpc(expected_exceptions=delivery_log.NotificationError)  # 4xx, not errors, in the logs
 
 
-class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog):
+class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit.AuditTrail):
     name = "notification"
 
     db = Database("notification", MIGRATIONS)
@@ -37,6 +37,7 @@ class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog):
     announcement_writer = AnnouncementWriter()
     links = LinkMinter()
     reminder_lead_hours = reminders.ReminderLead()
+    actor = audit.Actor()  # the organiser a call acts for, for the audit trail
 
     @event_handler("registration", "registration_confirmed")
     def handle_registration_confirmed(self, body):
@@ -137,6 +138,7 @@ class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog):
     def retry_delivery(self, delivery_id):
         with self.db.transaction() as cur:
             row = delivery_log.retry_one(cur, int(delivery_id))
+            audit.record(cur, self.actor, "delivery_retried", row["id"], {"template": row["template"]})
             self.wake_sender(cur)
             return row
 
@@ -145,6 +147,7 @@ class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog):
         with self.db.transaction() as cur:
             retried = delivery_log.retry_forum(cur, forum_id)
             if retried:
+                audit.record(cur, self.actor, "deliveries_retried", forum_id, {"retried": retried})
                 self.wake_sender(cur)
             return {"forum_id": str(forum_id), "retried": retried}
 

@@ -57,4 +57,16 @@ class NotYourRegistration(RegistrationError):
     pass
 
 
+class OrganiserTokenNotFound(RegistrationError):
+    pass
+
+
+class OrganiserNameTaken(RegistrationError):
+    pass
+
+
+class InvalidOrganiserName(RegistrationError):
+    pass
+
+
 EXPECTED = (RegistrationError, InvalidToken)

@@ -89,6 +89,7 @@ def create(tx, data):
     tx.emit("forum_scheduled", {"forum": forum_event_block(forum)})
     if forum["status"] == "open":
         tx.emit("forum_opened", {"forum": forum_event_block(forum)})
+    tx.record("forum_created", forum["id"], {"title": forum["title"], "status": forum["status"]})
     return view(tx, forum)
 
 
@@ -162,6 +163,7 @@ def update(tx, forum_id, changes):
         tx.emit("forum_updated", {"forum": forum_event_block(forum), "changes": changed,
                                   "previous": {key: before[key] for key in changed}})  # fmt: skip
         registrations.promote(tx, forum_id, "seats_added")
+    tx.record("forum_updated", forum_id, {"changes": changed})
     return get(tx, forum_id, include_drafts=True)
 
 
@@ -170,6 +172,7 @@ def transition(tx, forum_id, status, reason=None):
     allowed_from, event = TRANSITIONS[status]
     if forum["status"] not in allowed_from:
         raise InvalidTransition(f"a {forum['status']} forum cannot become {status}")
+    previous = forum["status"]
     tx.cur.execute(
         "UPDATE forums SET status = %s, cancellation_reason = %s, updated_at = now()"
         f" WHERE id = %s RETURNING {FORUM_COLUMNS}",
@@ -186,6 +189,7 @@ def transition(tx, forum_id, status, reason=None):
     tx.emit(
         event, {"forum": forum_event_block(forum)} | ({"reason": reason} if status == "cancelled" else {})
     )
+    tx.record(event, forum_id, {"from": previous} | ({"reason": reason} if reason else {}))
     return get(tx, forum_id, include_drafts=True)
 
 

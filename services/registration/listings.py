@@ -129,6 +129,7 @@ def check_in(tx, forum_id, code):
         tx.emit("attendee_checked_in", {"registration_id": row["id"], "forum_id": forum_id,
                                         "stakeholder_group": row["stakeholder_group"],
                                         "checked_in_at": row["checked_in_at"]})  # fmt: skip
+        tx.record("attendee_checked_in", row["id"], {"forum_id": forum_id})
     else:
         tx.cur.execute(
             "SELECT id FROM registrations WHERE forum_id = %s AND attendee_code = %s AND status = 'confirmed'",

@@ -4,21 +4,27 @@ import uuid
 from dataclasses import dataclass
 from datetime import datetime
 
-from kit import tokens
+from kit import audit, tokens
 from services.registration.errors import InvalidToken
 
 
 @dataclass
 class Tx:
-    """What a domain function works with: one transaction's cursor, its outbox, the time, the key."""
+    """What a domain function works with: one transaction's cursor, its outbox, the time, the key, and
+    the organiser the call acts for (None when it names nobody)."""
 
     cur: object
     outbox: object
     now: datetime
     secret: str
+    actor: str | None = None
 
     def emit(self, event_type, data):
         self.outbox.add(self.cur, event_type, data)
+
+    def record(self, action, subject, details=None):
+        """An organiser's action, in the audit trail, committed with the change."""
+        audit.record(self.cur, self.actor, action, subject, details)
 
 
 def person_for(tx, email):

@@ -83,7 +83,10 @@ def erase_me(tx, token):
 
 def erase_by_email(tx, email):
     person = find_person(tx, email)
-    return erase(tx, person, "organiser") if person else {"erased": False}
+    if person is None:
+        return {"erased": False}
+    tx.record("person_erased", person["id"])  # the id only: the trail outlives the erasure
+    return erase(tx, person, "organiser")
 
 
 def erase(tx, person, erased_by):

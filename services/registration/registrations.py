@@ -155,6 +155,8 @@ def cancel(tx, registration_id, token=None, cancelled_by=None, reason=None):
         tx.emit("registration_cancelled", event)
     if previous == "confirmed" and cancelled_by != "forum_cancelled":
         promote(tx, forum["id"], "cancellation")
+    if cancelled_by == "organiser":
+        tx.record("registration_cancelled", registration_id, {"forum_id": forum["id"], "previous": previous})
     return registration_view(registration)
 
 

@@ -11,10 +11,10 @@ from nameko.dependency_providers import Config
 from nameko.rpc import rpc
 from nameko.timer import timer
 
-from kit import health
+from kit import audit, health
 from kit.db import Database
 from kit.outbox import OutboxRelay
-from services.registration import forums, listings, privacy, registrations, subscriptions
+from services.registration import forums, listings, organisers, privacy, registrations, subscriptions
 from services.registration.errors import EXPECTED
 from services.registration.events import catalog
 from services.registration.people import Tx
@@ -23,16 +23,18 @@ MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 command = rpc(expected_exceptions=EXPECTED)
 
 
-class RegistrationService(health.HealthChecks):
+class RegistrationService(health.HealthChecks, audit.AuditTrail):
     name = "registration"
 
     db = Database("registration", MIGRATIONS)
     events = OutboxRelay(catalog)
     config = Config()
+    actor = audit.Actor()
 
     def _run(self, action, *args, **kwargs):
         with self.db.transaction() as cur:
-            return action(Tx(cur, self.events, datetime.now(UTC), self.config["SECRET_KEY"]), *args, **kwargs)
+            tx = Tx(cur, self.events, datetime.now(UTC), self.config["SECRET_KEY"], self.actor)
+            return action(tx, *args, **kwargs)
 
     # forums
     @command
@@ -147,3 +149,20 @@ class RegistrationService(health.HealthChecks):
     @command
     def unsubscribe(self, token):
         return self._run(subscriptions.unsubscribe, token)
+
+    # organiser tokens (the gateway sends a token's sha256, never the token)
+    @command
+    def organiser_for_digest(self, digest):
+        return self._run(organisers.for_digest, digest)
+
+    @command
+    def create_organiser_token(self, name, scope):
+        return self._run(organisers.create, name, scope)
+
+    @command
+    def list_organiser_tokens(self):
+        return self._run(organisers.listing)
+
+    @command
+    def revoke_organiser_token(self, token_id):
+        return self._run(organisers.revoke, token_id)

@@ -103,9 +103,9 @@ class Api:
 
 
 @contextmanager
-def running_gateway(rabbit_server, vhosts, *services):
+def running_gateway(rabbit_server, vhosts, *services, overrides=None):
     """The gateway and the fake services (by default the registration one) in their own vhost; the URL
-    of the gateway.
+    of the gateway. ``overrides`` are settings for every container (say, a real service's database).
 
     One per test module, as stopping a container takes seconds: each test resets ``FAKE`` instead.
     """
@@ -118,6 +118,7 @@ def running_gateway(rabbit_server, vhosts, *services):
             "ORGANISER_TOKEN": f"another-token, {ORGANISER}",
             "RPC_TIMEOUT": 2,
         }
+        | (overrides or {})
     )
     containers = [
         ServiceContainer(cls, config) for cls in (*(services or [FakeRegistration]), GatewayService)

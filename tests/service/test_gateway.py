@@ -33,7 +33,7 @@ def problem(response, status):
 def concrete(path):
     """A real address for a documented path."""
     values = {"{forum_id}": FORUM_ID, "{forum_ref}": FORUM["slug"], "{token}": TOKEN}
-    values |= {"{registration_id}": REGISTRATION_ID}
+    values |= {"{registration_id}": REGISTRATION_ID, "{token_id}": REGISTRATION_ID}
     for name, value in values.items():
         path = path.replace(name, value)
     return path

@@ -24,6 +24,7 @@ BODIES = {
     ("/api/v1/people/management-link", "post"): "Email",
     ("/api/v1/subscriptions", "post"): "SubscriptionCreate",
     ("/api/v1/notifications/retry", "post"): "DeliveryRetry",
+    ("/api/v1/organiser-tokens", "post"): "OrganiserTokenCreate",
 }
 
 
@@ -50,6 +51,8 @@ REQUIRED = """
     POST /api/v1/notifications/{delivery_id}/retry; GET /api/v1/notifications/templates
     GET /api/v1/notifications/templates/{name}/preview; GET /api/v1/notifications/dead-letters
     GET /api/v1/notifications/dead-letters/{dead_letter_id}
+    POST /api/v1/organiser-tokens; GET /api/v1/organiser-tokens; DELETE /api/v1/organiser-tokens/{token_id}
+    GET /api/v1/audit
     GET /health/live; GET /health/ready; GET /api/v1/openapi.json; GET /api/v1/asyncapi.json; GET /api/v1/ping
 """
 

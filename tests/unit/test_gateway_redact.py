@@ -1,6 +1,7 @@
 """Tokens never reach a log line or an answer; callers are told apart by their bearer token."""
 
 import logging
+from types import SimpleNamespace
 
 import pytest
 from werkzeug.test import EnvironBuilder
@@ -9,6 +10,7 @@ from werkzeug.wrappers import Request
 from gateway.auth import Callers
 from gateway.errors import Forbidden, Unauthenticated, problem
 from gateway.redact import RedactingFilter, RedactingLog, redact
+from kit.organiser_tokens import digest
 from kit.tokens import mint
 
 TOKEN = mint("secret", "unsubscribe", "subscription-1")
@@ -61,7 +63,7 @@ def request(authorization=None):
 
 
 def test_callers_are_told_apart_by_their_token():
-    callers = Callers([b"org-1", b"org-2"])
+    callers = Callers([digest(b"org-1"), digest(b"org-2")], None, SimpleNamespace(data={}))
     assert callers.organiser(request("Bearer org-2")) is None
     assert callers.organiser_or_person(request("bearer org-1")) is None
     assert callers.organiser_or_person(request(f"Bearer {TOKEN}")) == TOKEN
