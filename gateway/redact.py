@@ -15,6 +15,8 @@ PATTERNS = (
     (re.compile(r"(/unsubscribe/)[^\s/?#\"']+"), rf"\g<1>{HIDDEN}"),
     # anything shaped like a kit.tokens token: <base64url payload>.<base64url HMAC-SHA256>
     (re.compile(r"[A-Za-z0-9_-]{16,}\.[A-Za-z0-9_-]{43}(?![A-Za-z0-9_-])"), HIDDEN),
+    # an organiser token (kit.organiser_tokens), as the answer that creates one carries it
+    (re.compile(r"odo_[A-Za-z0-9_-]{43}"), HIDDEN),
     # a token given as a query parameter, or an Authorization header echoed somewhere
     (re.compile(r"(?i)(token=)[^\s&\"']+"), rf"\g<1>{HIDDEN}"),
     (re.compile(r"(?i)(bearer\s+)[A-Za-z0-9._~+/=-]{16,}"), rf"\g<1>{HIDDEN}"),

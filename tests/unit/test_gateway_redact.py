@@ -11,6 +11,7 @@ from gateway.auth import Callers
 from gateway.errors import Forbidden, Unauthenticated, problem
 from gateway.redact import RedactingFilter, RedactingLog, redact
 from kit.organiser_tokens import digest
+from kit.organiser_tokens import mint as mint_organiser_token
 from kit.tokens import mint
 
 TOKEN = mint("secret", "unsubscribe", "subscription-1")
@@ -31,6 +32,12 @@ def test_tokens_are_redacted_wherever_they_sit(line):
     redacted = redact(line)
     assert TOKEN not in redacted and TOKEN.split(".")[1] not in redacted and "…" in redacted
     assert "not-even-a-token" not in redacted
+
+
+def test_an_organiser_token_is_redacted_too():
+    token = mint_organiser_token()
+    reply = redact(f"RPC reply event complete {{'name': 'Camille', 'token': '{token}'}}")
+    assert token not in reply and token[4:] not in reply and "…" in reply
 
 
 def test_ordinary_text_is_left_alone():
