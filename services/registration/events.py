@@ -3,7 +3,9 @@
 This module is the contract with every consumer: each schema's docstring says when the event is sent
 and when it is not. Payloads only grow by new fields; a breaking change becomes a ``v2`` event.
 Secrets never travel here: an email that needs a magic link mints it where it is rendered, from the
-ids below (``person.person_id`` with ``person.token_version``, or ``subscription_id``) and the shared key.
+ids below (``person.person_id``, or ``subscription_id``, always with ``person.token_version``) and the shared
+key. A link of an older version is refused: ``management_link_requested`` after a revocation carries the
+new one, which every later link to that person must carry.
 """
 
 from marshmallow import Schema, fields
