@@ -2,6 +2,7 @@
 
 import json
 import logging
+import math
 from typing import NamedTuple
 
 from marshmallow import ValidationError
@@ -44,6 +45,16 @@ class Unauthenticated(ApiError):
 class Forbidden(ApiError):
     status = 403
     title = "Not allowed"
+
+
+class TooManyRequests(ApiError):
+    status = 429
+    title = "Too many requests"
+
+    def __init__(self, retry_after):
+        seconds = max(1, math.ceil(retry_after))
+        super().__init__(f"Too many requests from this client: try again in {seconds} s.")
+        self.headers = {"Retry-After": str(seconds)}
 
 
 class Unavailable(ApiError):

@@ -8,6 +8,7 @@
   request bodies above ``MAX_BODY`` are refused (413), a chunked one included, and idle connections
   are closed after a while (eventlet's server otherwise keeps them forever);
 - a refused request (4xx) is logged in one line, a server error (5xx) with its traceback;
+- public and participant routes that change something are limited per client (429, ``kit.ratelimit``);
 - the access log never shows a token (``redact``);
 - each route carries its OpenAPI description (``doc=``), so a route cannot go undocumented.
 """
@@ -30,12 +31,16 @@ from gateway.errors import (
     CLIENT_ERRORS_IN_ONE_LINE,
     ApiError,
     MalformedJson,
+    TooManyRequests,
     UnsupportedMediaType,
     response_for,
 )
+from gateway.openapi import PERSON, PUBLIC
 from gateway.redact import RedactingLog
+from kit.ratelimit import ClientLimits
 
 MAX_BODY = 64 * 1024
+SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 IDLE_TIMEOUT = 60
 JSON_TYPES = re.compile(r"application/(?:[\w.+-]+\+)?json", re.IGNORECASE)
 
@@ -109,6 +114,7 @@ class ApiWebServer(WebServer):
 
 class ApiHandler(HttpRequestHandler):
     server = ApiWebServer()
+    limits = ClientLimits()
 
     def __init__(self, method, url, doc=None, **kwargs):
         # Answers to bad requests are logged as warnings, without a traceback.
@@ -119,6 +125,18 @@ class ApiHandler(HttpRequestHandler):
     def setup(self):
         super().setup()
         logging.getLogger("nameko.containers").addFilter(CLIENT_ERRORS_IN_ONE_LINE)
+
+    def handle_request(self, request):
+        """Public and participant routes that change something count against the client's limit first
+        (``kit.ratelimit``); past it, 429 with ``Retry-After`` and no worker, no call to any service."""
+        if self.limited(request.method):
+            wait = self.limits.wait(request)
+            if wait is not None:
+                return response_for(TooManyRequests(wait))
+        return super().handle_request(request)
+
+    def limited(self, method):
+        return method not in SAFE_METHODS and self.doc is not None and self.doc.auth in (PUBLIC, PERSON)
 
     def response_from_result(self, result):
         if isinstance(result, Response):

@@ -33,6 +33,7 @@ AUTH_ERRORS = {
 HEADERS = {
     "Location": {"description": "The new resource", "schema": {"type": "string"}},
     "Content-Disposition": {"description": "attachment, with a file name", "schema": {"type": "string"}},
+    "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}},
 }
 PARAMETERS = {
     "uuid": {"type": "string", "format": "uuid"},
@@ -79,8 +80,10 @@ def success(doc):
     return answer
 
 
-def responses(doc, has_path_parameters):
+def responses(doc, has_path_parameters, method="GET"):
     found = defaultdict(list)
+    if method.upper() not in ("GET", "HEAD", "OPTIONS") and doc.auth in (PUBLIC, PERSON):
+        found[429].append("Too many requests from this client: try again after Retry-After seconds")
     if doc.body or doc.query:
         found[400].append("Malformed JSON, or missing, invalid or unknown fields (see errors)")
     if doc.body:
@@ -95,17 +98,19 @@ def responses(doc, has_path_parameters):
     answers = {str(doc.status): success(doc)}
     for status in sorted(found):
         answers[str(status)] = problem("; ".join(dict.fromkeys(found[status])))
+    if "429" in answers:
+        answers["429"]["headers"] = {"Retry-After": HEADERS["Retry-After"]}
     answers["default"] = problem("Unexpected error (500), a service unavailable (503) or too slow (504)")
     return answers
 
 
-def operation(name, doc, path_parameters):
+def operation(name, doc, path_parameters, method="GET"):
     described = {
         "operationId": name,
         "summary": doc.summary,
         "tags": [doc.tag],
         "security": SECURITY[doc.auth],
-        "responses": responses(doc, bool(path_parameters)),
+        "responses": responses(doc, bool(path_parameters), method),
     }
     if doc.description:
         described["description"] = doc.description
@@ -180,7 +185,7 @@ def build_openapi(public_base_url, service_cls):
             continue  # the unit tests fail on any such route
         path, parameters = openapi_path(entrypoint.url)
         for method in entrypoint.method.split(","):
-            paths[path][method.lower()] = operation(name, entrypoint.doc, parameters)
+            paths[path][method.lower()] = operation(name, entrypoint.doc, parameters, method)
     for path in sorted(paths):
         spec.path(path=path, operations=paths[path])
     document = spec.to_dict()

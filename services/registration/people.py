@@ -18,6 +18,14 @@ class Tx:
     now: datetime
     secret: str
     actor: str | None = None
+    mail_limits: object = None  # kit.ratelimit.AddressLimits
+
+    def may_email(self, address, kind):
+        """Whether ``address`` may get one more email of this kind that someone else can ask for (its
+        management link, a subscription to confirm): at most RATE_LIMIT_ADDRESS_EMAILS of each kind, so
+        that a link asked for does not swallow the confirmation asked for next. Past it the caller sends
+        nothing and answers as if it had, so that the answer tells nothing."""
+        return self.mail_limits is None or self.mail_limits.allows(f"{kind}:{address}")
 
     def emit(self, event_type, data):
         self.outbox.add(self.cur, event_type, data)

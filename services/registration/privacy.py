@@ -51,10 +51,12 @@ def update_consents(tx, token, registration_id, consents):
     return registrations.get(tx, registration_id)
 
 
-def request_link(tx, email):
-    """Email the person their management link; say nothing about whether the address is known."""
+def request_link(tx, email, asked_by_owner=False):
+    """Email the person their management link; say nothing about whether the address is known. Asked by
+    anyone, it is sent at most as often as the per-address limit allows; asked by its owner (who has
+    just revoked their links), always."""
     person = find_person(tx, email)
-    if person is None:
+    if person is None or not (asked_by_owner or tx.may_email(person["email"], "management_link")):
         return
     tx.cur.execute(
         "SELECT first_name, last_name, locale FROM registrations WHERE person_id = %s"
@@ -74,7 +76,7 @@ def revoke(tx, token):
     """Every link of this person stops working; a fresh one is emailed."""
     person = authenticate(tx, token)
     revoke_links(tx, person["id"])
-    request_link(tx, person["email"])
+    request_link(tx, person["email"], asked_by_owner=True)
 
 
 def erase_me(tx, token):

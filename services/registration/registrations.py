@@ -57,14 +57,18 @@ def register(tx, forum_id, data):
     check_window(forum, tx.now)
     person = person_for(tx, data["email"])
     tx.cur.execute(
-        "SELECT id FROM registrations WHERE forum_id = %s AND lower(email) = lower(%s) AND status <> 'cancelled'",
+        "SELECT first_name, last_name, locale FROM registrations"
+        " WHERE forum_id = %s AND lower(email) = lower(%s) AND status <> 'cancelled'",
         (forum_id, data["email"]),
     )
-    if tx.cur.fetchone() is not None:
-        contact = {"person_id": person["id"], "email": data["email"], "locale": data.get("locale", "fr")}
-        contact |= {"first_name": data["first_name"], "last_name": data["last_name"]}
-        contact |= {"token_version": person["token_version"]}
-        tx.emit("management_link_requested", {"person": contact, "forum": forum_event_block(forum)})
+    already = tx.cur.fetchone()
+    if already is not None:
+        # The owner did not ask for this email: it names them as they registered, never with the words
+        # of whoever typed their address this time, and it is sent at most as often as the limit allows.
+        if tx.may_email(person["email"], "management_link"):
+            contact = already | {"person_id": person["id"], "email": person["email"]}
+            contact |= {"token_version": person["token_version"]}
+            tx.emit("management_link_requested", {"person": contact, "forum": forum_event_block(forum)})
         raise AlreadyRegistered(
             "this address is already registered for this forum; its link was emailed again"
         )

@@ -14,6 +14,7 @@ from nameko.timer import timer
 from kit import audit, health
 from kit.db import Database
 from kit.outbox import OutboxRelay
+from kit.ratelimit import AddressLimits
 from services.registration import forums, listings, organisers, privacy, registrations, subscriptions
 from services.registration.errors import EXPECTED
 from services.registration.events import catalog
@@ -30,10 +31,13 @@ class RegistrationService(health.HealthChecks, audit.AuditTrail):
     events = OutboxRelay(catalog)
     config = Config()
     actor = audit.Actor()
+    mail_limits = AddressLimits()
 
     def _run(self, action, *args, **kwargs):
         with self.db.transaction() as cur:
-            tx = Tx(cur, self.events, datetime.now(UTC), self.config["SECRET_KEY"], self.actor)
+            tx = Tx(
+                cur, self.events, datetime.now(UTC), self.config["SECRET_KEY"], self.actor, self.mail_limits
+            )
             return action(tx, *args, **kwargs)
 
     # forums

@@ -36,7 +36,7 @@ def subscribe(tx, data, person=None):
             ),
         )  # fmt: skip
         row = tx.cur.fetchone()
-    if row["status"] == "pending":
+    if row["status"] == "pending" and tx.may_email(person["email"], "subscription"):
         tx.emit("subscription_requested", event(row, person))
     return view(row)
 
