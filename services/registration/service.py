@@ -160,8 +160,8 @@ class RegistrationService(health.HealthChecks, audit.AuditTrail):
         return self._run(organisers.for_digest, digest)
 
     @command
-    def create_organiser_token(self, name, scope):
-        return self._run(organisers.create, name, scope)
+    def create_organiser_token(self, name, scope, digest):
+        return self._run(organisers.create, name, scope, digest)
 
     @command
     def list_organiser_tokens(self):

@@ -114,3 +114,26 @@ def test_any_header_value_is_a_401_never_an_error(value):
             refuse(request(authorization=value, method="POST"))
     assert not who.is_organiser(request(authorization=value))
     assert registration.asked == [] and ctx.data == {}
+
+
+def test_a_token_is_minted_at_the_gateway_and_only_its_digest_goes_to_the_service():
+    from gateway.routes.organisers import OrganiserRoutes
+
+    class Registration:
+        def create_organiser_token(self, *args):
+            self.args = args
+            return {"id": "t-1", "name": args[0], "scope": args[1]}
+
+    caller = SimpleNamespace(auth=callers()[0], registration=Registration())
+    body = b'{"name": "Camille", "scope": "read"}'
+    environ = EnvironBuilder(
+        method="POST",
+        data=body,
+        content_type="application/json",
+        headers={"Authorization": f"Bearer {CONFIGURED}"},
+    ).get_environ()
+    status, headers, answer = OrganiserRoutes.create_organiser_token(caller, Request(environ))
+    assert status == 201 and headers["Location"] == "/api/v1/organiser-tokens/t-1"
+    token = answer["token"]
+    assert organiser_tokens.looks_stored(token)
+    assert caller.registration.args == ("Camille", "read", hashlib.sha256(token.encode()).hexdigest())

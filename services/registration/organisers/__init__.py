@@ -1,7 +1,9 @@
 """Organiser tokens: named, read or write, created and revoked while the platform runs.
 
-Only a token's sha256 is kept (``kit.organiser_tokens``); the token is answered once, at creation. The
-gateway asks ``for_digest`` on every organiser request, uncached, so a revoked token is refused at once.
+Only a token's sha256 is kept (``kit.organiser_tokens``). Whoever makes a token (the gateway, or the
+command line) mints it and gives this service its digest alone, so the token itself never travels on
+the bus. The gateway asks ``for_digest`` on every organiser request, uncached, so a revoked token is
+refused at once.
 Creating and revoking are recorded in the audit trail under the name of whoever did it.
 """
 
@@ -9,7 +11,6 @@ import uuid
 
 from psycopg.errors import UniqueViolation
 
-from kit import organiser_tokens
 from kit.serial import jsonable
 from services.registration.errors import InvalidOrganiserName, OrganiserNameTaken, OrganiserTokenNotFound
 
@@ -34,22 +35,24 @@ def view(row):
     return jsonable(dict(row))
 
 
-def create(tx, name, scope):
-    """A new token, answered once with the token itself."""
+def create(tx, name, scope, digest_hex):
+    """Keep a new token, known by its sha256 (hex): the caller minted it and shows it once."""
     name = check_name(name)
     if scope not in SCOPES:
         raise InvalidOrganiserName(f"the scope is one of {', '.join(SCOPES)}")
-    token = organiser_tokens.mint()
+    digest = bytes.fromhex(digest_hex)
+    if len(digest) != 32:
+        raise ValueError("a sha256 digest is 32 bytes")
     try:
         row = tx.cur.execute(
             f"INSERT INTO organiser_tokens (id, name, scope, digest, created_at, created_by)"
             f" VALUES (%s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}",
-            (uuid.uuid4(), name, scope, organiser_tokens.digest(token), tx.now, tx.actor or "unnamed"),
+            (uuid.uuid4(), name, scope, digest, tx.now, tx.actor or "unnamed"),
         ).fetchone()
     except UniqueViolation:
         raise OrganiserNameTaken(f"a token named {name!r} is in use: revoke it first") from None
     tx.record("organiser_token_created", row["id"], {"name": name, "scope": scope})
-    return view(row) | {"token": token}
+    return view(row)
 
 
 def listing(tx):

@@ -12,6 +12,7 @@ import argparse
 import sys
 from datetime import UTC, datetime
 
+from kit import organiser_tokens
 from kit.config import load_config
 from kit.db import connect
 from kit.migrations import migrate, service_migrations
@@ -37,11 +38,12 @@ def parser():
 
 def run(args, tx):
     if args.action == "create":
-        created = organisers.create(tx, args.name, args.scope)
+        token = organiser_tokens.mint()
+        created = organisers.create(tx, args.name, args.scope, organiser_tokens.digest(token).hex())
         print(
             f"created {created['name']!r} ({created['scope']}); the token, shown only now:", file=sys.stderr
         )
-        print(created["token"])
+        print(token)
     elif args.action == "list":
         for token in organisers.listing(tx)["items"]:
             state = f"revoked {token['revoked_at']}" if token["revoked_at"] else "in use"
