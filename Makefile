@@ -5,13 +5,14 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUPERVISORCTL := $(BIN)/supervisorctl -c deploy/supervisord.conf
 
-.PHONY: help up down status logs migrate test lint bench venv local-services compose-tool
+.PHONY: help up down status logs migrate organiser-token test lint bench venv local-services compose-tool
 
 help:
 	@echo "make up       start the platform locally (supervisord), wait until ready"
 	@echo "make down     stop what make up started"
 	@echo "make status   show the processes;  make logs   follow var/log (SERVICE=gateway for one)"
 	@echo "make migrate  apply the database migrations of every service"
+	@echo "make organiser-token NAME=...  create an organiser token (SCOPE=read for a read-only one)"
 	@echo "make test     lint, validate docker-compose.yml, run the test suite"
 	@echo "make lint     ruff and the docker-compose.yml checks only"
 	@echo "make bench    run the benchmarks"
@@ -41,6 +42,11 @@ logs:
 
 migrate: venv local-services
 	$(BIN)/python -m kit.migrations
+
+# Prints the token once (only its digest is kept); list and revoke: python -m services.registration.organisers
+organiser-token: venv local-services
+	@test -n "$(NAME)" || { echo "usage: make organiser-token NAME=... [SCOPE=read|write]" >&2; exit 2; }
+	@$(BIN)/python -m services.registration.organisers create --name "$(NAME)" --scope "$(or $(SCOPE),write)"
 
 # docker-compose.yml requires these (it has no defaults for secrets); placeholders only to validate it.
 COMPOSE_CHECK_ENV := SECRET_KEY=x ORGANISER_TOKEN=x POSTGRES_PASSWORD=x RABBITMQ_USER=x RABBITMQ_PASSWORD=x
