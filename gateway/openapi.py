@@ -194,4 +194,5 @@ def build_openapi(public_base_url, service_cls):
             for field in schema["properties"].values():
                 field.pop("default", None)
             schema["minProperties"] = 1  # and changes something (an empty change is a 400)
+            schema["additionalProperties"] = False  # as its create: unknown fields are a 400
     return document

@@ -5,6 +5,7 @@ from functools import partial
 from gateway.http import api, query, validated
 from gateway.openapi import ORGANISER, SEES_MORE, Doc
 from gateway.schemas import ForumCancelSchema, ForumCreateSchema, ForumListQuerySchema, ForumUpdateSchema
+from gateway.schemas.forums import BETWEEN_FIELDS
 
 FORUM_CREATE = ForumCreateSchema()
 FORUM_UPDATE = ForumUpdateSchema()
@@ -25,6 +26,7 @@ class ForumRoutes:
             status=201,
             headers=("Location",),
             raises=("SlugTaken", "QuotaInvalid"),
+            description=BETWEEN_FIELDS,
         ),
     )
     def create_forum(self, request):
@@ -78,6 +80,7 @@ class ForumRoutes:
                 "SlugTaken",
                 "InvalidForumChange",
             ),
+            description=f"At least one field; a venue is given whole. {BETWEEN_FIELDS}",
         ),
     )
     def update_forum(self, request, forum_id):

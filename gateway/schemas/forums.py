@@ -12,7 +12,7 @@ from gateway.schemas.common import (
     Answer,
     Moment,
     PageQuerySchema,
-    group,
+    Whole,
     page_cursor,
     text,
 )
@@ -31,6 +31,13 @@ class VenueSchema(Schema):
     )
 
 
+# One field per group (not a free mapping): the document then names the groups a quota may be for.
+QuotasSchema = Schema.from_dict(
+    {name: Whole(validate=validate.Range(min=0, max=100_000)) for name in STAKEHOLDER_GROUPS},
+    name="QuotasSchema",
+)
+
+
 def moment(description="", **kwargs):
     described = f"RFC 3339 with seconds and an offset of at most 15:59, years 1900 to 2999. {description}"
     return Moment(metadata={"description": described.strip()}, **kwargs)
@@ -44,8 +51,8 @@ BETWEEN_FIELDS = (
 
 
 class ForumCreateSchema(Schema):
-    class Meta:
-        description = f"A new forum. {BETWEEN_FIELDS}"
+    """A new forum; the routes that take it say ``BETWEEN_FIELDS`` in their description (a Meta
+    description would cost the schema its additionalProperties in apispec 6)."""
 
     title = text(200)
     description = text(5000, required=False, multiline=True)
@@ -57,7 +64,7 @@ class ForumCreateSchema(Schema):
         metadata={"description": "IANA time zone"},
     )
     venue = fields.Nested(VenueSchema, required=True)
-    capacity = fields.Integer(required=True, strict=True, validate=validate.Range(min=0, max=100_000))
+    capacity = Whole(required=True, validate=validate.Range(min=0, max=100_000))
     status = fields.String(load_default="open", validate=validate.OneOf(("draft", "open")))
     slug = fields.String(
         validate=validate.Regexp(SLUG, error="3 to 80 of a-z, 0-9 and inner hyphens."),
@@ -65,13 +72,9 @@ class ForumCreateSchema(Schema):
     )
     registration_opens_at = moment(allow_none=True)
     registration_closes_at = moment("After registration_opens_at. Default: the start.", allow_none=True)
-    quotas = fields.Dict(
-        keys=group(),
-        values=fields.Integer(strict=True, validate=validate.Range(min=0, max=100_000)),
-        metadata={
-            "description": f"Seats reserved per stakeholder group ({', '.join(STAKEHOLDER_GROUPS)}), "
-            "no more in all than the capacity"
-        },
+    quotas = fields.Nested(
+        QuotasSchema,
+        metadata={"description": "Seats reserved per stakeholder group, no more in all than the capacity"},
     )
     quota_release_at = moment("When reserved seats not taken are opened to all.", allow_none=True)
 
@@ -104,7 +107,6 @@ class ForumUpdateSchema(ForumCreateSchema):
 
     class Meta:
         exclude = ("status",)
-        description = f"A change: at least one field; a venue is given whole. {BETWEEN_FIELDS}"
 
     def __init__(self, **kwargs):
         # partial at the top only: a partial=True would reach into the venue too

@@ -144,7 +144,9 @@ def test_the_document_and_the_schemas_agree_on_what_a_forum_change_and_its_dates
     update = document["components"]["schemas"]["ForumUpdate"]
     assert update["minProperties"] == 1
     problem(api("PATCH", f"/api/v1/forums/{FORUM_ID}", token=ORGANISER, json={}), 400)
-    assert "ends_at not after starts_at" in document["components"]["schemas"]["ForumCreate"]["description"]
+    assert "ends_at not after starts_at" in document["paths"]["/api/v1/forums"]["post"]["description"]
+    for name in ("ForumCreate", "ForumUpdate", "ConsentsUpdate", "Venue", "Quotas"):
+        assert document["components"]["schemas"][name]["additionalProperties"] is False, name
     same = FORUM_IN | {"ends_at": FORUM_IN["starts_at"]}
     assert set(problem(api("POST", "/api/v1/forums", token=ORGANISER, json=same), 400)["errors"]) == {
         "ends_at"
@@ -185,3 +187,12 @@ def test_a_refused_request_is_logged_in_one_line_and_a_server_error_with_its_tra
     assert api("GET", f"/api/v1/forums/{FORUM_ID}").status_code == 500
     failed = wait_until(lambda: worker_records(caplog, "gateway.get_forum"), message="the failure logged")
     assert failed[0].levelname == "ERROR" and failed[0].exc_info is not None
+
+
+def test_an_integer_is_what_json_schema_calls_one(api):
+    """12.0 is the integer 12 to JSON Schema, so to the document: taken, and sent on as 12."""
+    answer = api("POST", "/api/v1/forums", token=ORGANISER, json=FORUM_IN | {"capacity": 12.0})
+    assert answer.status_code == 201 and FAKE.args("create_forum")[0]["capacity"] == 12
+    for wrong in ("12", True, 12.5):
+        answer = api("POST", "/api/v1/forums", token=ORGANISER, json=FORUM_IN | {"capacity": wrong})
+        assert set(problem(answer, 400)["errors"]) == {"capacity"}
