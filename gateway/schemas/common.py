@@ -49,6 +49,19 @@ class Text(fields.String):
         return value
 
 
+# A name: no control character (C1 included) and something besides blanks, which are trimmed.
+NAME = r"^[^\x00-\x1f\x7f-\x9f]*[^\s\x00-\x1f\x7f-\x9f][^\x00-\x1f\x7f-\x9f]*$"
+
+
+class Name(Text):
+    """A name that must say something: blanks around it are trimmed, control characters refused."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.allowed = NAME
+        self.metadata["pattern"] = NAME
+
+
 def text(max_length, required=True, multiline=False, **kwargs):
     if required:
         return Text(multiline, required=True, validate=validate.Length(min=1, max=max_length), **kwargs)

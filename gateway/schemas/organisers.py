@@ -4,15 +4,19 @@ what organisers did, merged from the services that keep one."""
 from marshmallow import Schema, fields, validate
 
 from gateway import trail
-from gateway.schemas.common import NEXT_CURSOR, Answer, PageQuerySchema, page_cursor, text
+from gateway.schemas.common import NEXT_CURSOR, Answer, Name, PageQuerySchema, page_cursor
 
 SCOPES = ("read", "write")
 
 
 class OrganiserTokenCreateSchema(Schema):
-    name = text(
-        80,
-        metadata={"description": "Who holds it (unique among the tokens in use): the audit trail shows it"},
+    name = Name(
+        required=True,
+        validate=validate.Length(min=1, max=80),
+        metadata={
+            "description": "Who holds it (unique among the tokens in use, trimmed; ORGANISER_TOKEN and cli"
+            " are taken): the audit trail shows it"
+        },
     )
     scope = fields.String(
         required=True,

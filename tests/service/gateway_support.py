@@ -12,7 +12,7 @@ from gateway.errors import REMOTE_ERRORS
 from gateway.service import GatewayService
 from kit.config import load_config
 from kit.stack import free_port
-from kit.testing import stop_or_kill, with_vhost
+from kit.testing import NO_RATE_LIMITS, rate_limit_prefix, stop_or_kill, with_vhost
 from kit.tokens import mint
 
 ORGANISER = "organiser-test-token"
@@ -117,7 +117,9 @@ def running_gateway(rabbit_server, vhosts, *services, overrides=None):
             "WEB_SERVER_ADDRESS": f"127.0.0.1:{port}",
             "ORGANISER_TOKEN": f"another-token, {ORGANISER}",
             "RPC_TIMEOUT": 2,
+            "RATE_LIMIT_PREFIX": rate_limit_prefix(),
         }
+        | NO_RATE_LIMITS
         | (overrides or {})
     )
     containers = [

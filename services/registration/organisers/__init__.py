@@ -7,6 +7,7 @@ refused at once.
 Creating and revoking are recorded in the audit trail under the name of whoever did it.
 """
 
+import re
 import uuid
 
 from psycopg.errors import UniqueViolation
@@ -17,15 +18,17 @@ from services.registration.errors import InvalidOrganiserName, OrganiserNameTake
 COLUMNS = "id, name, scope, created_at, created_by, revoked_at, last_used_at"
 SCOPES = ("read", "write")
 MAX_NAME = 80
+CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\ud800-\udfff]")
 # Names the audit trail already gives to the configured token and to the command line.
 RESERVED = {"organiser_token", "cli"}
 LAST_USED_EVERY = 60  # seconds: last_used_at is a hint, not worth a write per request
 
 
 def check_name(name):
+    """The name trimmed; what the gateway's schema accepts passes (no control character, not blank)."""
     name = str(name or "").strip()
-    if not 0 < len(name) <= MAX_NAME or not name.isprintable():
-        raise InvalidOrganiserName(f"a name is 1 to {MAX_NAME} printable characters")
+    if not 0 < len(name) <= MAX_NAME or CONTROL.search(name):
+        raise InvalidOrganiserName(f"a name is 1 to {MAX_NAME} characters, none of them a control character")
     if name.casefold() in RESERVED:
         raise OrganiserNameTaken(f"the name {name!r} is reserved")
     return name
