@@ -2,13 +2,16 @@
 
 from nameko.rpc import rpc
 
+from kit.quiet import QuietExpectedErrors
 from kit.secrets import SecureSettings
 
 
 class HealthChecks:
-    """Mix into a service class that has a ``db`` dependency. It also refuses insecure settings."""
+    """Mix into a service class that has a ``db`` dependency. It also refuses insecure settings and logs
+    expected errors (answers to bad requests) in one line."""
 
     secure_settings = SecureSettings()
+    expected_errors_in_one_line = QuietExpectedErrors()
 
     @rpc
     def ping(self):

@@ -1,5 +1,8 @@
 """The registration service in a real container: RPC in, rows and outbox events out."""
 
+import logging
+import uuid
+
 import pytest
 from nameko.exceptions import RemoteError
 
@@ -170,3 +173,11 @@ def test_listing_upcoming_forums_is_paginated_and_hides_drafts(registration):
     assert remote(registration.list_forums, "upcoming", 2, "not-a-cursor") == "InvalidCursor"
     by_slug = registration.get_forum(registration.get_forum(ids[0])["slug"])
     assert by_slug["id"] == ids[0]
+
+
+def test_an_expected_error_is_logged_in_one_line_without_its_traceback(registration, caplog):
+    with caplog.at_level(logging.WARNING, logger="nameko.containers"):
+        assert remote(registration.get_forum, str(uuid.uuid4())) == "ForumNotFound"
+    [record] = [r for r in caplog.records if "ForumNotFound" in r.getMessage()]
+    assert record.exc_info is None and "refused: ForumNotFound" in record.getMessage()
+    assert "Traceback" not in caplog.text
