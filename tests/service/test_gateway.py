@@ -94,7 +94,9 @@ def test_an_unknown_service_error_is_a_500_and_a_slow_service_a_504(api):
 def test_bad_input_is_a_4xx_with_named_fields_and_reaches_no_service(api):
     register = f"/api/v1/forums/{FORUM_ID}/registrations"
     as_json = {"Content-Type": "application/json"}
-    assert problem(api("POST", register, data=b'{"email": ', headers=as_json), 400)["title"] == "Malformed JSON"
+    assert (
+        problem(api("POST", register, data=b'{"email": ', headers=as_json), 400)["title"] == "Malformed JSON"
+    )
     assert problem(api("POST", register, json=["a list"]), 400)["title"] == "Malformed JSON"
     assert problem(api("POST", register, data=b"\xff\xfe", headers=as_json), 400)["title"] == "Malformed JSON"
     person = {"email": "a@example.org", "first_name": "A", "last_name": "B", "stakeholder_group": "other"}

@@ -171,9 +171,7 @@ def test_a_preview_in_an_unknown_locale_or_format_is_refused(api, query, field):
 
 
 def test_dead_letters_are_listed_without_bodies_and_shown_one_by_one_with_it(api):
-    answer = api(
-        "GET", "/api/v1/notifications/dead-letters?limit=5&cursor=dead-letters.3", token=ORGANISER
-    )
+    answer = api("GET", "/api/v1/notifications/dead-letters?limit=5&cursor=dead-letters.3", token=ORGANISER)
     assert answer.status_code == 200 and answer.json() == REPLIES["list_dead_letters"]
     assert answer.headers["Cache-Control"] == "no-store"
     assert FAKE.args("list_dead_letters") == [5, "dead-letters.3"]
