@@ -47,6 +47,16 @@ class Forbidden(ApiError):
     title = "Not allowed"
 
 
+class InvalidIdempotencyKey(ApiError):
+    title = "Invalid Idempotency-Key"
+
+    def __init__(self):
+        super().__init__(
+            "Idempotency-Key is 1 to 255 visible ASCII characters (a UUID, say).",
+            {"Idempotency-Key": ["1 to 255 visible ASCII characters"]},
+        )
+
+
 class TooManyRequests(ApiError):
     status = 429
     title = "Too many requests"
@@ -91,6 +101,8 @@ REMOTE_ERRORS = {
     # 422, not 409: well-formed quotas that this forum cannot take (e.g. more seats than its capacity)
     "QuotaInvalid": Remote(422, "Invalid quotas", "quotas"),
     "SlugTaken": Remote(409, "Slug taken", "slug"),
+    # the client's Idempotency-Key was first used for another request (kit.idempotency)
+    "IdempotencyKeyReused": Remote(422, "Idempotency-Key reused", "Idempotency-Key"),
     "InvalidToken": Remote(
         401, "Invalid token", detail="This link is invalid, expired or revoked: ask for a new one."
     ),

@@ -30,6 +30,7 @@ from werkzeug.wrappers import Request, Response
 from gateway.errors import (
     CLIENT_ERRORS_IN_ONE_LINE,
     ApiError,
+    InvalidIdempotencyKey,
     MalformedJson,
     TooManyRequests,
     UnsupportedMediaType,
@@ -37,6 +38,8 @@ from gateway.errors import (
 )
 from gateway.openapi import PERSON, PUBLIC
 from gateway.redact import RedactingLog
+from kit.idempotency import KEY as IDEMPOTENCY_KEY
+from kit.idempotency import VALID as VALID_KEY
 from kit.ratelimit import ClientLimits
 
 MAX_BODY = 64 * 1024
@@ -104,6 +107,19 @@ class ApiWebServer(WebServer):
 
     def get_wsgi_app(self):
         return ProblemWsgiApp(self)
+
+    def context_data_from_headers(self, request):
+        """What the services are told with every call this request makes: a request that may change
+        something carries an idempotency key (``kit.idempotency``), the client's ``Idempotency-Key`` or
+        one made here, so that a redelivered call, or the client's retry with its key, acts once."""
+        if request.method in SAFE_METHODS:
+            return {}
+        key = request.headers.get("Idempotency-Key")
+        if key is None:
+            return {IDEMPOTENCY_KEY: f"gateway-{uuid.uuid4()}"}
+        if not VALID_KEY.fullmatch(key):
+            raise InvalidIdempotencyKey()
+        return {IDEMPOTENCY_KEY: key}
 
     def get_wsgi_server(self, sock, wsgi_app, **kwargs):
         server = super().get_wsgi_server(sock, wsgi_app, **kwargs)

@@ -35,6 +35,16 @@ HEADERS = {
     "Content-Disposition": {"description": "attachment, with a file name", "schema": {"type": "string"}},
     "Retry-After": {"description": "Seconds to wait before trying again", "schema": {"type": "integer"}},
 }
+SAFE = ("GET", "HEAD", "OPTIONS")
+IDEMPOTENCY_KEY = {
+    "name": "Idempotency-Key",
+    "in": "header",
+    "required": False,
+    "description": "Makes a retry safe: a request sent again with the same key (within 24 hours) is answered"
+    " what the first was answered, and acts once (a key used with another body is refused, 422). Without"
+    " it, only a call redelivered inside the platform is recognised.",
+    "schema": {"type": "string", "pattern": "^[\\x21-\\x7e]{1,255}$"},
+}
 PARAMETERS = {
     "uuid": {"type": "string", "format": "uuid"},
     "ref": {"type": "string", "description": "The forum's id or its slug"},
@@ -82,8 +92,12 @@ def success(doc):
 
 def responses(doc, has_path_parameters, method="GET"):
     found = defaultdict(list)
-    if method.upper() not in ("GET", "HEAD", "OPTIONS") and doc.auth in (PUBLIC, PERSON):
+    changes = method.upper() not in SAFE
+    if changes and doc.auth in (PUBLIC, PERSON):
         found[429].append("Too many requests from this client: try again after Retry-After seconds")
+    if changes:
+        found[400].append("An Idempotency-Key that is not 1 to 255 visible ASCII characters")
+        found[422].append(REMOTE_ERRORS["IdempotencyKeyReused"].title + " (first used for another request)")
     if doc.body or doc.query:
         found[400].append("Malformed JSON, or missing, invalid or unknown fields (see errors)")
     if doc.body:
@@ -115,6 +129,8 @@ def operation(name, doc, path_parameters, method="GET"):
     if doc.description:
         described["description"] = doc.description
     parameters = list(path_parameters) + ([{"in": "query", "schema": doc.query}] if doc.query else [])
+    if method.upper() not in SAFE:
+        parameters.append(IDEMPOTENCY_KEY)
     if parameters:
         described["parameters"] = parameters
     if doc.body:

@@ -118,5 +118,10 @@ def erase(tx, person, erased_by):
     tx.cur.execute(
         "DELETE FROM outbox WHERE published_at IS NOT NULL AND envelope::text LIKE %s", (f"%{person['id']}%",)
     )
+    # So are the answers kept for retries (kit.idempotency): some name the person.
+    tx.cur.execute(
+        "DELETE FROM idempotency_keys WHERE outcome::text LIKE %s OR outcome::text ILIKE %s",
+        (f"%{person['id']}%", f"%{person['email']}%"),
+    )
     tx.emit("person_erased", {"person_id": person["id"], "email": person["email"], "erased_by": erased_by})
     return {"erased": True}

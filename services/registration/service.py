@@ -13,6 +13,7 @@ from nameko.timer import timer
 
 from kit import audit, health
 from kit.db import Database
+from kit.idempotency import Idempotency
 from kit.outbox import OutboxRelay
 from kit.ratelimit import AddressLimits
 from services.registration import forums, listings, organisers, privacy, registrations, subscriptions
@@ -32,13 +33,25 @@ class RegistrationService(health.HealthChecks, audit.AuditTrail):
     config = Config()
     actor = audit.Actor()
     mail_limits = AddressLimits()
+    once = Idempotency(EXPECTED)
+
+    def _tx(self, cur):
+        return Tx(
+            cur, self.events, datetime.now(UTC), self.config["SECRET_KEY"], self.actor, self.mail_limits
+        )
+
+    def _read(self, action, *args, **kwargs):
+        """One transaction for a question: no answer kept, even when the gateway asks it while keyed (a
+        token looked up during a write must be looked up afresh on a retry)."""
+        with self.db.transaction() as cur:
+            return action(self._tx(cur), *args, **kwargs)
 
     def _run(self, action, *args, **kwargs):
+        """One transaction for a command: the action, its events and, when the gateway keyed the call,
+        its answer (``kit.idempotency``: redelivered or retried, it answers again what it first did)."""
         with self.db.transaction() as cur:
-            tx = Tx(
-                cur, self.events, datetime.now(UTC), self.config["SECRET_KEY"], self.actor, self.mail_limits
-            )
-            return action(tx, *args, **kwargs)
+            tx = self._tx(cur)
+            return self.once.run(cur, lambda: action(tx, *args, **kwargs))
 
     # forums
     @command
@@ -67,11 +80,11 @@ class RegistrationService(health.HealthChecks, audit.AuditTrail):
 
     @command
     def get_forum(self, forum_ref, include_drafts=False):
-        return self._run(forums.get, forum_ref, include_drafts)
+        return self._read(forums.get, forum_ref, include_drafts)
 
     @command
     def list_forums(self, when="upcoming", limit=20, cursor=None, include_drafts=False):
-        return self._run(forums.listing, when, limit, cursor, include_drafts)
+        return self._read(forums.listing, when, limit, cursor, include_drafts)
 
     @timer(interval=30)
     def release_reserved_seats(self):
@@ -86,7 +99,7 @@ class RegistrationService(health.HealthChecks, audit.AuditTrail):
 
     @command
     def get_registration(self, registration_id, token=None):
-        return self._run(registrations.get, registration_id, token)
+        return self._read(registrations.get, registration_id, token)
 
     @command
     def cancel_registration(self, registration_id, token=None):
@@ -94,19 +107,19 @@ class RegistrationService(health.HealthChecks, audit.AuditTrail):
 
     @command
     def list_registrations(self, forum_id, status=None, group=None, limit=50, cursor=None):
-        return self._run(listings.listing, forum_id, status, group, limit, cursor)
+        return self._read(listings.listing, forum_id, status, group, limit, cursor)
 
     @command
     def registration_summary(self, forum_id):
-        return self._run(listings.summary, forum_id)
+        return self._read(listings.summary, forum_id)
 
     @command
     def registrations_csv(self, forum_id):
-        return self._run(listings.as_csv, forum_id)
+        return self._read(listings.as_csv, forum_id)
 
     @command
     def participants(self, forum_id):
-        return self._run(listings.participants, forum_id)
+        return self._read(listings.participants, forum_id)
 
     @command
     def check_in(self, forum_id, code):
@@ -114,12 +127,12 @@ class RegistrationService(health.HealthChecks, audit.AuditTrail):
 
     @command
     def attendance(self, forum_id):
-        return self._run(listings.attendance, forum_id)
+        return self._read(listings.attendance, forum_id)
 
     # people and their data
     @command
     def me(self, token):
-        return self._run(privacy.export, token)
+        return self._read(privacy.export, token)
 
     @command
     def update_consents(self, token, registration_id, consents):
@@ -157,7 +170,7 @@ class RegistrationService(health.HealthChecks, audit.AuditTrail):
     # organiser tokens (the gateway sends a token's sha256, never the token)
     @command
     def organiser_for_digest(self, digest):
-        return self._run(organisers.for_digest, digest)
+        return self._read(organisers.for_digest, digest)
 
     @command
     def create_organiser_token(self, name, scope, digest):
@@ -165,7 +178,7 @@ class RegistrationService(health.HealthChecks, audit.AuditTrail):
 
     @command
     def list_organiser_tokens(self):
-        return self._run(organisers.listing)
+        return self._read(organisers.listing)
 
     @command
     def revoke_organiser_token(self, token_id):

@@ -143,6 +143,7 @@ def test_migrations_apply_once_in_order_and_refuse_edits(database_url, tmp_path)
         "kit-001_outbox_inbox.sql",
         "kit-002_dead_letters.sql",
         "kit-003_audit.sql",
+        "kit-004_idempotency.sql",
         "001_first.sql",
         "002_second.sql",
     ]
@@ -150,7 +151,7 @@ def test_migrations_apply_once_in_order_and_refuse_edits(database_url, tmp_path)
     with psycopg.connect(database_url) as conn:
         conn.execute(f"INSERT INTO {schema}.things (id, name) VALUES (1, 'a')")
         recorded = conn.execute(f"SELECT count(*) FROM {schema}.schema_migrations").fetchone()[0]
-    assert recorded == 5
+    assert recorded == 6
     (tmp_path / "001_first.sql").write_text("CREATE TABLE things (id bigint PRIMARY KEY);")
     with pytest.raises(MigrationError, match="edited"):
         migrate(database_url, schema, tmp_path)

@@ -18,6 +18,6 @@ def named(*bases):
 
 
 def test_every_service_error_has_a_row():
-    raised = named(*EXPECTED, NotificationError, DeadLetterError) | {"InvalidToken"}
+    raised = named(*EXPECTED, NotificationError, DeadLetterError) | {"InvalidToken", "IdempotencyKeyReused"}
     assert {"TemplateNotFound", "OrganiserNameTaken", "DeadLetterNotFound"} <= raised
     assert raised - set(REMOTE_ERRORS) == set()
