@@ -8,7 +8,15 @@ import psycopg
 import requests
 
 from kit.stack import Stack
-from kit.testing import LOCAL_AMQP, LOCAL_POSTGRES, LOCAL_RABBIT_API, Vhosts, with_database, with_vhost
+from kit.testing import (
+    LOCAL_AMQP,
+    LOCAL_POSTGRES,
+    LOCAL_RABBIT_API,
+    Vhosts,
+    scratch_name,
+    with_database,
+    with_vhost,
+)
 
 TOKEN = f"bench-{uuid.uuid4().hex}"
 FORUM = {
@@ -21,7 +29,7 @@ FORUM = {
 
 
 def create_database():
-    name = f"opendetat_bench_{uuid.uuid4().hex[:10]}"
+    name = scratch_name("bench")
     with psycopg.connect(LOCAL_POSTGRES, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     return name

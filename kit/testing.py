@@ -10,6 +10,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -75,10 +76,53 @@ def postgres_server():
             yield container.get_connection_url()
 
 
+# Databases and vhosts the tests and benchmarks make are named after the process that made them, so
+# that a run killed before it could remove them is recognised by the next one: its process is gone.
+SCRATCH = re.compile(r"opendetat_(?:test|bench)_(\d+)_[0-9a-f]+")
+
+
+def scratch_name(kind):
+    return f"opendetat_{kind}_{os.getpid()}_{uuid.uuid4().hex[:8]}"
+
+
+def abandoned(name):
+    """Whether ``name`` is a scratch database or vhost whose run has ended without removing it."""
+    match = SCRATCH.fullmatch(name)
+    if match is None:
+        return False
+    try:
+        os.kill(int(match.group(1)), 0)
+    except ProcessLookupError:
+        return True
+    except (PermissionError, OverflowError):
+        return False
+    return False
+
+
+def sweep_databases(postgres_url):
+    """Drop the scratch databases of runs that were killed; return their names."""
+    with psycopg.connect(postgres_url, autocommit=True) as conn:
+        rows = conn.execute("SELECT datname FROM pg_database WHERE datname LIKE 'opendetat_%'").fetchall()
+        names = [row[0] for row in rows if abandoned(row[0])]
+        for name in names:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return names
+
+
+def sweep_vhosts(vhosts):
+    """Delete the scratch vhosts of runs that were killed; return their names."""
+    found = requests.get(f"{vhosts.api}/api/vhosts", timeout=10).json()
+    names = [vhost["name"] for vhost in found if abandoned(vhost["name"])]
+    for name in names:
+        vhosts.delete(name)
+    return names
+
+
 @pytest.fixture(scope="session")
 def database_url(postgres_server):
     """A fresh database for this test session, dropped at the end."""
-    name = f"opendetat_test_{uuid.uuid4().hex[:10]}"
+    sweep_databases(postgres_server)  # what killed runs left behind
+    name = scratch_name("test")
     with psycopg.connect(postgres_server, autocommit=True) as conn:
         conn.execute(f'CREATE DATABASE "{name}"')
     yield with_database(postgres_server, name)
@@ -125,7 +169,7 @@ class Vhosts:
         self.api = api.rstrip("/")
 
     def create(self):
-        name = f"opendetat_test_{uuid.uuid4().hex[:10]}"
+        name = scratch_name("test")
         vhost = quote(name, safe="")
         requests.put(f"{self.api}/api/vhosts/{vhost}", timeout=10).raise_for_status()
         user = urlsplit(self.api).username or "guest"
@@ -141,7 +185,9 @@ class Vhosts:
 
 @pytest.fixture(scope="session")
 def vhosts(rabbit_server):
-    return Vhosts(rabbit_server[1])
+    vhosts = Vhosts(rabbit_server[1])
+    sweep_vhosts(vhosts)  # what killed runs left behind
+    return vhosts
 
 
 @pytest.fixture
@@ -156,11 +202,13 @@ class SmtpSink:
     """A real SMTP server (aiosmtpd, in its own process) keeping what it receives in a Maildir.
 
     With ``tls=(cert, key)`` (PEM files) it offers STARTTLS, or speaks TLS from the first byte with
-    ``implicit_tls=True``; with ``auth="user:password"`` it takes mail only after that login.
+    ``implicit_tls=True``; with ``auth="user:password"`` it takes mail only after that login; with
+    ``delay`` it waits that many seconds before answering each message's end, as a slow relay.
     """
 
-    def __init__(self, directory, port=None, refuse=None, tls=None, implicit_tls=False, auth=None):
+    def __init__(self, directory, port=None, refuse=None, tls=None, implicit_tls=False, auth=None, delay=0):
         self.directory = Path(directory)
+        self.delay = delay
         self.port = port or free_port()
         self.refuse = refuse  # addresses ending with this are refused for good (550)
         self.tls, self.implicit_tls, self.auth = tls, implicit_tls, auth
@@ -180,6 +228,8 @@ class SmtpSink:
             env["SMTP_SINK_TLS_MODE"] = "implicit" if self.implicit_tls else "starttls"
         if self.auth:
             env["SMTP_SINK_AUTH"] = self.auth
+        if self.delay:
+            env["SMTP_SINK_DELAY"] = str(self.delay)
         self.process = subprocess.Popen(
             [sys.executable, str(ROOT / "deploy" / "smtp_sink.py")], env=env, stderr=subprocess.DEVNULL
         )
