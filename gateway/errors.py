@@ -3,10 +3,13 @@
 import json
 import logging
 import math
+import socket
 from typing import NamedTuple
 
+import amqp.exceptions
+import kombu.exceptions
 from marshmallow import ValidationError
-from nameko.exceptions import RemoteError
+from nameko.exceptions import ContainerBeingKilled, RemoteError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
@@ -67,14 +70,29 @@ class TooManyRequests(ApiError):
         self.headers = {"Retry-After": str(seconds)}
 
 
+RETRY_AFTER = {"Retry-After": "5"}  # seconds: an outage answer says when to try again
+
+
 class Unavailable(ApiError):
     status = 503
     title = "Service unavailable"
+    headers = RETRY_AFTER
 
 
-class UpstreamTimeout(ApiError):
-    status = 504
-    title = "A service did not answer in time"
+class UpstreamTimeout(Unavailable):
+    """A service did not answer within RPC_TIMEOUT (it is down, or its database or broker is): 503 with
+    Retry-After, like any outage; what it was doing is not committed past the request's deadline."""
+
+
+# The broker cannot be reached (or the gateway's link to it is being rebuilt): an outage, not a bug.
+BROKER_DOWN = (
+    ConnectionError,
+    TimeoutError,
+    socket.error,
+    kombu.exceptions.OperationalError,
+    amqp.exceptions.RecoverableConnectionError,
+    ContainerBeingKilled,
+)
 
 
 class Remote(NamedTuple):
@@ -103,6 +121,9 @@ REMOTE_ERRORS = {
     "SlugTaken": Remote(409, "Slug taken", "slug"),
     # the client's Idempotency-Key was first used for another request (kit.idempotency)
     "IdempotencyKeyReused": Remote(422, "Idempotency-Key reused", "Idempotency-Key"),
+    # an outage: the service's database cannot be reached, or the request's deadline passed before commit
+    "DatabaseUnavailable": Remote(503, "Service unavailable", detail="Try again in a few seconds."),
+    "DeadlinePassed": Remote(503, "Service unavailable", detail="Try again in a few seconds."),
     "InvalidToken": Remote(
         401, "Invalid token", detail="This link is invalid, expired or revoked: ask for a new one."
     ),
@@ -143,7 +164,7 @@ def remote_problem(exc):
     known = REMOTE_ERRORS[exc.exc_type]
     detail = known.detail or exc.value
     errors = {known.field: [detail]} if known.field else None
-    headers = Unauthenticated.headers if known.status == 401 else None
+    headers = {401: Unauthenticated.headers, 503: RETRY_AFTER}.get(known.status)
     return problem(known.status, known.title, detail, errors, headers)
 
 
@@ -157,6 +178,9 @@ def response_for(exc):
     if isinstance(exc, HTTPException):
         headers = {name: value for name, value in exc.get_headers() if name.lower() != "content-type"}
         return problem(exc.code, exc.name, exc.description, headers=headers or None)
+    if isinstance(exc, BROKER_DOWN):
+        log.warning("answered 503, the broker is unreachable: %s: %s", type(exc).__name__, exc)
+        return response_for(Unavailable("The platform is briefly unavailable: try again in a few seconds."))
     # the worker's failure was logged with its traceback where it happened (see ClientErrorsInOneLine)
     log.error("unexpected error answered 500: %s: %s", type(exc).__name__, exc)
     return problem(500, "Internal error", "The error was logged.")
@@ -172,7 +196,7 @@ def status_of(exc):
         return REMOTE_ERRORS[exc.exc_type].status
     if isinstance(exc, HTTPException) and exc.code:
         return exc.code
-    return 500
+    return 503 if isinstance(exc, BROKER_DOWN) else 500
 
 
 class ClientErrorsInOneLine(logging.Filter):

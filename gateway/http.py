@@ -17,6 +17,7 @@ import io
 import json
 import logging
 import re
+import time
 import uuid
 
 from marshmallow import ValidationError
@@ -38,6 +39,7 @@ from gateway.errors import (
 )
 from gateway.openapi import PERSON, PUBLIC
 from gateway.redact import RedactingLog
+from kit.db import DEADLINE
 from kit.idempotency import KEY as IDEMPOTENCY_KEY
 from kit.idempotency import VALID as VALID_KEY
 from kit.ratelimit import ClientLimits
@@ -109,17 +111,27 @@ class ApiWebServer(WebServer):
         return ProblemWsgiApp(self)
 
     def context_data_from_headers(self, request):
-        """What the services are told with every call this request makes: a request that may change
-        something carries an idempotency key (``kit.idempotency``), the client's ``Idempotency-Key`` or
-        one made here, so that a redelivered call, or the client's retry with its key, acts once."""
+        """What the services are told with every call this request makes: its deadline, and for a request
+        that may change something an idempotency key (``kit.idempotency``), the client's
+        ``Idempotency-Key`` or one made here, so that a redelivered call, or the client's retry with its
+        key, acts once."""
+        context = {DEADLINE: self.deadline()}
         if request.method in SAFE_METHODS:
-            return {}
+            return context
         key = request.headers.get("Idempotency-Key")
         if key is None:
-            return {IDEMPOTENCY_KEY: f"gateway-{uuid.uuid4()}"}
+            return context | {IDEMPOTENCY_KEY: f"gateway-{uuid.uuid4()}"}
         if not VALID_KEY.fullmatch(key):
             raise InvalidIdempotencyKey()
-        return {IDEMPOTENCY_KEY: key}
+        return context | {IDEMPOTENCY_KEY: key}
+
+    def deadline(self):
+        """When the services must stop trying to commit this request: a little before the gateway stops
+        waiting for their answer (``RPC_TIMEOUT``), so that an answer committed in time still arrives in
+        time. Past it they roll back (``kit.db.DeadlinePassed``): nobody is told "failed" for a request
+        that then took effect."""
+        timeout = float(self.container.config.get("RPC_TIMEOUT", 10))
+        return time.time() + timeout - min(1.0, timeout / 4)
 
     def get_wsgi_server(self, sock, wsgi_app, **kwargs):
         server = super().get_wsgi_server(sock, wsgi_app, **kwargs)

@@ -114,7 +114,10 @@ def responses(doc, has_path_parameters, method="GET"):
         answers[str(status)] = problem("; ".join(dict.fromkeys(found[status])))
     if "429" in answers:
         answers["429"]["headers"] = {"Retry-After": HEADERS["Retry-After"]}
-    answers["default"] = problem("Unexpected error (500), a service unavailable (503) or too slow (504)")
+    answers["default"] = problem(
+        "Unexpected error (500), or Service unavailable (503, with Retry-After): a service, its database or the broker"
+        " unreachable, or too slow to answer within the gateway's RPC_TIMEOUT"
+    )
     return answers
 
 

@@ -1,5 +1,6 @@
 """A nameko dependency around a psycopg connection pool, one per service schema."""
 
+import time
 from contextlib import contextmanager
 
 import psycopg  # kit/__init__ has already chosen the wait function
@@ -7,7 +8,7 @@ import psycopg.waiting
 from eventlet.event import Event
 from nameko.extensions import DependencyProvider
 from psycopg.rows import dict_row
-from psycopg_pool import ConnectionPool
+from psycopg_pool import ConnectionPool, PoolTimeout
 
 from kit.migrations import migrate
 
@@ -23,31 +24,53 @@ def connect(url, schema, **kwargs):
 
 
 class DatabaseUnavailable(Exception):
-    """The service is starting or stopping: its pool is not open."""
+    """The database cannot be reached now (down, restarting, every connection busy past
+    ``DATABASE_WAIT_SECONDS``), or this service's pool is not open: the caller may try again (503)."""
+
+
+class DeadlinePassed(Exception):
+    """The caller stopped waiting before this transaction could commit: it is rolled back, rather than
+    committed after the caller was told the request had failed."""
+
+
+OUTAGES = (DatabaseUnavailable, DeadlinePassed)  # expected errors of every service's entrypoints
+DEADLINE = "deadline"  # worker-context key set by the gateway: epoch seconds after which nobody waits
 
 
 class Db:
     """What a worker sees: a way to run one transaction on a pooled connection."""
 
-    def __init__(self, provider):
+    def __init__(self, provider, deadline=None):
         self.provider = provider
+        self.deadline = deadline if isinstance(deadline, int | float) else None
+
+    def late(self):
+        return self.deadline is not None and time.time() > self.deadline
 
     @contextmanager
     def transaction(self):
         """Yield a cursor whose work commits when the block ends and rolls back if it raises (unless the
-        exception says ``commit_anyway``)."""
+        exception says ``commit_anyway``). Past the caller's deadline nothing commits (DeadlinePassed);
+        a database that cannot be reached is a DatabaseUnavailable, whatever psycopg called it."""
         self.provider.ready.wait()  # a worker that arrives while the pool opens waits for it
         pool = self.provider.pool
         if pool is None:
             raise DatabaseUnavailable(f"{self.provider.schema}: the database pool is closed")
-        with pool.connection() as conn, conn.cursor() as cur:
-            try:
-                yield cur
-            except BaseException as exc:
-                # An error marked commit_anyway still keeps what was done (say, an event to send).
-                conn.commit() if getattr(exc, "commit_anyway", False) else conn.rollback()
-                raise
-            conn.commit()
+        try:
+            with pool.connection(timeout=self.provider.wait) as conn, conn.cursor() as cur:
+                try:
+                    yield cur
+                except BaseException as exc:
+                    # An error marked commit_anyway still keeps what was done (say, an event to send).
+                    keep = getattr(exc, "commit_anyway", False) and not self.late()
+                    conn.commit() if keep else conn.rollback()
+                    raise
+                if self.late():
+                    conn.rollback()
+                    raise DeadlinePassed(f"{self.provider.schema}: the caller's deadline passed")
+                conn.commit()
+        except (psycopg.OperationalError, PoolTimeout) as exc:
+            raise DatabaseUnavailable(f"{self.provider.schema}: {type(exc).__name__}") from exc
 
 
 class Database(DependencyProvider):
@@ -57,11 +80,13 @@ class Database(DependencyProvider):
         self.schema = schema
         self.migrations_dir = migrations_dir
         self.pool = None
+        self.wait = 5.0  # DATABASE_WAIT_SECONDS: how long a worker waits for a connection
         self.ready = Event()  # sent once migrations are applied and the pool is open
 
     def setup(self):
         self.url = self.container.config["DATABASE_URL"]
         self.size = int(self.container.config.get("DATABASE_POOL_SIZE", 10))
+        self.wait = float(self.container.config.get("DATABASE_WAIT_SECONDS", 5))
 
     def start(self):
         use_cooperative_wait()
@@ -87,4 +112,4 @@ class Database(DependencyProvider):
         self.stop()
 
     def get_dependency(self, worker_ctx):
-        return Db(self)
+        return Db(self, worker_ctx.data.get(DEADLINE))

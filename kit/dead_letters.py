@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from nameko.rpc import rpc
 
 from kit import paging
+from kit.db import OUTAGES
 
 INSERT = """INSERT INTO dead_letters (queue, fingerprint, event_id, event_type, source, exchange, routing_key,
     reason, errors, attempts, dead_at, content_type, body)
@@ -196,12 +197,12 @@ def forget(cur, person_id=None, email=None):
 class DeadLetterLog:
     """Mix into a service class that has a ``db`` dependency: its dead letters, for organisers."""
 
-    @rpc(expected_exceptions=DeadLetterError)
+    @rpc(expected_exceptions=(DeadLetterError, *OUTAGES))
     def list_dead_letters(self, limit=20, cursor=None):
         with self.db.transaction() as cur:
             return listing(cur, limit, cursor)
 
-    @rpc(expected_exceptions=DeadLetterError)
+    @rpc(expected_exceptions=(DeadLetterError, *OUTAGES))
     def get_dead_letter(self, dead_letter_id):
         with self.db.transaction() as cur:
             return one(cur, dead_letter_id)

@@ -11,7 +11,7 @@ from nameko.rpc import rpc
 from nameko.timer import timer
 
 from kit import audit, dead_letters, health
-from kit.db import Database
+from kit.db import OUTAGES, Database
 from kit.events import InvalidEvent, read_envelope
 from kit.handlers import event_handler
 from kit.inbox import first_time
@@ -26,7 +26,8 @@ from services.notification.samples import preview
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RENDERER = Renderer()
-answer = rpc(expected_exceptions=delivery_log.NotificationError)  # 4xx, not errors, in the logs
+# 4xx (and 503 in an outage), not errors, in the logs
+answer = rpc(expected_exceptions=(delivery_log.NotificationError, *OUTAGES))
 
 
 class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit.AuditTrail):

@@ -1,5 +1,6 @@
 """The errors this service raises on purpose; the gateway maps each (by class name) to an HTTP status."""
 
+from kit.db import OUTAGES
 from kit.idempotency import IdempotencyKeyReused
 from kit.tokens import InvalidToken  # noqa: F401 - raised from here too: a bad, expired or revoked link
 
@@ -70,4 +71,4 @@ class InvalidOrganiserName(RegistrationError):
     pass
 
 
-EXPECTED = (RegistrationError, InvalidToken, IdempotencyKeyReused)
+EXPECTED = (RegistrationError, InvalidToken, IdempotencyKeyReused, *OUTAGES)

@@ -83,12 +83,16 @@ def test_each_service_error_has_its_answer_and_never_echoes_a_token(api, name):
         assert answer.headers["WWW-Authenticate"].startswith("Bearer")
 
 
-def test_an_unknown_service_error_is_a_500_and_a_slow_service_a_504(api):
+def test_an_unknown_service_error_is_a_500_and_a_slow_or_unreachable_service_a_503(api):
     FAKE.failure = ("KeyError", "surprise")
     assert problem(api("GET", f"/api/v1/forums/{FORUM_ID}"), 500)["detail"] == "The error was logged."
+    FAKE.failure = ("DatabaseUnavailable", "registration: PoolTimeout")
+    outage = api("GET", f"/api/v1/forums/{FORUM_ID}")
+    assert problem(outage, 503)["title"] == "Service unavailable" and outage.headers["Retry-After"] == "5"
     FAKE.failure = None
     FAKE.replies["get_forum"] = lambda *args: eventlet.sleep(3)
-    assert "did not answer" in problem(api("GET", f"/api/v1/forums/{FORUM_ID}"), 504)["detail"]
+    slow = api("GET", f"/api/v1/forums/{FORUM_ID}")
+    assert "did not answer" in problem(slow, 503)["detail"] and slow.headers["Retry-After"] == "5"
 
 
 def test_bad_input_is_a_4xx_with_named_fields_and_reaches_no_service(api):
