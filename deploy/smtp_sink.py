@@ -2,7 +2,8 @@
 
 Listens on SMTP_SINK_HOST:SMTP_SINK_PORT (default 127.0.0.1:1025) and stores each message in
 SMTP_SINK_MAILDIR (default var/mail at the repository root); addresses ending with SMTP_SINK_REFUSE (if set)
-are refused with a permanent 550, to try how senders handle it. So `ls var/mail/new` or any mail client
+are refused with a permanent 550, to try how senders handle it; SMTP_SINK_DELAY (seconds, if set) is how long
+it takes to answer each message's end, as a slow relay would. So `ls var/mail/new` or any mail client
 shows what the platform sent. Run with `.venv/bin/python deploy/smtp_sink.py`; stops on SIGTERM or SIGINT.
 
 To try a relay's security, all optional: SMTP_SINK_TLS_CERT and SMTP_SINK_TLS_KEY (PEM files) make it offer
@@ -30,8 +31,9 @@ log = logging.getLogger("smtp_sink")
 
 
 class MaildirHandler:
-    def __init__(self, path, refuse=None):
+    def __init__(self, path, refuse=None, delay=0.0):
         self.path = Path(path)
+        self.delay = delay
         self.maildir = mailbox.Maildir(self.path, create=True)
         # Addresses ending with this are refused for good (550), as a real server refuses an unknown user.
         self.refuse = (refuse or "").lower()
@@ -43,6 +45,8 @@ class MaildirHandler:
         return "250 OK"
 
     async def handle_DATA(self, server, session, envelope):
+        if self.delay:
+            await asyncio.sleep(self.delay)
         for sub in ("tmp", "new", "cur"):  # the folder may have been emptied by hand meanwhile
             (self.path / sub).mkdir(parents=True, exist_ok=True)
         recipients = ", ".join(envelope.rcpt_tos)
@@ -104,7 +108,8 @@ def security(env):
 
 async def serve(host, port, maildir):
     loop = asyncio.get_running_loop()
-    handler = MaildirHandler(maildir, os.environ.get("SMTP_SINK_REFUSE"))
+    delay = float(os.environ.get("SMTP_SINK_DELAY") or 0)
+    handler = MaildirHandler(maildir, os.environ.get("SMTP_SINK_REFUSE"), delay)
     listening_tls, options = security(os.environ)
     server = await loop.create_server(
         lambda: SMTP(handler, enable_SMTPUTF8=True, loop=loop, **options), host, port, ssl=listening_tls

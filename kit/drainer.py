@@ -3,7 +3,8 @@
 Both the outbox relay (rows -> RabbitMQ) and the mail sender (rows -> SMTP) are such workers: the rows
 are written in the same transaction as the change that calls for them, ``pg_notify`` wakes the worker at
 commit, and the poll catches anything a lost notification (or a restart) left behind. Rows are claimed
-with ``FOR UPDATE SKIP LOCKED``, so several replicas share the work without doing anything twice.
+with ``FOR UPDATE SKIP LOCKED``, so several replicas share the work without taking the same row; what a
+crash can repeat (the row in flight) each drainer's docstring says.
 """
 
 import logging
@@ -55,6 +56,9 @@ class TableDrainer(DependencyProvider):
         """Handle one batch of due rows on ``conn``; return how many were handled."""
         raise NotImplementedError
 
+    def connected(self, conn):
+        """Called on each new ``conn``, before any batch: a session-level setting or lock goes here."""
+
     def _database_ready(self):
         """Wait for the service's Database (if it declares one) to have migrated its schema."""
         from kit.db import Database
@@ -81,6 +85,7 @@ class TableDrainer(DependencyProvider):
             connect(self.url, self.schema) as conn,
         ):
             listener.execute(f"LISTEN {self.channel}")
+            self.connected(conn)
             while self._running:
                 while self._running and self.drain_once(conn) >= self.batch_size:
                     pass

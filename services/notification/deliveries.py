@@ -2,8 +2,10 @@
 
 A row is written in the handler's transaction (with the event's inbox row) and holds the message exactly
 as it will be sent: subject, both bodies and the attached files (base64 in a JSON array, a few kB), so
-the mail sender never renders anything and a retry sends the same message. A bulk row (an announcement)
-holds the recipient and what fills in its bulk message instead (``bulk_id``, ``fill``; see ``bulk``).
+the mail sender never renders anything and a retry sends the same message, with the same Message-ID: the
+relay gets each message at least once, and a repeat after a crash is recognisable (see ``mailer``). A
+bulk row (an announcement) holds the recipient and what fills in its bulk message instead (``bulk_id``,
+``fill``; see ``bulk``).
 """
 
 import base64
