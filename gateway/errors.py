@@ -3,17 +3,15 @@
 import json
 import logging
 import math
-import socket
 from typing import NamedTuple
 
-import amqp.exceptions
-import kombu.exceptions
 from marshmallow import ValidationError
-from nameko.exceptions import ContainerBeingKilled, RemoteError
+from nameko.exceptions import RemoteError
 from werkzeug.exceptions import HTTPException
 from werkzeug.wrappers import Response
 
 from gateway.redact import redact
+from kit.broker import BROKER_DOWN  # the broker cannot be reached: an outage (503), not a bug
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "urn:opendetat:problem:"
@@ -82,17 +80,6 @@ class Unavailable(ApiError):
 class UpstreamTimeout(Unavailable):
     """A service did not answer within RPC_TIMEOUT (it is down, or its database or broker is): 503 with
     Retry-After, like any outage; what it was doing is not committed past the request's deadline."""
-
-
-# The broker cannot be reached (or the gateway's link to it is being rebuilt): an outage, not a bug.
-BROKER_DOWN = (
-    ConnectionError,
-    TimeoutError,
-    socket.error,
-    kombu.exceptions.OperationalError,
-    amqp.exceptions.RecoverableConnectionError,
-    ContainerBeingKilled,
-)
 
 
 class Remote(NamedTuple):

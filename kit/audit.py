@@ -13,7 +13,8 @@ Rows hold ids, never an email address or a token: the trail outlives erasures.
 import json
 
 from nameko.extensions import DependencyProvider
-from nameko.rpc import rpc
+
+from kit.rpc import rpc
 
 ACTOR_KEY = "organiser"  # the worker-context key the gateway sets
 MAX_ACTOR = 200

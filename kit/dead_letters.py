@@ -17,10 +17,9 @@ import hashlib
 import json
 from datetime import UTC, datetime
 
-from nameko.rpc import rpc
-
 from kit import paging
 from kit.db import OUTAGES
+from kit.rpc import rpc
 
 INSERT = """INSERT INTO dead_letters (queue, fingerprint, event_id, event_type, source, exchange, routing_key,
     reason, errors, attempts, dead_at, content_type, body)

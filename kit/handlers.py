@@ -32,6 +32,7 @@ from nameko.extensions import SharedExtension
 from nameko.messaging import QueueConsumer as NamekoQueueConsumer
 
 from kit import dead_letters
+from kit.broker import BROKER_DOWN
 from kit.db import Database, Db
 from kit.events import InvalidEvent
 from kit.signing import event_key, verify
@@ -192,6 +193,14 @@ class EventHandler(NamekoEventHandler):
         super().handle_message(body, message)
 
     def handle_message_processed(self, message, result=None, exc_info=None):
+        """Ack, retry or dead-letter; if the broker went away meanwhile, it has taken the message back
+        and delivers it again later (the inbox makes that harmless): that is no reason to die."""
+        try:
+            self._settle(message, exc_info)
+        except BROKER_DOWN as exc:
+            log.warning("could not settle a %s event, the broker is unreachable (%s)", self.event_type, exc)
+
+    def _settle(self, message, exc_info):
         if message.channel.connection is None:
             return  # the broker has already taken the message back
         if exc_info is None:

@@ -1,8 +1,7 @@
 """RPC methods every service answers, for readiness checks and benchmarks."""
 
-from nameko.rpc import rpc
-
 from kit.quiet import QuietExpectedErrors
+from kit.rpc import rpc
 from kit.secrets import SecureSettings
 
 

@@ -7,7 +7,6 @@ delivers them. A redelivered event finds its id in the inbox and changes nothing
 
 from pathlib import Path
 
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from kit import audit, dead_letters, health
@@ -15,6 +14,7 @@ from kit.db import OUTAGES, Database
 from kit.events import InvalidEvent, read_envelope
 from kit.handlers import event_handler
 from kit.inbox import first_time
+from kit.rpc import rpc
 from services.notification import announcements, domain, reminders
 from services.notification import log as delivery_log
 from services.notification.announcements import AnnouncementWriter

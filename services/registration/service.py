@@ -8,7 +8,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from nameko.dependency_providers import Config
-from nameko.rpc import rpc
 from nameko.timer import timer
 
 from kit import audit, health
@@ -16,6 +15,7 @@ from kit.db import Database
 from kit.idempotency import Idempotency
 from kit.outbox import OutboxRelay
 from kit.ratelimit import AddressLimits
+from kit.rpc import rpc
 from services.registration import forums, listings, organisers, privacy, registrations, subscriptions
 from services.registration.errors import EXPECTED
 from services.registration.events import catalog

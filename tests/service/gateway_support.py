@@ -6,11 +6,11 @@ from contextlib import contextmanager
 
 import requests
 from nameko.containers import ServiceContainer
-from nameko.rpc import rpc
 
 from gateway.errors import REMOTE_ERRORS
 from gateway.service import GatewayService
 from kit.config import load_config
+from kit.rpc import rpc
 from kit.stack import free_port
 from kit.testing import NO_RATE_LIMITS, rate_limit_prefix, stop_or_kill, with_vhost
 from kit.tokens import mint

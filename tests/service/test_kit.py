@@ -8,7 +8,6 @@ import psycopg.waiting
 import pytest
 from kombu import Connection, Queue
 from marshmallow import Schema, fields
-from nameko.rpc import rpc
 from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ServiceRpcProxy
 
@@ -16,6 +15,7 @@ from kit.db import Database
 from kit.events import EventCatalog
 from kit.migrations import MigrationError, migrate
 from kit.outbox import OutboxRelay
+from kit.rpc import rpc
 
 probe_catalog = EventCatalog("probe")
 
