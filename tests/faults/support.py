@@ -1,9 +1,17 @@
-"""Seeding subscribers and counting what the SMTP sink received, cheaply, for thousands of messages."""
+"""Seeding subscribers and counting what the SMTP sink received, cheaply, for thousands of messages; a
+burst of registrations from client threads, and counting what it left (rows, events, emails by kind)."""
 
+import email.parser
+import email.policy
+import threading
+import time
 import uuid
 from collections import Counter
 
 import psycopg
+import requests
+
+from kit.testing import wait_until
 
 ENVELOPE_TO = b"X-Envelope-To: "  # written by deploy/smtp_sink.py at the top of every stored message
 
@@ -51,3 +59,182 @@ def statuses(database_url, forum_id):
             (forum_id,),
         ).fetchall()
     return dict(rows)
+
+
+# --- A burst of registrations, and what it should have left behind ---------------------------------
+
+
+class Registrant:
+    """One client of a burst: registers new people until told to stop, each request with an
+    ``Idempotency-Key`` of its own. Keeps every answer (status, whether it said Retry-After, whether it
+    came later than ``bound`` seconds), what was registered (address -> registration id) and the requests
+    that failed (a 503, a connection error) with their keys, to try again once the platform is back."""
+
+    def __init__(self, url, bound, pause=0.3):
+        self.url, self.bound, self.pause = url, bound, pause
+        self.answers, self.retried = Counter(), Counter()
+        self.registered, self.failed, self.refused = {}, [], []
+
+    def send(self, body, key):
+        """(status, answer) of one request; status is the exception's name when there was no answer."""
+        started = time.monotonic()
+        try:
+            answer = requests.post(self.url, json=body, headers={"Idempotency-Key": key}, timeout=30)
+        except requests.RequestException as exc:
+            return type(exc).__name__, None, time.monotonic() - started > self.bound
+        return answer.status_code, answer, time.monotonic() - started > self.bound
+
+    def run(self, until):
+        while time.monotonic() < until:
+            tag = uuid.uuid4().hex[:12]
+            body = {"email": f"burst-{tag}@example.org", "first_name": "Ana", "last_name": f"B {tag[:4]}"}
+            body |= {"stakeholder_group": "citizen", "locale": "fr"}
+            key = str(uuid.uuid4())
+            status, answer, late = self.send(body, key)
+            retry_after = answer is not None and answer.headers.get("Retry-After") is not None
+            self.answers[(status, retry_after, late)] += 1
+            if status == 201:
+                self.registered[body["email"]] = answer.json()["id"]
+            elif status == 503 or answer is None:
+                self.failed.append((body, key))
+                if answer is None:
+                    time.sleep(self.pause)  # nothing listens: a client waits a little before the next
+            else:
+                self.refused.append((status, answer.text[:300]))
+
+    def retry(self, with_key=True):
+        """Each failed request once more, with its own key (as a careful client does); the answers'
+        statuses counted in ``retried``, the 201s added to ``registered``."""
+        for body, key in self.failed:
+            status, answer, _ = self.send(body, key if with_key else str(uuid.uuid4()))
+            self.retried[status] += 1
+            if status == 201:
+                self.registered[body["email"]] = answer.json()["id"]
+            else:
+                self.refused.append((status, answer.text[:300] if answer is not None else ""))
+
+
+def burst(url, clients, seconds, bound, fault):
+    """``clients`` threads register for ``seconds``; ``fault()`` runs in this thread meanwhile, and what
+    it returns is returned with the clients once they all stopped."""
+    registrants = [Registrant(url, bound) for _ in range(clients)]
+    until = time.monotonic() + seconds
+    threads = [
+        threading.Thread(target=registrant.run, args=(until,), daemon=True) for registrant in registrants
+    ]
+    for thread in threads:
+        thread.start()
+    try:
+        outcome = fault()
+    finally:
+        for thread in threads:
+            thread.join(seconds + 60)
+    assert not any(thread.is_alive() for thread in threads), "a client is stuck"
+    return registrants, outcome
+
+
+def answers(registrants):
+    return sum((registrant.answers for registrant in registrants), Counter())
+
+
+def stored(database_url, forum_id):
+    """The forum's registrations: address -> (registration id, how many rows carry that address)."""
+    with psycopg.connect(database_url, options="-c search_path=registration") as conn:
+        rows = conn.execute(
+            "SELECT lower(email), min(id::text), count(*) FROM registrations WHERE forum_id = %s GROUP BY 1",
+            (forum_id,),
+        ).fetchall()
+    return {address: (registration_id, n) for address, registration_id, n in rows}
+
+
+def confirmations(bus, forum_id):
+    """What an integrator's queue received of the forum's ``registration_confirmed`` events:
+    (registration id -> set of distinct event ids, how many deliveries repeated an event id)."""
+    events = {}
+    deliveries = Counter()
+    for delivery in bus.poll():
+        if delivery.routing_key != "registration_confirmed":
+            continue
+        envelope = delivery.envelope
+        if envelope["data"]["forum"]["id"] != forum_id:
+            continue
+        events.setdefault(envelope["data"]["registration_id"], set()).add(envelope["id"])
+        deliveries[envelope["id"]] += 1
+    return events, sum(n - 1 for n in deliveries.values())
+
+
+_kinds = {}  # path -> (recipient, Message-ID)
+
+
+def received_by_kind(sink, database_url):
+    """How many messages each (recipient, kind) got so far; the kind is the delivery log's template of
+    the message's Message-ID (``unknown`` for a message the log does not know)."""
+    new = sink.directory / "new"
+    for path in new.iterdir() if new.exists() else ():
+        if path not in _kinds:
+            head = email.parser.BytesHeaderParser(policy=email.policy.default).parsebytes(path.read_bytes())
+            _kinds[path] = (head["X-Envelope-To"].strip().lower(), str(head["Message-ID"]).strip())
+    mine = str(sink.directory)
+    found = [value for path, value in _kinds.items() if str(path).startswith(mine)]
+    with psycopg.connect(database_url, options="-c search_path=notification") as conn:
+        rows = conn.execute(
+            "SELECT message_id, template FROM deliveries WHERE message_id = ANY(%s)",
+            ([message_id for _, message_id in found],),
+        ).fetchall()
+    templates = dict(rows)
+    return Counter((recipient, templates.get(message_id, "unknown")) for recipient, message_id in found)
+
+
+def failed_deliveries(database_url, forum_id):
+    with psycopg.connect(database_url, options="-c search_path=notification") as conn:
+        return conn.execute(
+            "SELECT recipient, template, attempts, last_error FROM deliveries"
+            " WHERE forum_id = %s AND status = 'failed'",
+            (forum_id,),
+        ).fetchall()
+
+
+def check_counts(database_url, bus, sink, forum_id, registrants, timeout=60):
+    """What a burst must leave, once every client retried its failures: every registration a client was
+    answered 201 for stored once (and nothing else stored), one ``registration_confirmed`` event (one
+    event id; a repeated delivery of it is allowed) per stored registration on the integrator's queue,
+    and one confirmation email per registrant, no other email. Returns (registrations, repeated event
+    deliveries) for the test to report."""
+    registered = {}
+    for registrant in registrants:
+        registered |= registrant.registered
+    rows = stored(database_url, forum_id)
+    assert {address: n for address, (_, n) in rows.items() if n != 1} == {}, "a registration stored twice"
+    assert set(rows) == set(registered), (
+        f"stored and not answered 201: {sorted(set(rows) - set(registered))[:5]}; "
+        f"answered 201 and not stored: {sorted(set(registered) - set(rows))[:5]}"
+    )
+    given = {address: rows[address][0] for address in registered}
+    assert given == registered  # the ids the clients were given
+
+    ids = {registration_id for registration_id, _ in rows.values()}
+    wait_until(lambda: ids <= set(confirmations(bus, forum_id)[0]), timeout, interval=0.5,
+               message=f"registration_confirmed of each of {len(ids)} registrations")  # fmt: skip
+    wait_until(lambda: set(received(sink)) >= set(registered), timeout, interval=0.5,
+               message=f"an email to each of {len(registered)} registrants")  # fmt: skip
+    time.sleep(2.0)  # a repeat on its way (an event published again, a message sent again) arrives by now
+    events, repeated = confirmations(bus, forum_id)
+    assert set(events) == ids, f"events for registrations not stored: {sorted(set(events) - ids)[:5]}"
+    assert {rid: sorted(event_ids) for rid, event_ids in events.items() if len(event_ids) != 1} == {}
+    kinds = received_by_kind(sink, database_url)
+    theirs = {(address, kind): n for (address, kind), n in kinds.items() if address in registered}
+    assert theirs == {(address, "registration_confirmed"): 1 for address in registered}, {
+        key: n for key, n in theirs.items() if n != 1 or key[1] != "registration_confirmed"
+    }
+    return len(registered), repeated
+
+
+def retry_failures(registrants, database_url, forum_id):
+    """Every client sends its failed requests again, with their keys. Returns the retries' statuses and
+    how many of those requests had been stored all the same (committed, the answer lost): without the
+    key, those would be refused as already registered."""
+    failed = {body["email"] for registrant in registrants for body, _ in registrant.failed}
+    committed = len(failed & set(stored(database_url, forum_id)))
+    for registrant in registrants:
+        registrant.retry()
+    return sum((registrant.retried for registrant in registrants), Counter()), committed
