@@ -13,6 +13,7 @@
 - each route carries its OpenAPI description (``doc=``), so a route cannot go undocumented.
 """
 
+import hashlib
 import io
 import json
 import logging
@@ -123,7 +124,7 @@ class ApiWebServer(WebServer):
             return context | {IDEMPOTENCY_KEY: f"gateway-{uuid.uuid4()}"}
         if not VALID_KEY.fullmatch(key):
             raise InvalidIdempotencyKey()
-        return context | {IDEMPOTENCY_KEY: key}
+        return context | {IDEMPOTENCY_KEY: caller_key(request, key)}
 
     def deadline(self):
         """When the services must stop trying to commit this request: a little before the gateway stops
@@ -182,6 +183,14 @@ class ApiHandler(HttpRequestHandler):
 
 
 api = ApiHandler.decorator
+
+
+def caller_key(request, key):
+    """A client's key, as the services keep it: namespaced by who calls (their Authorization header), so
+    that one caller's key can neither replay another's answer nor be refused for it (a key reused by
+    someone else, or with a wrong token, is a new key: the request is judged, 401 and all)."""
+    caller = request.headers.get("Authorization", "")
+    return "client-" + hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
 
 
 def json_body(request):

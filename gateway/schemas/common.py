@@ -62,6 +62,16 @@ class Name(Text):
         self.metadata["pattern"] = NAME
 
 
+class Flag(fields.Boolean):
+    """A JSON true or false, nothing else: marshmallow's Boolean also takes 0, 1, "yes" or "on", which
+    the document (``type: boolean``) does not allow."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if not isinstance(value, bool):
+            raise self.make_error("invalid")
+        return value
+
+
 def text(max_length, required=True, multiline=False, **kwargs):
     if required:
         return Text(multiline, required=True, validate=validate.Length(min=1, max=max_length), **kwargs)

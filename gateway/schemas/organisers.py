@@ -4,7 +4,7 @@ what organisers did, merged from the services that keep one."""
 from marshmallow import Schema, fields, validate
 
 from gateway import trail
-from gateway.schemas.common import NEXT_CURSOR, Answer, Name, PageQuerySchema, page_cursor
+from gateway.schemas.common import NEXT_CURSOR, Answer, Name, PageQuerySchema, Text, page_cursor
 
 SCOPES = ("read", "write")
 
@@ -46,7 +46,7 @@ class OrganiserTokenListSchema(Answer):
 
 
 class AuditListQuerySchema(PageQuerySchema):
-    actor = fields.String(
+    actor = Text(
         load_default=None,
         validate=validate.Length(min=1, max=200),
         metadata={"description": "Only what this organiser did (a token's name, ORGANISER_TOKEN or cli)"},

@@ -6,6 +6,7 @@ from gateway.schemas.common import (
     NEXT_CURSOR,
     REGISTRATION_STATUSES,
     Answer,
+    Flag,
     PageQuerySchema,
     email,
     group,
@@ -26,13 +27,13 @@ class RegistrationCreateSchema(Schema):
     accessibility_needs = text(
         2000, required=False, multiline=True, metadata={"description": "Read by the organisers"}
     )
-    consent_attend = fields.Boolean(
+    consent_attend = Flag(
         load_default=True,
         validate=validate.Equal(True, error="Registering means agreeing to attend."),
         metadata={"description": "Must be true; taken as true when not given"},
     )
-    consent_updates = fields.Boolean(load_default=False, metadata={"description": "Keep me informed"})
-    consent_public_list = fields.Boolean(
+    consent_updates = Flag(load_default=False, metadata={"description": "Keep me informed"})
+    consent_public_list = Flag(
         load_default=False, metadata={"description": "Show my name on the public participant list"}
     )
 
@@ -44,8 +45,8 @@ class ConsentsSchema(Answer):
 
 
 class ConsentsUpdateSchema(Schema):
-    consent_updates = fields.Boolean()
-    consent_public_list = fields.Boolean()
+    consent_updates = Flag()
+    consent_public_list = Flag()
 
     @validates_schema
     def something(self, data, **kwargs):

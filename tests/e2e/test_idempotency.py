@@ -32,3 +32,12 @@ def test_a_key_reused_for_another_body_is_refused_and_a_malformed_key_is_a_400(a
     malformed = problem(register(api, forum, person(), "clé avec espaces"), 400)
     assert "Idempotency-Key" in malformed["errors"]
     assert api.get_forum(forum["id"])["seats_left"] == 4
+
+
+def test_a_key_belongs_to_its_caller_and_a_bad_token_is_still_a_401(api):
+    forum, someone, key = api.create_forum(capacity=5), person(), str(uuid.uuid4())
+    registration = register(api, forum, someone, key).json()
+    cancel, cancelling = f"/registrations/{registration['id']}", str(uuid.uuid4())
+    assert api.organiser("DELETE", cancel, headers={"Idempotency-Key": cancelling}).status_code == 200
+    stranger = api.call("DELETE", cancel, token="not.a-token", headers={"Idempotency-Key": cancelling})
+    problem(stranger, 401)  # judged as itself: neither the organiser's answer nor "key reused"

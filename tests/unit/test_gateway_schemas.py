@@ -176,3 +176,24 @@ def test_subscriptions_and_addresses():
     }
     assert "email" in errors(EmailSchema(), {})
     assert "email" in errors(EmailSchema(), {"email": "a" * 250 + "@example.org"})
+
+
+def test_a_consent_is_a_json_boolean_and_nothing_else():
+    from gateway.schemas import RegistrationCreateSchema
+
+    base = {"email": "a@example.org", "first_name": "A", "last_name": "B", "stakeholder_group": "other"}
+    for value in (0, 1, "true", "yes", None):
+        with pytest.raises(ValidationError) as refused:
+            RegistrationCreateSchema().load(base | {"consent_public_list": value})
+        assert "consent_public_list" in refused.value.messages
+    assert (
+        RegistrationCreateSchema().load(base | {"consent_public_list": True})["consent_public_list"] is True
+    )
+
+
+def test_the_audit_filter_refuses_control_characters():
+    from gateway.schemas.organisers import AuditListQuerySchema
+
+    with pytest.raises(ValidationError):
+        AuditListQuerySchema().load({"actor": "~\x00.\x82"})
+    assert AuditListQuerySchema().load({"actor": "Marie (DITP)"})["actor"] == "Marie (DITP)"
