@@ -85,9 +85,11 @@ class Batch:
     def commit(self, work):
         """Run ``work`` and commit; False (and the batch stops sending) if the database failed us."""
         try:
-            with self.conn.pipeline():  # the statements and the commit in one round trip
-                work()
-                self.conn.commit()
+            # Not in a psycopg pipeline: a connection cut in the middle of one left a stray wake-up from
+            # its green select() behind, which later woke this greenlet out of its queue (the outcomes it
+            # then held were neither recorded nor kept). Two round trips, with no wait for the disk.
+            work()
+            self.conn.commit()
             return True
         except Exception as exc:  # noqa: BLE001 - raised again once the workers have stopped
             log.warning("mail sender: recording failed (%s); nothing more is sent until it is recorded", exc)
