@@ -1,6 +1,7 @@
 """RabbitMQ stopped (``stop_app``) and started again in the middle of a burst of registrations, under the
 whole platform. During the outage every answer is a 201 or a 503 with Retry-After (never a 500, never
-later than the RPC timeout), readiness is down while liveness stays up, and no process dies. Afterwards
+later than the RPC timeout), readiness is down while liveness stays up, no process dies, and mail already
+queued in PostgreSQL goes on out to a (slow) relay, since it needs no broker. Afterwards
 the platform is ready again by itself, a client retrying its 503s with their Idempotency-Key gets each
 registration once, every registration is stored once and its registrant emailed once."""
 
@@ -21,6 +22,7 @@ from .support import received
 
 pytestmark = pytest.mark.skipif(not PrivateBroker.available(), reason="needs rabbitmq-server on this machine")
 RPC_TIMEOUT, CLIENTS, BURST_SECONDS, OUTAGE_SECONDS = 4, 8, 16, 6
+RELAY_DELAY = 0.05  # seconds per message: 20 emails/s, fewer than the burst registers
 TOKEN = f"organiser-{uuid.uuid4().hex}"
 FORUM = {
     "title": "Forum de la panne",
@@ -34,13 +36,14 @@ FORUM = {
 @pytest.fixture
 def platform(database_url, tmp_path):
     broker = PrivateBroker().start()
-    sink = SmtpSink(tmp_path / "mail").start()
+    sink = SmtpSink(tmp_path / "mail", delay=RELAY_DELAY).start()  # slow: mail is still queued at the outage
     env = {"AMQP_URI": broker.amqp_uri, "DATABASE_URL": database_url, "SMTP_HOST": "127.0.0.1"}
     env |= {"SMTP_PORT": sink.port, "ORGANISER_TOKEN": TOKEN, "RPC_TIMEOUT": RPC_TIMEOUT, "LOG_LEVEL": "INFO"}
     env |= NO_RATE_LIMITS | {
         "RATE_LIMIT_PREFIX": rate_limit_prefix(),
         "MAIL_RETRY_BASE": 0.2,
         "MAIL_RETRY_CAP": 1,
+        "MAIL_CONNECTIONS": 1,
     }
     stack = Stack(env, tmp_path / "logs")
     try:
@@ -97,10 +100,12 @@ def test_a_broker_outage_mid_burst_loses_nothing_and_needs_no_hand(platform, dat
     time.sleep(3)
     broker.stop_app()
     time.sleep(1)
+    sent_before = sum(received(sink).values())
     during = [
         requests.get(f"{stack.base_url}/health/{what}", timeout=10).status_code for what in ("ready", "live")
     ]
     time.sleep(OUTAGE_SECONDS - 1)
+    sent_during = sum(received(sink).values()) - sent_before
     alive = {name: stack.running(name) for name in ("gateway", "registration", "notification")}
     broker.start_app()
     for thread in threads:
@@ -108,6 +113,7 @@ def test_a_broker_outage_mid_burst_loses_nothing_and_needs_no_hand(platform, dat
 
     assert during == [503, 200]
     assert all(alive.values()), alive  # nobody died (and nobody sat idle, waiting to die)
+    assert sent_during > 0, "no queued mail went out while the broker was away"
     answers = sum((client.answers for client in clients), Counter())
     statuses = {key for key in answers if key[0] not in ("registered",)}
     assert statuses <= {(201, None, False), (503, "5", False)}, answers  # no 500, none past the timeout
