@@ -12,6 +12,7 @@ from werkzeug.wrappers import Response
 
 from gateway.redact import redact
 from kit.broker import BROKER_DOWN  # the broker cannot be reached: an outage (503), not a bug
+from kit.quiet import EXPECTED  # nameko's words for a worker that raised an expected error
 
 log = logging.getLogger(__name__)
 PROBLEM_TYPE = "urn:opendetat:problem:"
@@ -191,10 +192,8 @@ class ClientErrorsInOneLine(logging.Filter):
     request (a 4xx) the traceback says nothing the one line does not, and a fuzzer's 100k requests made
     77 MB of it. This keeps one line for a 4xx and the traceback for what is answered 5xx."""
 
-    EXPECTED = "(expected) error handling worker"
-
     def filter(self, record):
-        if not str(record.msg).startswith(self.EXPECTED) or len(record.args or ()) != 2:
+        if not str(record.msg).startswith(EXPECTED) or len(record.args or ()) != 2:
             return True
         exc = record.args[1]
         status = status_of(exc)

@@ -10,6 +10,7 @@ from collections import Counter
 
 import psycopg
 import requests
+from e2e.client import Bus  # the e2e tier's integrator queue
 
 from kit.testing import wait_until
 
@@ -250,8 +251,6 @@ def killed_mid_burst(api, stack, mail, amqp_uri, name, down_seconds, rpc_timeout
     ``down_seconds``; then each client retries its failures with their Idempotency-Key (each must get
     201) and rows, events and emails are counted. Returns (answers during the burst, answers to the
     retries, how many retried requests had been stored already, registrations, repeated deliveries)."""
-    from e2e.client import Bus  # the e2e tier's integrator queue
-
     bus = Bus(amqp_uri)  # bound before anything is registered
     try:
         forum = api.create_forum(capacity=100_000)

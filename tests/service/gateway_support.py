@@ -47,6 +47,21 @@ REPLIES |= {name: SUBSCRIPTION for name in ("subscribe", "confirm_subscription",
 REPLIES |= {"attendance": {"forum_id": FORUM_ID, "totals": {"confirmed": 1, "checked_in": 0}}}
 ERRORS = {name: type(name, (Exception,), {}) for name in REMOTE_ERRORS}  # nameko sends the class name
 
+# What clients send: a forum an organiser creates, a person who registers.
+FORUM_IN = {
+    "title": "Forum ouvert",
+    "starts_at": "2027-03-01T09:00:00+01:00",
+    "ends_at": "2027-03-01T17:00:00+01:00",
+    "venue": {"name": "Salle", "address": "1 rue", "city": "Paris"},
+    "capacity": 50,
+}
+PERSON = {
+    "email": "a@example.org",
+    "first_name": "Ana",
+    "last_name": "P",
+    "stakeholder_group": "citizen",
+}
+
 
 class Fake:
     """What a fake service was asked, and what it should answer next."""

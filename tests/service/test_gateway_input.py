@@ -9,17 +9,9 @@ import pytest
 
 from kit.testing import wait_until
 
-from .gateway_support import FAKE, FORUM_ID, ORGANISER, TOKEN
+from .gateway_support import FAKE, FORUM_ID, FORUM_IN, ORGANISER, PERSON, TOKEN
 
 REGISTER = f"/api/v1/forums/{FORUM_ID}/registrations"
-PERSON = {"email": "a@example.org", "first_name": "Ana", "last_name": "P", "stakeholder_group": "citizen"}
-FORUM_IN = {
-    "title": "Forum ouvert",
-    "starts_at": "2027-03-01T09:00:00+01:00",
-    "ends_at": "2027-03-01T17:00:00+01:00",
-    "venue": {"name": "Salle", "address": "1 rue", "city": "Paris"},
-    "capacity": 50,
-}
 
 
 def problem(response, status):

@@ -1,16 +1,7 @@
 """Each route of the gateway over real HTTP: what reaches the (fake) registration service, and what
 the client gets back. The fake and its gateway come from ``test_gateway``."""
 
-from .gateway_support import FAKE, FORUM, FORUM_ID, ORGANISER, REGISTRATION_ID, TOKEN
-
-FORUM_IN = {
-    "title": "Forum ouvert",
-    "starts_at": "2027-03-01T09:00:00+01:00",
-    "ends_at": "2027-03-01T17:00:00+01:00",
-    "venue": {"name": "Salle", "address": "1 rue", "city": "Paris"},
-    "capacity": 50,
-}
-PERSON = {"email": "a@example.org", "first_name": "Ana", "last_name": "P", "stakeholder_group": "citizen"}
+from .gateway_support import FAKE, FORUM, FORUM_ID, FORUM_IN, ORGANISER, PERSON, REGISTRATION_ID, TOKEN
 
 
 def test_creating_a_forum_sends_the_validated_forum_with_its_defaults(api):

@@ -16,15 +16,9 @@ from services.notification.service import NotificationService
 from services.registration.organisers.__main__ import main as organisers_cli
 from services.registration.service import RegistrationService
 
-from .gateway_support import ORGANISER, TOKEN, Api, running_gateway
+from .gateway_support import FORUM_IN, ORGANISER, TOKEN, Api, running_gateway
 
-FORUM = {
-    "title": "Forum des tokens",
-    "starts_at": "2027-05-01T09:00:00+02:00",
-    "ends_at": "2027-05-01T17:00:00+02:00",
-    "venue": {"name": "Salle", "address": "1 rue", "city": "Lyon"},
-    "capacity": 10,
-}
+FORUM = FORUM_IN | {"title": "Forum des tokens", "capacity": 10}
 
 
 @pytest.fixture(scope="module")

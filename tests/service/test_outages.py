@@ -14,16 +14,10 @@ from kit.testing import SmtpSink, wait_until
 from services.notification.service import NotificationService
 from services.registration.service import RegistrationService
 
-from .gateway_support import ORGANISER, Api, running_gateway
+from .gateway_support import FORUM_IN, ORGANISER, Api, running_gateway
 
 RPC_TIMEOUT = 3
-FORUM = {
-    "title": "Forum des pannes",
-    "starts_at": "2027-05-01T09:00:00+02:00",
-    "ends_at": "2027-05-01T17:00:00+02:00",
-    "venue": {"name": "Salle", "address": "1 rue", "city": "Lyon"},
-    "capacity": 10,
-}
+FORUM = FORUM_IN | {"title": "Forum des pannes", "capacity": 10}
 
 
 @pytest.fixture(scope="module")
