@@ -8,6 +8,7 @@ from nameko.rpc import RpcProxy
 
 from gateway.errors import UpstreamTimeout
 from gateway.redact import REDACTING, redact
+from kit.rpc import ReplyListener
 
 
 class TimedServiceProxy:
@@ -33,6 +34,8 @@ class TimedServiceProxy:
 
 
 class TimedRpcProxy(RpcProxy):
+    rpc_reply_listener = ReplyListener()
+
     def setup(self):
         super().setup()
         logging.getLogger("nameko.rpc").addFilter(REDACTING)  # it logs replies at DEBUG

@@ -29,10 +29,9 @@ from kombu import Connection, Exchange, Queue
 from nameko.events import SERVICE_POOL
 from nameko.events import EventHandler as NamekoEventHandler
 from nameko.extensions import SharedExtension
-from nameko.messaging import QueueConsumer as NamekoQueueConsumer
 
 from kit import dead_letters
-from kit.broker import BROKER_DOWN
+from kit.broker import BROKER_DOWN, PromptQueueConsumer
 from kit.db import Database, Db
 from kit.events import InvalidEvent
 from kit.signing import event_key, verify
@@ -119,9 +118,10 @@ class DeadLetterConsumer(SharedExtension):
             eventlet.sleep(0.05)
 
 
-class QueueConsumer(NamekoQueueConsumer):
-    """nameko's, except that a body it cannot decode is dead-lettered, not acked and dropped: rejected from
-    a handler's queue (the broker dead-letters it), then recorded from the dead-letter queue as it is."""
+class QueueConsumer(PromptQueueConsumer):
+    """nameko's (reconnecting promptly), except that a body it cannot decode is dead-lettered, not acked
+    and dropped: rejected from a handler's queue (the broker dead-letters it), then recorded from the
+    dead-letter queue as it is."""
 
     def on_decode_error(self, message, exc):
         tag = (message.delivery_info or {}).get("consumer_tag")

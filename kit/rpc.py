@@ -14,12 +14,14 @@ import logging
 
 from nameko import rpc as nameko_rpc
 
-from kit.broker import BROKER_DOWN
+from kit.broker import BROKER_DOWN, PromptQueueConsumer
 
 log = logging.getLogger(__name__)
 
 
 class RpcConsumer(nameko_rpc.RpcConsumer):
+    queue_consumer = PromptQueueConsumer()
+
     def handle_result(self, message, result, exc_info):
         try:
             return super().handle_result(message, result, exc_info)
@@ -29,6 +31,12 @@ class RpcConsumer(nameko_rpc.RpcConsumer):
                 "no reply to %s, the broker is unreachable (%s): it will be delivered again", key, exc
             )
             return result, exc_info
+
+
+class ReplyListener(nameko_rpc.ReplyListener):
+    """Where a caller's replies arrive: back promptly after an outage, like every consumer here."""
+
+    queue_consumer = PromptQueueConsumer()
 
 
 class Rpc(nameko_rpc.Rpc):

@@ -41,14 +41,17 @@ def port_open(host, port):
 
 
 def wait_until(predicate, timeout=20.0, interval=0.1, message="condition"):
-    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout`` s."""
+    """Poll ``predicate`` until it returns something truthy; fail the test after ``timeout`` s, saying
+    what it waited for (``message``, or what ``message()`` says then: where things stand)."""
     deadline = time.monotonic() + timeout
     while True:
         value = predicate()
         if value:
             return value
         if time.monotonic() > deadline:
-            pytest.fail(f"timed out after {timeout} s waiting for {message}")
+            pytest.fail(
+                f"timed out after {timeout} s waiting for {message() if callable(message) else message}"
+            )
         time.sleep(interval)
 
 

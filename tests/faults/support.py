@@ -195,6 +195,23 @@ def failed_deliveries(database_url, forum_id):
         ).fetchall()
 
 
+def mail_trail(database_url, sink, addresses):
+    """Where the mail of ``addresses`` stands, for a test that waited for it in vain: who got nothing,
+    the registration outbox's unpublished events, and the delivery log's rows for them by status."""
+    missing = sorted(set(addresses) - set(received(sink)))
+    with psycopg.connect(database_url) as conn:
+        unpublished = conn.execute("SELECT count(*) FROM registration.outbox WHERE published_at IS NULL")
+        logged = conn.execute(
+            "SELECT status, count(*) FROM notification.deliveries WHERE lower(recipient) = ANY(%s) GROUP BY 1",
+            (missing,),
+        )
+        unpublished, logged = unpublished.fetchone()[0], dict(logged.fetchall())
+    return (
+        f"{len(missing)} of {len(set(addresses))} got nothing (e.g. {missing[:3]}); unpublished events in"
+        f" the registration outbox: {unpublished}; their delivery log rows by status: {logged}"
+    )
+
+
 def check_counts(database_url, bus, sink, forum_id, registrants, timeout=60):
     """What a burst must leave, once every client retried its failures: every registration a client was
     answered 201 for stored once (and nothing else stored), one ``registration_confirmed`` event (one
@@ -217,7 +234,7 @@ def check_counts(database_url, bus, sink, forum_id, registrants, timeout=60):
     wait_until(lambda: ids <= set(confirmations(bus, forum_id)[0]), timeout, interval=0.5,
                message=f"registration_confirmed of each of {len(ids)} registrations")  # fmt: skip
     wait_until(lambda: set(received(sink)) >= set(registered), timeout, interval=0.5,
-               message=f"an email to each of {len(registered)} registrants")  # fmt: skip
+               message=lambda: f"an email to each registrant: {mail_trail(database_url, sink, registered)}")  # fmt: skip
     time.sleep(2.0)  # a repeat on its way (an event published again, a message sent again) arrives by now
     events, repeated = confirmations(bus, forum_id)
     assert set(events) == ids, f"events for registrations not stored: {sorted(set(events) - ids)[:5]}"
