@@ -72,6 +72,15 @@ class Db:
         except (psycopg.OperationalError, PoolTimeout) as exc:
             raise DatabaseUnavailable(f"{self.provider.schema}: {type(exc).__name__}") from exc
 
+    def reachable(self):
+        """Whether the database answers now (within ``DATABASE_WAIT_SECONDS``)."""
+        try:
+            with self.transaction() as cur:
+                cur.execute("SELECT 1")
+        except DatabaseUnavailable:
+            return False
+        return True
+
 
 class Database(DependencyProvider):
     """Opens the pool at container start (after applying the schema's migrations) and closes it at stop."""

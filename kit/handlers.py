@@ -8,6 +8,8 @@ and a dead-letter exchange:
 - an ``InvalidEvent`` (malformed body) can never succeed: it is recorded at once in the service's
   ``dead_letters`` table, with its per-field errors, then acked;
 - a body that cannot even be decoded (not JSON) is rejected: the broker dead-letters it;
+- a database that cannot be reached is no fault of the message: it waits in hand, costing no attempt,
+  until the database answers again (``handle_once_reachable``);
 - any other error is retried after a backoff that grows with the broker's ``x-delivery-count``
   (``EVENT_RETRY_BASE`` and ``EVENT_RETRY_CAP`` seconds); the broker allows ``max_attempts`` returns, so
   after ``max_attempts + 1`` attempts it dead-letters the message.
@@ -32,7 +34,7 @@ from nameko.extensions import SharedExtension
 
 from kit import dead_letters
 from kit.broker import BROKER_DOWN, PromptQueueConsumer
-from kit.db import Database, Db
+from kit.db import Database, DatabaseUnavailable, Db
 from kit.events import InvalidEvent
 from kit.signing import event_key, verify
 
@@ -41,6 +43,7 @@ DEAD_LETTER_EXCHANGE = Exchange("dead-letter", type="direct", durable=True)
 MAX_ATTEMPTS = 8
 RECORD_RETRY_SECONDS = 5.0  # the database is down: wait before the dead letter is tried again
 STOP_WAIT_SECONDS = 10.0
+OUTAGE_WAIT_CAP = 5.0  # the database is away: at most this long between two looks at it
 
 
 def backoff(attempt, base=0.5, cap=30.0):
@@ -207,10 +210,30 @@ class EventHandler(NamekoEventHandler):
             message.ack()
         elif isinstance(exc_info[1], InvalidEvent):
             self.dead_letter_invalid(message, exc_info[1])
+        elif isinstance(exc_info[1], DatabaseUnavailable):
+            self.container.spawn_managed_thread(
+                partial(self.handle_once_reachable, message), identifier=f"{self.queue.name}.outage"
+            )
         else:
             attempt = int((message.headers or {}).get("x-delivery-count", 0))
             eventlet.sleep(backoff(attempt, self.retry_base, self.retry_cap))
             message.requeue()
+
+    def handle_once_reachable(self, message):
+        """The database is away, which says nothing about the event: it costs the event no attempt. (A
+        requeue would, and an outage longer than the attempts' backoff, about a minute and a half, would
+        dead-letter every event that arrived meanwhile, leaving organisers to send them all again.) The
+        event stays in hand, unacknowledged, in a thread of its own (its worker is free for others)
+        until the database answers, then is handled afresh. If the broker takes it back meanwhile (the
+        connection dropped) or the service stops, it is simply delivered again later."""
+        attempt = 0
+        while message.channel.connection is not None:
+            eventlet.sleep(backoff(attempt, self.retry_base, OUTAGE_WAIT_CAP))
+            attempt += 1
+            if self.db.reachable():
+                if message.channel.connection is not None:
+                    self.handle_message(message.payload, message)
+                return
 
     def dead_letter_invalid(self, message, exc):
         log.error("dead-lettering invalid %s event: %s", self.event_type, exc)

@@ -133,6 +133,26 @@ def database_url(postgres_server):
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+class DatabaseOutage:
+    """While in the block, the test database takes no connection and the ones it had are cut: to its
+    clients, as a database that is down (the server itself stays up for the other databases)."""
+
+    def __init__(self, server_url, database_url):
+        self.server, self.name = server_url, database_url.rsplit("/", 1)[1]
+
+    def _run(self, sql):
+        with psycopg.connect(self.server, autocommit=True) as conn:
+            conn.execute(sql)
+
+    def __enter__(self):
+        self._run(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
+        self._run(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.name}'")
+        return self
+
+    def __exit__(self, *exc_info):
+        self._run(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
+
+
 @pytest.fixture(scope="session")
 def rabbit_server():
     """(AMQP URL, management API URL) of a RabbitMQ broker where tests may create vhosts."""

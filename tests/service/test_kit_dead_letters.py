@@ -1,6 +1,7 @@
 """The kit's event handlers in a real container, broker and database: what a handler gives up on is
 recorded once in the service's ``dead_letters`` table, with why, and acked only then."""
 
+import time
 import uuid
 from collections import Counter
 
@@ -17,7 +18,7 @@ from kit.db import Database
 from kit.events import EventCatalog, read_envelope
 from kit.handlers import DEAD_LETTER_EXCHANGE, MAX_ATTEMPTS, event_handler
 from kit.inbox import first_time
-from kit.testing import publish_signed, wait_until
+from kit.testing import DatabaseOutage, publish_signed, wait_until
 
 catalog = EventCatalog("probe")
 QUEUE = "evt-probe-thing_happened--deadprobe.handle_thing_happened"
@@ -53,6 +54,7 @@ class DeadLetterProbe:
 def probe(container_factory, service_config):
     """The probe with one worker (so each queue is handled in order), and a way to publish to it."""
     config = service_config | {"EVENT_RETRY_BASE": 0.02, "EVENT_RETRY_CAP": 0.2, "max_workers": 1}
+    config |= {"DATABASE_WAIT_SECONDS": 0.2}  # a database that is away is known as such at once
     container = container_factory(DeadLetterProbe, config)
     container.start()
     with Connection(config["AMQP_URI"]) as conn:
@@ -116,6 +118,20 @@ def test_a_failing_event_is_recorded_with_the_brokers_reason_after_its_attempts(
     assert CALLS[str(failing["id"])] == MAX_ATTEMPTS + 1
     assert (row["queue"], row["exchange"], row["routing_key"]) == (QUEUE, "probe.events", "thing_happened")
     assert row["dead_at"] <= row["recorded_at"]
+    assert probe.left_over(QUEUE, DEAD_LETTERS) == [0, 0]
+
+
+def test_a_database_outage_costs_an_event_no_attempt(probe, service_config, postgres_server):
+    """Away for longer than all its attempts would last (8 here, each 0.2 s of waiting for a connection
+    and 0.02 to 0.2 s apart): the event waits in hand and is handled once the database is back, not
+    dead-lettered."""
+    event = catalog.envelope("thing_happened", {"value": 4})
+    with DatabaseOutage(postgres_server, service_config["DATABASE_URL"]):
+        probe(event)
+        wait_until(lambda: CALLS[str(event["id"])], message="a first attempt")
+        time.sleep(4)
+    wait_until(lambda: handled(service_config, event), message="the event handled once the database is back")
+    assert dead_letters(service_config, event["id"]) == []
     assert probe.left_over(QUEUE, DEAD_LETTERS) == [0, 0]
 
 

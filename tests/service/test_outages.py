@@ -10,7 +10,7 @@ import uuid
 import psycopg
 import pytest
 
-from kit.testing import SmtpSink, wait_until
+from kit.testing import DatabaseOutage, SmtpSink, wait_until
 from services.notification.service import NotificationService
 from services.registration.service import RegistrationService
 
@@ -48,29 +48,10 @@ def register(api, forum_id):
     return api("POST", f"/api/v1/forums/{forum_id}/registrations", json=someone())
 
 
-class Outage:
-    """The test database stops taking connections, and the ones it had are cut."""
-
-    def __init__(self, server_url, database_url):
-        self.server, self.name = server_url, database_url.rsplit("/", 1)[1]
-
-    def _run(self, sql):
-        with psycopg.connect(self.server, autocommit=True) as conn:
-            conn.execute(sql)
-
-    def __enter__(self):
-        self._run(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS false')
-        self._run(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{self.name}'")
-        return self
-
-    def __exit__(self, *exc_info):
-        self._run(f'ALTER DATABASE "{self.name}" ALLOW_CONNECTIONS true')
-
-
 def test_a_database_outage_is_a_503_with_retry_after_and_then_passes(api, postgres_server, database_url):
     forum = api("POST", "/api/v1/forums", token=ORGANISER, json=FORUM).json()
     assert api("GET", "/health/ready").status_code == 200
-    with Outage(postgres_server, database_url):
+    with DatabaseOutage(postgres_server, database_url):
         started = time.monotonic()
         answer = register(api, forum["id"])
         took = time.monotonic() - started
