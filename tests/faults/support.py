@@ -265,29 +265,38 @@ KILL_ANSWERS = {(201, False, False), (503, True, False), ("ConnectionError", Fal
 
 def killed_mid_burst(api, stack, mail, amqp_uri, name, down_seconds, rpc_timeout, clients=8, seconds=14):
     """``kill -9`` of the ``name`` process 3 s into a burst of registrations, started again after
-    ``down_seconds``; then each client retries its failures with their Idempotency-Key (each must get
-    201) and rows, events and emails are counted. Returns (answers during the burst, answers to the
-    retries, how many retried requests had been stored already, registrations, repeated deliveries)."""
+    ``down_seconds`` (see ``broken_mid_burst``)."""
+
+    def fault():
+        time.sleep(3)
+        stack.kill(name)
+        time.sleep(down_seconds)
+        stack.start(name)
+        stack.wait_ready()
+
+    return broken_mid_burst(api, stack, mail, amqp_uri, f"{name} killed", fault, KILL_ANSWERS, rpc_timeout,
+                            clients, seconds)  # fmt: skip
+
+
+def broken_mid_burst(api, stack, mail, amqp_uri, what, fault, allowed, rpc_timeout, clients=8, seconds=14):
+    """A burst of registrations by ``clients`` for ``seconds``, with ``fault()`` run meanwhile (it returns
+    once the platform is ready again); each answer must be one of ``allowed`` (status, said Retry-After,
+    came past the RPC timeout). Then each client retries its failures with their Idempotency-Key (each
+    must get 201) and rows, events and emails are counted (``check_counts``). Returns (answers during the
+    burst, answers to the retries, how many retried requests had been stored already, registrations,
+    repeated deliveries)."""
     bus = Bus(amqp_uri)  # bound before anything is registered
     try:
         forum = api.create_forum(capacity=100_000)
-
-        def fault():
-            time.sleep(3)
-            stack.kill(name)
-            time.sleep(down_seconds)
-            stack.start(name)
-            stack.wait_ready()
-
         url = api.url(f"/forums/{forum['id']}/registrations")
         registrants, _ = burst(url, clients, seconds, rpc_timeout + 1, fault)
         during = answers(registrants)
-        assert set(during) <= KILL_ANSWERS, during
+        assert set(during) <= allowed, during
         assert [registrant.refused for registrant in registrants if registrant.refused] == []
         retried, committed = retry_failures(registrants, stack.env["DATABASE_URL"], forum["id"])
         assert set(retried) == {201}, (retried, [r.refused[:3] for r in registrants if r.refused])
         total, repeated = check_counts(stack.env["DATABASE_URL"], bus, mail, forum["id"], registrants)
-        print(f"\n{name} killed: answers {dict(during)}; retried {dict(retried)}, {committed} of them already"
+        print(f"\n{what}: answers {dict(during)}; retried {dict(retried)}, {committed} of them already"
               f" stored; {total} registrations; {repeated} repeated event deliveries")  # fmt: skip
         return during, retried, committed, total, repeated
     finally:
