@@ -2,5 +2,5 @@
 
 import warnings
 
-# kit.testing imports nameko, which imports eventlet: say it once, before any of them is imported.
+# harness.testing imports nameko, which imports eventlet: say it once, before any of them is imported.
 warnings.filterwarnings("ignore", message=r"(?s)\s*Eventlet is deprecated")

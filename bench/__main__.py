@@ -1,6 +1,6 @@
 """``python -m bench``: throughput and latency of the platform, measured from outside as a client would.
 
-Each part starts its own stack (kit.stack) on a fresh database and RabbitMQ vhost with its own SMTP sink,
+Each part starts its own stack (harness.stack) on a fresh database and RabbitMQ vhost with its own SMTP sink,
 and removes everything it created at the end. ``--only http|rush|fanout`` (repeatable) runs only those
 parts; ``make bench`` runs them all.
 
@@ -34,7 +34,7 @@ from bench import fanout
 from bench.environment import log_dir, open_forum, running_stack
 from bench.load import run
 from bench.report import cpu_snapshot, cpu_spent, print_report
-from kit.testing import SmtpSink
+from harness.testing import SmtpSink
 
 PING = ("GET", "/api/v1/ping", None)
 PARTS = ("http", "rush", "fanout")

@@ -7,8 +7,8 @@ import uuid
 import psycopg
 import requests
 
-from kit.stack import Stack
-from kit.testing import (
+from harness.stack import Stack
+from harness.testing import (
     LOCAL_AMQP,
     LOCAL_POSTGRES,
     LOCAL_RABBIT_API,

@@ -33,7 +33,7 @@ import psycopg
 from bench.environment import FORUM, log_dir, open_forum, running_stack
 from bench.report import cpu_snapshot, cpu_spent, machine_cpu, memory, print_fanout
 from bench.sink import FastSink
-from kit.stack import StackError
+from harness.stack import StackError
 
 SENDER = "Open d'Etat <forums@opendetat.localhost>"  # MAIL_FROM's default, which the stack keeps
 PUBLIC_BASE_URL = "http://127.0.0.1:8000"  # PUBLIC_BASE_URL's default, which the stack keeps

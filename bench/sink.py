@@ -32,7 +32,7 @@ import time
 from pathlib import Path
 from typing import NamedTuple
 
-from kit.stack import ROOT, free_port
+from harness.stack import ROOT, free_port
 
 WRITE_EVERY = 0.05  # seconds between two rewrites of the status file, at most
 MAX_LINE = 4096  # a command line longer than this (RFC 5321 says 512) is refused

@@ -1,7 +1,7 @@
 """Root of every test tier.
 
 eventlet must patch the standard library before anything else is imported (plain pytest would
-otherwise hang on nameko containers); then the shared fixtures in ``kit.testing`` are loaded.
+otherwise hang on nameko containers); then the shared fixtures in ``harness.testing`` are loaded.
 The tests are a development setting (``OPENDETAT_ENV=dev``).
 """
 
@@ -15,4 +15,4 @@ eventlet.monkey_patch()
 # processes would refuse to start with them. Processes started by the tests inherit it.
 os.environ.setdefault("OPENDETAT_ENV", "dev")
 
-pytest_plugins = ["kit.testing"]
+pytest_plugins = ["harness.testing"]

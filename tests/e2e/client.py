@@ -11,7 +11,7 @@ from dataclasses import dataclass
 import pika
 import requests
 
-from kit.testing import wait_until
+from harness.testing import wait_until
 
 EXCHANGE = "registration.events"
 PROBLEM = "application/problem+json"

@@ -1,6 +1,6 @@
 """End-to-end tier: the platform as it runs for real, seen only from outside.
 
-Real: every service is its own ``nameko run`` process (kit.stack), spoken to over HTTP through the
+Real: every service is its own ``nameko run`` process (harness.stack), spoken to over HTTP through the
 gateway; RabbitMQ (a fresh vhost per test module) and PostgreSQL (the session's database); a real SMTP
 server (aiosmtpd, in its own process) receiving the emails; a pika consumer with its own durable queue
 reading the event bus as an integrator would. Nothing is mocked.
@@ -13,8 +13,8 @@ import uuid
 
 import pytest
 
-from kit.stack import Stack
-from kit.testing import NO_RATE_LIMITS, SmtpSink, rate_limit_prefix, with_vhost
+from harness.stack import Stack
+from harness.testing import NO_RATE_LIMITS, SmtpSink, rate_limit_prefix, with_vhost
 
 from .client import Api, Bus
 

@@ -6,7 +6,7 @@ import uuid
 
 import requests
 
-from kit.stack import Stack, free_port
+from harness.stack import Stack, free_port
 
 from .client import mail_to, person, problem, stays_true, wait_for_mail, wait_for_mails
 

@@ -2,8 +2,8 @@
 
 import uuid
 
+from harness.testing import wait_until
 from kit.events import EnvelopeSchema
-from kit.testing import wait_until
 from services.registration.events import catalog
 
 from .client import mail_to, person, stays_true, wait_for_mail

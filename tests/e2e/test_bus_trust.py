@@ -6,9 +6,9 @@ import uuid
 
 import pika
 
+from harness.testing import wait_until
 from kit.events import dataschema_uri
 from kit.signing import HEADER, event_key, sign
-from kit.testing import wait_until
 
 from .client import EXCHANGE, mail_to, person, stays_true, wait_for_mail
 

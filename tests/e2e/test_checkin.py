@@ -1,7 +1,7 @@
 """At the door: organisers check people in with the code from their confirmation email, and count
 who came by stakeholder group."""
 
-from kit.testing import wait_until
+from harness.testing import wait_until
 
 from .client import attendee_code, person, problem, token_from, wait_for_mails
 

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from kit.stack import ROOT
+from harness.stack import ROOT
 
 ST = os.path.join(os.path.dirname(sys.executable), "st")
 CONFIG = ROOT / "tests" / "e2e" / "schemathesis.toml"  # 422 is a valid refusal (see there)

@@ -3,7 +3,7 @@ announcements, and leaving in one click."""
 
 import re
 
-from kit.testing import wait_until
+from harness.testing import wait_until
 
 from .client import inbox, parts, person, problem, stays_true, token_from, wait_for_mails
 

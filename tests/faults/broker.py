@@ -10,8 +10,8 @@ import tempfile
 import uuid
 from pathlib import Path
 
-from kit.stack import free_port
-from kit.testing import port_open, wait_until
+from harness.stack import free_port
+from harness.testing import port_open, wait_until
 
 
 class PrivateBroker:

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import psycopg
 
-from kit.stack import free_port
+from harness.stack import free_port
 
 DATABASE = "opendetat"
 

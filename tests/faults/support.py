@@ -12,7 +12,7 @@ import psycopg
 import requests
 from e2e.client import Bus  # the e2e tier's integrator queue
 
-from kit.testing import wait_until
+from harness.testing import wait_until
 
 ENVELOPE_TO = b"X-Envelope-To: "  # written by deploy/smtp_sink.py at the top of every stored message
 

@@ -11,8 +11,8 @@ import uuid
 import pytest
 import requests
 
-from kit.stack import Stack
-from kit.testing import NO_RATE_LIMITS, SmtpSink, rate_limit_prefix, wait_until
+from harness.stack import Stack
+from harness.testing import NO_RATE_LIMITS, SmtpSink, rate_limit_prefix, wait_until
 
 from .broker import PrivateBroker
 from .support import answers, burst, mail_trail, received, retry_failures, stored

@@ -10,7 +10,7 @@ import time
 import psycopg
 import pytest
 
-from kit.testing import SmtpSink, wait_until
+from harness.testing import SmtpSink, wait_until
 
 from .support import received, remove_subscribers, seed_subscribers, statuses
 

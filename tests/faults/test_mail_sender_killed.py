@@ -9,7 +9,7 @@ import time
 
 import pytest
 
-from kit.testing import wait_until
+from harness.testing import wait_until
 
 from .support import received, remove_subscribers, seed_subscribers, statuses
 

@@ -8,7 +8,7 @@ from kombu import Connection, Producer
 from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from kit.testing import publish_signed
+from harness.testing import publish_signed
 from services.notification.service import NotificationService
 from services.registration.service import RegistrationService
 

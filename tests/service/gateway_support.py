@@ -9,10 +9,10 @@ from nameko.containers import ServiceContainer
 
 from gateway.errors import REMOTE_ERRORS
 from gateway.service import GatewayService
+from harness.stack import free_port
+from harness.testing import NO_RATE_LIMITS, rate_limit_prefix, stop_or_kill, with_vhost
 from kit.config import load_config
 from kit.rpc import rpc
-from kit.stack import free_port
-from kit.testing import NO_RATE_LIMITS, rate_limit_prefix, stop_or_kill, with_vhost
 from kit.tokens import mint
 
 ORGANISER = "organiser-test-token"

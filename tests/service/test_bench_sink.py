@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from kit.stack import ROOT
+from harness.stack import ROOT
 
 # bench/ is not an installed package (pytest puts tests/ on the path, not the repository): load the file.
 _spec = importlib.util.spec_from_file_location("bench_sink", ROOT / "bench" / "sink.py")

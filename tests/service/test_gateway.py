@@ -10,7 +10,7 @@ import eventlet
 import pytest
 
 from gateway.errors import REMOTE_ERRORS
-from kit.testing import wait_until
+from harness.testing import wait_until
 
 from .gateway_support import (
     FAKE,

@@ -7,7 +7,7 @@ import logging
 
 import pytest
 
-from kit.testing import wait_until
+from harness.testing import wait_until
 
 from .gateway_support import FAKE, FORUM_ID, FORUM_IN, ORGANISER, PERSON, TOKEN
 

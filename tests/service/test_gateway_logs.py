@@ -5,7 +5,7 @@ import logging
 
 import pytest
 
-from kit.testing import wait_until
+from harness.testing import wait_until
 
 from .gateway_support import ORGANISER, Api, Fake, fake_service, running_gateway
 

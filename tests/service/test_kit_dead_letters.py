@@ -13,12 +13,12 @@ from marshmallow import Schema, fields
 from nameko.standalone.events import get_event_exchange
 from psycopg.rows import dict_row
 
+from harness.testing import DatabaseOutage, publish_signed, wait_until
 from kit import handlers
 from kit.db import Database
 from kit.events import EventCatalog, read_envelope
 from kit.handlers import DEAD_LETTER_EXCHANGE, MAX_ATTEMPTS, event_handler
 from kit.inbox import first_time
-from kit.testing import DatabaseOutage, publish_signed, wait_until
 
 catalog = EventCatalog("probe")
 QUEUE = "evt-probe-thing_happened--deadprobe.handle_thing_happened"

@@ -10,10 +10,10 @@ import kombu.exceptions
 import pytest
 
 from gateway.rpc import TimedRpcProxy
+from harness.stack import free_port
 from kit.broker import RECONNECT
 from kit.handlers import EventHandler
 from kit.rpc import ReplyListener, RpcConsumer
-from kit.stack import free_port
 
 
 class Container:

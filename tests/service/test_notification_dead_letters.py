@@ -8,8 +8,8 @@ import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from harness.testing import wait_until
 from kit.handlers import MAX_ATTEMPTS
-from kit.testing import wait_until
 from services.notification.service import NotificationService
 from services.registration.events import catalog
 

@@ -8,8 +8,8 @@ import icalendar
 import psycopg
 from psycopg.rows import dict_row
 
+from harness.testing import wait_until
 from kit import tokens
-from kit.testing import wait_until
 from services.notification.qr import qr_png
 from services.registration.events import catalog
 

@@ -2,7 +2,7 @@
 
 import time
 
-from kit.testing import wait_until
+from harness.testing import wait_until
 from services.notification.deliveries import ERASED_BEFORE_SENDING
 from services.registration.events import catalog
 

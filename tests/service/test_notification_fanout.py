@@ -15,9 +15,9 @@ import psycopg
 import pytest
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from harness.testing import free_port, wait_until
 from kit import tokens
 from kit.migrations import migrate
-from kit.testing import free_port, wait_until
 from services.notification.announcements import AnnouncementWriter
 from services.notification.service import MIGRATIONS, NotificationService
 from services.registration.events import catalog

@@ -5,8 +5,8 @@ import pytest
 from nameko.exceptions import RemoteError
 from nameko.standalone.rpc import ServiceRpcProxy
 
+from harness.testing import wait_until
 from kit import tokens
-from kit.testing import wait_until
 from services.notification.samples import PLACEHOLDER_TOKEN
 from services.notification.service import NotificationService
 from services.registration.events import catalog

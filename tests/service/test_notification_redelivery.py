@@ -5,7 +5,7 @@ from datetime import timedelta
 
 from kombu import Connection
 
-from kit.testing import wait_until
+from harness.testing import wait_until
 from services.notification.service import NotificationService
 from services.registration.events import catalog
 

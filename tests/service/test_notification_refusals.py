@@ -5,7 +5,7 @@ import re
 import time
 import uuid
 
-from kit.testing import SmtpSink, wait_until
+from harness.testing import SmtpSink, wait_until
 from services.notification.service import NotificationService
 
 from .test_notification_emails import forum_block, handled, mail_to, query, registration, someone

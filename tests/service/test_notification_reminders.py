@@ -7,7 +7,7 @@ from zoneinfo import ZoneInfo
 import pytest
 from nameko.testing.services import entrypoint_hook
 
-from kit.testing import wait_until
+from harness.testing import wait_until
 from services.notification.service import NotificationService
 from services.registration.events import catalog
 

@@ -2,7 +2,7 @@
 
 from collections import Counter
 
-from kit.testing import wait_until
+from harness.testing import wait_until
 from services.notification.service import NotificationService
 
 from .test_notification_emails import forum_block, handled, query, registration, someone

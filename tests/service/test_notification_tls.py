@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
+from harness.testing import SmtpSink, wait_until
 from kit.secrets import InsecureSettings
-from kit.testing import SmtpSink, wait_until
 from services.notification.service import NotificationService
 
 from .test_notification_emails import forum_block, mail_to, query, registration, someone, text_of

@@ -5,7 +5,7 @@ import smtplib
 
 import pytest
 
-from kit.testing import SmtpSink
+from harness.testing import SmtpSink
 from services.notification import transport
 from services.notification.mime import compose
 

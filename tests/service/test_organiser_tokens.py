@@ -10,8 +10,8 @@ from urllib.parse import urlsplit
 
 import pytest
 
+from harness.testing import SmtpSink
 from kit.db import connect
-from kit.testing import SmtpSink
 from services.notification.service import NotificationService
 from services.registration.organisers.__main__ import main as organisers_cli
 from services.registration.service import RegistrationService

@@ -10,7 +10,7 @@ import uuid
 import psycopg
 import pytest
 
-from kit.testing import DatabaseOutage, SmtpSink, wait_until
+from harness.testing import DatabaseOutage, SmtpSink, wait_until
 from services.notification.service import NotificationService
 from services.registration.service import RegistrationService
 

@@ -7,7 +7,7 @@ import uuid
 import psycopg
 import requests
 
-from kit.testing import sweep_databases, sweep_vhosts
+from harness.testing import sweep_databases, sweep_vhosts
 
 
 def dead_pid():

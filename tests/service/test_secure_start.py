@@ -5,7 +5,7 @@ import subprocess
 
 import pytest
 
-from kit.stack import CONFIG, NAMEKO, ROOT, SERVICES
+from harness.stack import CONFIG, NAMEKO, ROOT, SERVICES
 
 
 @pytest.mark.parametrize("name", sorted(SERVICES))

@@ -24,9 +24,9 @@ import pytest
 import requests
 from nameko.containers import ServiceContainer
 
+from harness.stack import free_port
 from kit.config import load_config
 from kit.signing import HEADER, event_key, sign
-from kit.stack import free_port
 
 ROOT = Path(__file__).resolve().parent.parent
 LOCAL_POSTGRES = "postgresql://postgres@127.0.0.1:5432/postgres"
