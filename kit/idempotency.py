@@ -92,6 +92,15 @@ class Once:
         return row["outcome"]["result"]
 
 
+def forget_answers(cur, mentioning, mentioning_any_case):
+    """Delete the kept answers that mention ``mentioning`` (an id), or ``mentioning_any_case`` in any case
+    (an email address): after an erasure, nothing kept for retries may name the person."""
+    cur.execute(
+        "DELETE FROM idempotency_keys WHERE outcome::text LIKE %s OR outcome::text ILIKE %s",
+        (f"%{mentioning}%", f"%{mentioning_any_case}%"),
+    )
+
+
 class Idempotency(DependencyProvider):
     """Declared by a service whose commands take part; ``errors``: the service's expected exceptions,
     so that a kept error is raised again as itself."""

@@ -37,6 +37,14 @@ class Outbox:
         return envelope
 
 
+def forget_published(cur, mentioning):
+    """Delete the published events whose envelope mentions ``mentioning`` (an erased person's id): they
+    are history nobody needs any more. Events not yet published stay: they must still go out."""
+    cur.execute(
+        "DELETE FROM outbox WHERE published_at IS NOT NULL AND envelope::text LIKE %s", (f"%{mentioning}%",)
+    )
+
+
 class OutboxRelay(TableDrainer):
     def __init__(self, catalog):
         super().__init__(catalog.source)

@@ -6,9 +6,9 @@ import unicodedata
 
 from kit import paging
 from kit.serial import jsonable
-from services.registration import registrations, seats
+from services.registration import registrations, store
 from services.registration.errors import ForumNotFound, InvalidCursor, UnknownAttendeeCode
-from services.registration.views import REGISTRATION_COLUMNS, registration_view
+from services.registration.views import registration_view
 
 STATUSES = ("confirmed", "waitlisted", "cancelled")
 FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their full-width forms
@@ -18,32 +18,11 @@ CSV_FIELDS = (
 )  # fmt: skip
 
 
-def _positions(cur, forum_id):
-    cur.execute(
-        "SELECT id, row_number() OVER (ORDER BY waitlist_position) AS position FROM registrations"
-        " WHERE forum_id = %s AND status = 'waitlisted'",
-        (forum_id,),
-    )
-    return {row["id"]: row["position"] for row in cur.fetchall()}
-
-
 def listing(tx, forum_id, status=None, group=None, limit=50, cursor=None):
-    seats.lock_forum(tx.cur, forum_id, lock=False)  # ForumNotFound for an unknown forum
-    where, params = ["r.forum_id = %s"], [forum_id]
-    for column, value in (("r.status", status), ("r.stakeholder_group", group)):
-        if value:
-            where.append(f"{column} = %s")
-            params.append(value)
-    if cursor:
-        where.append("(r.created_at, r.id) > (%s, %s)")
-        params += paging.REGISTRATIONS.read(cursor, InvalidCursor)
-    tx.cur.execute(
-        f"SELECT {REGISTRATION_COLUMNS} FROM registrations r WHERE {' AND '.join(where)}"
-        " ORDER BY r.created_at, r.id LIMIT %s",
-        (*params, limit + 1),
-    )
-    rows = tx.cur.fetchall()
-    page, positions = rows[:limit], _positions(tx.cur, forum_id)
+    store.forums.read(tx.cur, forum_id)  # ForumNotFound for an unknown forum
+    after = paging.REGISTRATIONS.read(cursor, InvalidCursor) if cursor else None
+    rows = store.registrations.page(tx.cur, forum_id, status, group, after, limit + 1)
+    page, positions = rows[:limit], store.registrations.waitlist_places(tx.cur, forum_id)
     items = [registration_view(row, positions.get(row["id"])) for row in page]
     last = page[-1] if len(rows) > limit else None
     return {
@@ -53,14 +32,10 @@ def listing(tx, forum_id, status=None, group=None, limit=50, cursor=None):
 
 
 def summary(tx, forum_id):
-    forum, groups = seats.lock_forum(tx.cur, forum_id, lock=False)
-    tx.cur.execute(
-        "SELECT stakeholder_group, status, count(*) AS n, count(checked_in_at) AS checked_in FROM registrations"
-        " WHERE forum_id = %s GROUP BY 1, 2",
-        (forum_id,),
-    )
+    forum = store.forums.read(tx.cur, forum_id)
+    groups = store.forums.groups(tx.cur, forum_id)
     by_group = {group: {"reserved": reserved} for group, (reserved, _) in groups.items()}
-    for row in tx.cur.fetchall():
+    for row in store.registrations.counts(tx.cur, forum_id):
         counts = by_group.setdefault(row["stakeholder_group"], {"reserved": 0})
         counts[row["status"]] = row["n"]
         counts["checked_in"] = counts.get("checked_in", 0) + row["checked_in"]
@@ -88,16 +63,12 @@ def safe_cell(value):
 
 
 def as_csv(tx, forum_id):
-    seats.lock_forum(tx.cur, forum_id, lock=False)
-    positions = _positions(tx.cur, forum_id)
-    tx.cur.execute(
-        f"SELECT {REGISTRATION_COLUMNS} FROM registrations r WHERE r.forum_id = %s ORDER BY r.created_at, r.id",
-        (forum_id,),
-    )
+    store.forums.read(tx.cur, forum_id)  # ForumNotFound for an unknown forum
+    positions = store.registrations.waitlist_places(tx.cur, forum_id)
     out = io.StringIO()
     writer = csv.writer(out)
     writer.writerow(CSV_FIELDS)
-    for row in tx.cur.fetchall():
+    for row in store.registrations.of_forum(tx.cur, forum_id):
         view = registration_view(row, positions.get(row["id"]))
         view["consents"] = ";".join(name for name, given in view["consents"].items() if given)
         writer.writerow([safe_cell(view[field]) for field in CSV_FIELDS])
@@ -105,25 +76,15 @@ def as_csv(tx, forum_id):
 
 
 def participants(tx, forum_id):
-    forum, _ = seats.lock_forum(tx.cur, forum_id, lock=False)
+    forum = store.forums.read(tx.cur, forum_id)
     if forum["status"] == "draft":  # a draft is not public, nor are its registrants
         raise ForumNotFound(f"no forum {forum_id}")
-    tx.cur.execute(
-        "SELECT first_name, last_name, organisation, stakeholder_group FROM registrations"
-        " WHERE forum_id = %s AND status = 'confirmed' AND consent_public_list ORDER BY last_name, first_name",
-        (forum_id,),
-    )
-    return tx.cur.fetchall()
+    return store.registrations.public_participants(tx.cur, forum_id)
 
 
 def check_in(tx, forum_id, code):
     code = code.strip().upper()
-    tx.cur.execute(
-        "UPDATE registrations SET checked_in_at = %s WHERE forum_id = %s AND attendee_code = %s"
-        " AND status = 'confirmed' AND checked_in_at IS NULL RETURNING id, stakeholder_group, checked_in_at",
-        (tx.now, forum_id, code),
-    )
-    row = tx.cur.fetchone()
+    row = store.registrations.check_in(tx.cur, forum_id, code, tx.now)
     first_time = row is not None
     if first_time:
         tx.emit("attendee_checked_in", {"registration_id": row["id"], "forum_id": forum_id,
@@ -131,11 +92,7 @@ def check_in(tx, forum_id, code):
                                         "checked_in_at": row["checked_in_at"]})  # fmt: skip
         tx.record("attendee_checked_in", row["id"], {"forum_id": forum_id})
     else:
-        tx.cur.execute(
-            "SELECT id FROM registrations WHERE forum_id = %s AND attendee_code = %s AND status = 'confirmed'",
-            (forum_id, code),
-        )
-        row = tx.cur.fetchone()
+        row = store.registrations.confirmed_with_code(tx.cur, forum_id, code)
         if row is None:
             raise UnknownAttendeeCode("no confirmed registration has this code for this forum")
     return {"registration": registrations.get(tx, row["id"]), "already_checked_in": not first_time}

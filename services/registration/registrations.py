@@ -1,67 +1,28 @@
-"""Registering, cancelling and promoting: every seat decision under the forum's row lock."""
+"""Registering, cancelling and promoting. Each reads with the forum's row locked (``store.forums.lock``),
+so that concurrent registrations and cancellations for one forum are decided one after the other; decides
+by ``rules``; writes through ``store``; then emits."""
 
-import uuid
-
-from services.registration import seats, subscriptions
-from services.registration.errors import (
-    AlreadyRegistered,
-    InvalidTransition,
-    NotYourRegistration,
-    RegistrationClosed,
-    RegistrationNotFound,
-)
-from services.registration.people import authenticate, person_for
-from services.registration.views import (
-    REGISTRATION_COLUMNS,
-    forum_event_block,
-    registration_event,
-    registration_view,
-)
+from services.registration import rules, store, subscriptions
+from services.registration.errors import AlreadyRegistered, NotYourRegistration
+from services.registration.people import authenticate
+from services.registration.views import forum_event_block, registration_event, registration_view
 
 
-def check_window(forum, now):
-    if forum["status"] != "open":
-        raise RegistrationClosed(f"this forum is {forum['status']}: registration is not open")
-    if forum["registration_opens_at"] and now < forum["registration_opens_at"]:
-        raise RegistrationClosed(f"registration opens at {forum['registration_opens_at'].isoformat()}")
-    if now >= (forum["registration_closes_at"] or forum["starts_at"]):
-        raise RegistrationClosed("registration for this forum has closed")
-
-
-def waitlist_position(cur, registration):
-    """Where a waitlisted registration stands now, counting from 1."""
+def waitlist_position(tx, registration):
+    """Where a waitlisted registration stands now, counting from 1 (None if it does not wait)."""
     if registration["status"] != "waitlisted":
         return None
-    cur.execute(
-        "SELECT count(*) AS ahead FROM registrations WHERE forum_id = %s AND status = 'waitlisted'"
-        " AND waitlist_position <= %s",
-        (registration["forum_id"], registration["waitlist_position"]),
+    return store.registrations.waiting_ahead(
+        tx.cur, registration["forum_id"], registration["waitlist_position"]
     )
-    return cur.fetchone()["ahead"]
-
-
-def load(cur, registration_id, lock=False):
-    cur.execute(
-        f"SELECT {REGISTRATION_COLUMNS}, p.token_version FROM registrations r JOIN people p ON p.id = r.person_id"
-        f" WHERE r.id = %s{' FOR UPDATE OF r' if lock else ''}",
-        (registration_id,),
-    )
-    row = cur.fetchone()
-    if row is None:
-        raise RegistrationNotFound(f"no registration {registration_id}")
-    return row
 
 
 def register(tx, forum_id, data):
-    forum, groups = seats.lock_forum(tx.cur, forum_id)
-    check_window(forum, tx.now)
-    person = person_for(tx, data["email"])
-    tx.cur.execute(
-        "SELECT first_name, last_name, locale FROM registrations"
-        " WHERE forum_id = %s AND lower(email) = lower(%s) AND status <> 'cancelled'",
-        (forum_id, data["email"]),
-    )
-    already = tx.cur.fetchone()
+    forum = store.forums.lock(tx.cur, forum_id)
+    groups = store.forums.groups(tx.cur, forum_id)
+    rules.check_window(forum, tx.now)
+    person = store.people.find_or_create(tx.cur, data["email"])
+    already = store.registrations.find_active(tx.cur, forum_id, data["email"])
     if already is not None:
         # The owner did not ask for this email: it names them as they registered, never with the words
         # of whoever typed their address this time, and it is sent at most as often as the limit allows.
@@ -73,35 +34,16 @@ def register(tx, forum_id, data):
             "this address is already registered for this forum; its link was emailed again"
         )
     group = data["stakeholder_group"]
-    kind = seats.seat_for(
-        forum["capacity"], forum["confirmed_count"], groups, group, seats.quotas_active(forum, tx.now)
-    )
-    if kind is not None:
-        status, code, seq = "confirmed", seats.attendee_code(), None
-        forum = seats.count_seat(tx.cur, forum_id, group, +1)
+    quotas_on = rules.quotas_active(forum, tx.now)
+    if rules.seat_for(forum["capacity"], forum["confirmed_count"], groups, group, quotas_on) is not None:
+        status, code, number = "confirmed", rules.attendee_code(), None
+        forum = store.forums.count_seat(tx.cur, forum_id, group, +1)
     else:
         status, code = "waitlisted", None
-        tx.cur.execute(
-            "UPDATE forums SET waitlist_seq = waitlist_seq + 1, waiting_count = waiting_count + 1"
-            " WHERE id = %s RETURNING waitlist_seq, waiting_count",
-            (forum_id,),
-        )
-        counters = tx.cur.fetchone()
-        seq, position = counters["waitlist_seq"], counters["waiting_count"]
-    tx.cur.execute(
-        "INSERT INTO registrations (id, forum_id, person_id, email, first_name, last_name, organisation,"
-        " stakeholder_group, locale, status, waitlist_position, accessibility_needs, consent_attend,"
-        " consent_updates, consent_public_list, attendee_code)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, true, %s, %s, %s)"
-        f" RETURNING {REGISTRATION_COLUMNS.replace('r.', '')}",
-        (
-            uuid.uuid4(), forum_id, person["id"], data["email"], data["first_name"], data["last_name"],
-            data.get("organisation", ""), group, data.get("locale", "fr"), status, seq,
-            data.get("accessibility_needs", ""), data.get("consent_updates", False),
-            data.get("consent_public_list", False), code,
-        ),
-    )  # fmt: skip
-    registration = tx.cur.fetchone()
+        number, position = store.forums.take_waitlist_number(tx.cur, forum_id)
+    registration = store.registrations.insert_registration(
+        tx.cur, forum_id, person["id"], data, status, number, code
+    )
     version = person["token_version"]
     if status == "confirmed":
         tx.emit(
@@ -120,7 +62,7 @@ def register(tx, forum_id, data):
 
 def owned(tx, registration_id, token):
     """The registration, if the caller may see it: an organiser (no token) or the person's own link."""
-    registration = load(tx.cur, registration_id)
+    registration = store.registrations.read(tx.cur, registration_id)
     if token is not None and authenticate(tx, token)["id"] != registration["person_id"]:
         raise NotYourRegistration("this registration belongs to someone else")
     return registration
@@ -128,29 +70,24 @@ def owned(tx, registration_id, token):
 
 def get(tx, registration_id, token=None):
     registration = owned(tx, registration_id, token)
-    return registration_view(registration, waitlist_position(tx.cur, registration))
+    return registration_view(registration, waitlist_position(tx, registration))
 
 
 def cancel(tx, registration_id, token=None, cancelled_by=None, reason=None):
     registration = owned(tx, registration_id, token)
-    forum, _ = seats.lock_forum(tx.cur, registration["forum_id"])
-    if forum["status"] == "held":
-        raise InvalidTransition("this forum has taken place: its registrations stay as they were")
-    registration = load(tx.cur, registration_id, lock=True)
+    forum = store.forums.lock(tx.cur, registration["forum_id"])
+    rules.check_cancellable(forum)
+    registration = store.registrations.lock(tx.cur, registration_id)
     if registration["status"] == "cancelled":
         return registration_view(registration)
     cancelled_by = cancelled_by or ("organiser" if token is None else "person")
     previous = registration["status"]
-    tx.cur.execute(
-        "UPDATE registrations SET status = 'cancelled', cancelled_at = %s, cancelled_by = %s,"
-        " attendee_code = NULL WHERE id = %s",
-        (tx.now, cancelled_by, registration_id),
-    )
+    store.registrations.mark_cancelled(tx.cur, registration_id, tx.now, cancelled_by)
     if previous == "confirmed":
-        forum = seats.count_seat(tx.cur, forum["id"], registration["stakeholder_group"], -1)
+        forum = store.forums.count_seat(tx.cur, forum["id"], registration["stakeholder_group"], -1)
     else:
-        tx.cur.execute("UPDATE forums SET waiting_count = waiting_count - 1 WHERE id = %s", (forum["id"],))
-    registration = load(tx.cur, registration_id)
+        store.forums.leave_waitlist(tx.cur, forum["id"])
+    registration = store.registrations.read(tx.cur, registration_id)
     extra = {"cancelled_by": cancelled_by, "previous_status": previous} | (
         {"reason": reason} if reason else {}
     )
@@ -164,34 +101,27 @@ def cancel(tx, registration_id, token=None, cancelled_by=None, reason=None):
     return registration_view(registration)
 
 
-CAUSES = {
-    "cancellation": "a seat was freed by a cancellation",
-    "seats_added": "more seats became available",
-    "quota_released": "reserved seats were released",
-}
-
-
 def promote(tx, forum_id, cause):
     """Give every seat that can be given to the people waiting, each with the reason it went to them.
 
-    ``cause`` is one of CAUSES; the event carries it and ``reserved_for`` (the group whose reserved seat
-    it was, if any) for consumers to word it, and ``reason`` in English for people reading the log."""
+    ``cause`` is one of ``rules.CAUSES``; the event carries it and ``reserved_for`` (the group whose
+    reserved seat it was, if any) for consumers to word it, and ``reason`` in English for people reading
+    the log."""
     promoted = 0
     while True:
-        forum, groups = seats.lock_forum(tx.cur, forum_id)
-        registration_id, why, reserved_for = seats.next_to_promote(tx.cur, forum, groups, tx.now)
-        if registration_id is None:
+        forum = store.forums.lock(tx.cur, forum_id)
+        groups = store.forums.groups(tx.cur, forum_id)
+        waiting = store.registrations.first_waiting_by_group(tx.cur, forum_id)
+        chosen = rules.promotion(forum, groups, waiting, tx.now)
+        if chosen is None:
             return promoted
-        reason = f"{CAUSES[cause]}; {why}"
-        tx.cur.execute(
-            "UPDATE registrations SET status = 'confirmed', attendee_code = %s, promoted_at = %s,"
-            " promotion_reason = %s WHERE id = %s RETURNING stakeholder_group, attendee_code",
-            (seats.attendee_code(), tx.now, reason, registration_id),
+        reason = rules.promotion_reason(cause, chosen.why)
+        row = store.registrations.mark_promoted(
+            tx.cur, chosen.registration_id, rules.attendee_code(), tx.now, reason
         )
-        row = tx.cur.fetchone()
-        tx.cur.execute("UPDATE forums SET waiting_count = waiting_count - 1 WHERE id = %s", (forum_id,))
-        forum = seats.count_seat(tx.cur, forum_id, row["stakeholder_group"], +1)
-        registration = load(tx.cur, registration_id)
+        store.forums.leave_waitlist(tx.cur, forum_id)
+        forum = store.forums.count_seat(tx.cur, forum_id, row["stakeholder_group"], +1)
+        registration = store.registrations.read(tx.cur, chosen.registration_id)
         event = registration_event(
             registration,
             forum,
@@ -199,7 +129,7 @@ def promote(tx, forum_id, cause):
             attendee_code=row["attendee_code"],
             reason=reason,
             cause=cause,
-            reserved_for=reserved_for,
+            reserved_for=chosen.reserved_for,
         )
         tx.emit("registration_promoted", event)
         promoted += 1

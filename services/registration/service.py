@@ -1,7 +1,10 @@
 """The registration service: the forum series, the people who take part, and their seats.
 
-Entrypoints stay thin: open a transaction, call the domain, return plain JSON values. ``token`` is a
-participant's magic-link token (None when an organiser asks; the gateway decides who is who).
+Entrypoints only, one line each: a question runs in ``_read``, a command in ``_run`` (``kit.tx``: one
+transaction, the answer kept when the gateway keyed the call), each calling a use case of ``forums``,
+``registrations``, ``listings``, ``privacy``, ``subscriptions`` or ``organisers`` and returning plain JSON
+values. ``token`` is a participant's magic-link token (None when an organiser asks; the gateway decides
+who is who).
 """
 
 from datetime import UTC, datetime
@@ -16,16 +19,17 @@ from kit.idempotency import Idempotency
 from kit.outbox import OutboxRelay
 from kit.ratelimit import AddressLimits
 from kit.rpc import rpc
+from kit.tx import Transactions
 from services.registration import forums, listings, organisers, privacy, registrations, subscriptions
 from services.registration.errors import EXPECTED
 from services.registration.events import catalog
-from services.registration.people import Tx
+from services.registration.tx import Tx
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 command = rpc(expected_exceptions=EXPECTED)
 
 
-class RegistrationService(health.HealthChecks, audit.AuditTrail):
+class RegistrationService(Transactions, health.HealthChecks, audit.AuditTrail):
     name = "registration"
 
     db = Database("registration", MIGRATIONS)
@@ -37,21 +41,13 @@ class RegistrationService(health.HealthChecks, audit.AuditTrail):
 
     def _tx(self, cur):
         return Tx(
-            cur, self.events, datetime.now(UTC), self.config["SECRET_KEY"], self.actor, self.mail_limits
+            cur,
+            self.events,
+            datetime.now(UTC),
+            self.actor,
+            secret=self.config["SECRET_KEY"],
+            mail_limits=self.mail_limits,
         )
-
-    def _read(self, action, *args, **kwargs):
-        """One transaction for a question: no answer kept, even when the gateway asks it while keyed (a
-        token looked up during a write must be looked up afresh on a retry)."""
-        with self.db.transaction() as cur:
-            return action(self._tx(cur), *args, **kwargs)
-
-    def _run(self, action, *args, **kwargs):
-        """One transaction for a command: the action, its events and, when the gateway keyed the call,
-        its answer (``kit.idempotency``: redelivered or retried, it answers again what it first did)."""
-        with self.db.transaction() as cur:
-            tx = self._tx(cur)
-            return self.once.run(cur, lambda: action(tx, *args, **kwargs))
 
     # forums
     @command

@@ -1,12 +1,9 @@
 """'Keep me informed': a subscription is pending until its emailed link is followed (double opt-in)."""
 
-import uuid
-
 from kit.serial import jsonable
+from services.registration import store
 from services.registration.errors import InvalidToken
-from services.registration.people import person_for, token_subject
-
-COLUMNS = "id, person_id, first_name, last_name, locale, stakeholder_group, status, created_at, confirmed_at, ended_at"
+from services.registration.people import token_subject
 
 
 def view(row):
@@ -21,35 +18,17 @@ def event(row, person):
 
 def subscribe(tx, data, person=None):
     """Pending (and the confirmation email asked for) unless already confirmed; asking again resends."""
-    person = person or person_for(tx, data["email"])
-    tx.cur.execute(
-        f"SELECT {COLUMNS} FROM subscriptions WHERE person_id = %s AND status <> 'ended'", (person["id"],)
-    )
-    row = tx.cur.fetchone()
+    person = person or store.people.find_or_create(tx.cur, data["email"])
+    row = store.subscriptions.active_of_person(tx.cur, person["id"])
     if row is None:
-        tx.cur.execute(
-            "INSERT INTO subscriptions (id, person_id, first_name, last_name, locale, stakeholder_group, status)"
-            f" VALUES (%s, %s, %s, %s, %s, %s, 'pending') RETURNING {COLUMNS}",
-            (
-                uuid.uuid4(), person["id"], data.get("first_name", ""), data.get("last_name", ""),
-                data.get("locale", "fr"), data.get("stakeholder_group"),
-            ),
-        )  # fmt: skip
-        row = tx.cur.fetchone()
+        row = store.subscriptions.insert_pending(tx.cur, person["id"], data)
     if row["status"] == "pending" and tx.may_email(person["email"], "subscription"):
         tx.emit("subscription_requested", event(row, person))
     return view(row)
 
 
 def _load(tx, token, purpose):
-    subscription_id = token_subject(tx, token, purpose)
-    tx.cur.execute(
-        f"SELECT {', '.join('s.' + c.strip() for c in COLUMNS.split(','))}, p.email, p.token_version"
-        " FROM subscriptions s"
-        " JOIN people p ON p.id = s.person_id WHERE s.id = %s FOR UPDATE OF s",
-        (subscription_id,),
-    )
-    row = tx.cur.fetchone()
+    row = store.subscriptions.lock_with_person(tx.cur, token_subject(tx, token, purpose))
     if row is None:
         raise InvalidToken("this link is no longer valid")
     return row
@@ -60,10 +39,7 @@ def confirm(tx, token):
     if row["status"] == "ended":
         raise InvalidToken("this subscription has ended; subscribe again")
     if row["status"] == "pending":
-        tx.cur.execute(
-            "UPDATE subscriptions SET status = 'confirmed', confirmed_at = %s WHERE id = %s",
-            (tx.now, row["id"]),
-        )
+        store.subscriptions.mark_confirmed(tx.cur, row["id"], tx.now)
         person = {"id": row["person_id"], "email": row["email"], "token_version": row["token_version"]}
         tx.emit("subscription_confirmed", event(row, person))
     return {"subscription_id": str(row["id"]), "status": "confirmed"}
@@ -78,9 +54,7 @@ def unsubscribe(tx, token):
 def end(tx, row, reason):
     if row["status"] == "ended":
         return
-    tx.cur.execute(
-        "UPDATE subscriptions SET status = 'ended', ended_at = %s WHERE id = %s", (tx.now, row["id"])
-    )
+    store.subscriptions.mark_ended(tx.cur, row["id"], tx.now)
     tx.emit(
         "subscription_ended",
         {
@@ -93,9 +67,5 @@ def end(tx, row, reason):
 
 
 def end_for_person(tx, person, reason):
-    tx.cur.execute(
-        f"SELECT {COLUMNS} FROM subscriptions WHERE person_id = %s AND status <> 'ended' FOR UPDATE",
-        (person["id"],),
-    )
-    for row in tx.cur.fetchall():
+    for row in store.subscriptions.lock_active_of_person(tx.cur, person["id"]):
         end(tx, row | {"email": person["email"]}, reason)

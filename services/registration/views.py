@@ -2,19 +2,6 @@
 
 from kit.serial import jsonable
 
-FORUM_COLUMNS = (
-    "id, slug, title, description, starts_at, ends_at, timezone, venue_name, venue_address, venue_city,"
-    " venue_accessibility, capacity, confirmed_count, waitlist_seq, waiting_count, status,"
-    " registration_opens_at, registration_closes_at, quota_release_at, quotas_released,"
-    " cancellation_reason, created_at, updated_at"
-)
-REGISTRATION_COLUMNS = (
-    "r.id, r.forum_id, r.person_id, r.email, r.first_name, r.last_name, r.organisation, r.stakeholder_group,"
-    " r.locale, r.status, r.waitlist_position, r.accessibility_needs, r.consent_attend, r.consent_updates,"
-    " r.consent_public_list, r.attendee_code, r.checked_in_at, r.promoted_at, r.promotion_reason,"
-    " r.cancelled_at, r.cancelled_by, r.created_at"
-)
-
 
 def venue(row):
     return {

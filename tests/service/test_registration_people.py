@@ -57,6 +57,16 @@ def test_consents_export_and_a_public_list_of_those_who_agreed(registration, bus
     assert proud["id"] not in str(export)
 
 
+def test_the_export_of_someone_waiting_lists_their_subscription_too(registration, bus, service_config):
+    forum = registration.create_forum(forum_payload(capacity=1))
+    registration.register(forum["id"], person())
+    waiting = registration.register(forum["id"], person(consent_updates=True))
+    token = manage_token(service_config, bus.take(5)[3])
+    export = registration.me(token)
+    assert [(r["id"], r["waitlist_position"]) for r in export["registrations"]] == [(waiting["id"], 1)]
+    assert [s["status"] for s in export["subscriptions"]] == ["pending"]
+
+
 def test_subscribing_is_pending_until_the_link_is_followed(registration, bus, service_config):
     pending = registration.subscribe({"email": "curious@example.org", "locale": "en", "first_name": "Cu"})
     assert pending["status"] == "pending"

@@ -5,6 +5,10 @@ command line) mints it and gives this service its digest alone, so the token its
 the bus. The gateway asks ``for_digest`` on every organiser request, uncached, so a revoked token is
 refused at once.
 Creating and revoking are recorded in the audit trail under the name of whoever did it.
+
+The organiser_tokens table is a table group of its own that no other module touches: its SQL stays here,
+beside the checks on names and scopes, rather than in ``services.registration.store``. Its functions take any
+``kit.tx.Tx`` (the command line has no outbox, no key and no mail limits).
 """
 
 import re

@@ -16,9 +16,9 @@ from kit import organiser_tokens
 from kit.config import load_config
 from kit.db import connect
 from kit.migrations import migrate, service_migrations
+from kit.tx import Tx
 from services.registration import organisers
 from services.registration.errors import RegistrationError
-from services.registration.people import Tx
 
 SCHEMA = "registration"
 ACTOR = "cli"
@@ -61,7 +61,7 @@ def main(argv=None, config=None):
     migrate(url, SCHEMA, service_migrations()[SCHEMA])
     with connect(url, SCHEMA) as conn, conn.transaction(), conn.cursor() as cur:
         try:
-            run(args, Tx(cur, None, datetime.now(UTC), "", ACTOR))
+            run(args, Tx(cur, None, datetime.now(UTC), ACTOR))
         except RegistrationError as exc:
             raise SystemExit(f"refused: {exc}") from None
 
