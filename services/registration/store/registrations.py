@@ -9,6 +9,7 @@ needs to mint a link for its person.
 import uuid
 
 from services.registration.errors import RegistrationNotFound
+from services.registration.events import STAKEHOLDER_GROUPS
 
 COLUMNS = (
     "r.id, r.forum_id, r.person_id, r.email, r.first_name, r.last_name, r.organisation, r.stakeholder_group,"
@@ -88,9 +89,11 @@ def first_waiting_by_group(cur, forum_id):
     """The first waiting registration of each stakeholder group: ``id``, ``stakeholder_group``,
     ``waitlist_position``."""
     return cur.execute(
-        "SELECT DISTINCT ON (stakeholder_group) id, stakeholder_group, waitlist_position FROM registrations"
-        " WHERE forum_id = %s AND status = 'waitlisted' ORDER BY stakeholder_group, waitlist_position",
-        (forum_id,),
+        "SELECT w.id, w.stakeholder_group, w.waitlist_position FROM unnest(%s::text[]) AS g(name)"
+        " CROSS JOIN LATERAL (SELECT id, stakeholder_group, waitlist_position FROM registrations"
+        " WHERE forum_id = %s AND status = 'waitlisted' AND stakeholder_group = g.name"
+        " ORDER BY waitlist_position LIMIT 1) AS w",
+        (list(STAKEHOLDER_GROUPS), forum_id),
     ).fetchall()
 
 
