@@ -6,53 +6,14 @@ Each announcement carries the subscriber's own unsubscribe link, in the body and
 it in ``announcements``; the ``AnnouncementWriter`` then logs it for the subscribers in batches by key, one
 transaction each, waking the sender after each: memory stays bounded however many there are, the first
 emails leave while later batches are written, and ``announcements.queued`` shows the progress.
-Transactional messages (confirmations, promotions) do not look at subscriptions at all.
+Transactional messages (confirmations, promotions) do not look at subscriptions at all. The subscribers'
+statements are in ``store.roster``, the announcements' and the batch's in ``store.announcements``.
 """
 
 from kit.drainer import TableDrainer, notify
-from services.notification import bulk, deliveries, mailer, roster
+from services.notification import bulk, mailer, roster, store
 
 CHANNEL = "notification_announcements"
-KEEP = """
-INSERT INTO subscribers AS s (subscription_id, person_id, email, first_name, last_name, locale, status, as_of,
-                              token_version)
-VALUES (%(subscription_id)s, %(person_id)s, %(email)s, %(first_name)s, %(last_name)s, %(locale)s,
-        %(status)s, %(as_of)s, %(token_version)s)
-ON CONFLICT (subscription_id) DO UPDATE SET status = excluded.status, as_of = excluded.as_of,
-    token_version = greatest(s.token_version, excluded.token_version),
-    email = CASE WHEN excluded.first_name = '' AND excluded.status = 'ended' THEN s.email ELSE excluded.email END
-WHERE s.status <> 'ended' AND excluded.as_of >= s.as_of
-"""
-NEXT_ANNOUNCEMENT = """
-SELECT forum_id, event_id, bulk_id, cursor FROM announcements WHERE finished_at IS NULL
-ORDER BY started_at LIMIT 1 FOR UPDATE SKIP LOCKED
-"""
-ANNOUNCEMENT_ID = deliveries.MESSAGE_ID.format(
-    event="%(event_id)s", recipient="email", template="'forum_announced'"
-)
-# One batch: the next subscribers in key order, a delivery row each (their own Message-ID; the bodies
-# are the bulk message's). How many were covered, how many rows are new (a row already there is left
-# alone), and the last key reached.
-WRITE_BATCH = f"""
-WITH batch AS (
-    SELECT subscription_id, person_id, email, first_name, last_name, locale, token_version FROM subscribers
-    WHERE status = 'confirmed' AND subscription_id > %(cursor)s ORDER BY subscription_id LIMIT %(batch)s
-    FOR KEY SHARE  -- an erasure deleting one of them waits for this batch, then purges its row
-), logged AS (
-    INSERT INTO deliveries (event_id, template, recipient, recipient_name, locale, forum_id, person_id,
-                            message_id, subject, body_text, body_html, bulk_id, fill)
-    SELECT %(event_id)s, 'forum_announced', email, first_name || ' ' || last_name, locale, %(forum_id)s,
-           person_id, {ANNOUNCEMENT_ID},
-           '', '', '', %(bulk_id)s,
-           jsonb_build_object('first_name', first_name, 'last_name', last_name,
-                              'subscription_id', subscription_id, 'token_version', token_version)
-    FROM batch ORDER BY subscription_id
-    ON CONFLICT (event_id, recipient, template) DO NOTHING
-    RETURNING 1
-)
-SELECT (SELECT count(*) FROM batch) AS covered, (SELECT count(*) FROM logged) AS logged,
-       (SELECT subscription_id FROM batch ORDER BY subscription_id DESC LIMIT 1) AS reached
-"""
 
 
 def subscribed(cur, renderer, links, envelope, data):
@@ -60,45 +21,26 @@ def subscribed(cur, renderer, links, envelope, data):
     keys = ("person_id", "email", "first_name", "last_name", "locale", "token_version")
     contact = {key: person[key] for key in keys}
     if not roster.erased(cur, person, envelope["time"]):
-        cur.execute(KEEP, contact | {"subscription_id": data["subscription_id"], "status": "confirmed",
-                                     "as_of": envelope["time"]})  # fmt: skip
+        state = {"subscription_id": data["subscription_id"], "status": "confirmed", "as_of": envelope["time"]}
+        store.roster.keep_subscriber(cur, contact | state)
     return 0
 
 
 def unsubscribed(cur, renderer, links, envelope, data):
     contact = {"person_id": data["person_id"], "email": data["email"], "first_name": "", "last_name": ""}
     contact["token_version"] = 0  # not told: the version known stays
-    cur.execute(KEEP, contact | {"subscription_id": data["subscription_id"], "locale": "fr", "status": "ended",
-                                 "as_of": envelope["time"]})  # fmt: skip
+    state = {"subscription_id": data["subscription_id"], "locale": "fr", "status": "ended"}
+    store.roster.keep_subscriber(cur, contact | state | {"as_of": envelope["time"]})
     return 0
-
-
-def keep_token_version(cur, person_id, token_version):
-    """The person's links were revoked: their announcements' unsubscribe links get the new version (a
-    version only grows, so an older event, handled late, changes nothing)."""
-    cur.execute(
-        "UPDATE subscribers SET token_version = %s WHERE person_id = %s AND token_version < %s",
-        (token_version, person_id, token_version),
-    )
-
-
-def forget(cur, person_id, email):
-    cur.execute(
-        "DELETE FROM subscribers WHERE person_id = %s OR lower(email) = lower(%s)", (person_id, email)
-    )
 
 
 def announce(cur, renderer, links, envelope, forum):
     """Prepare the forum's announcement, once per forum; the writer then logs it for every subscriber."""
-    cur.execute(
-        "INSERT INTO announcements (forum_id, event_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-        (forum["id"], envelope["id"]),
-    )
-    if cur.rowcount == 0:
+    if not store.announcements.start(cur, forum["id"], envelope["id"]):
         return 0  # announced already (this forum was opened before)
     context = {"forum": forum, "links": {"register": links.home()}}
     bulk_id = bulk.prepare(cur, renderer, "forum_announced", context, headers=unsubscribe_headers)
-    cur.execute("UPDATE announcements SET bulk_id = %s WHERE forum_id = %s", (bulk_id, forum["id"]))
+    store.announcements.set_bulk_message(cur, forum["id"], bulk_id)
     notify(cur, CHANNEL)
     return 0  # nothing for the sender yet: the writer wakes it batch by batch
 
@@ -114,24 +56,18 @@ def unsubscribe_headers(mark):
 def write_batch(cur, batch_size):
     """Log the next batch of one announcement in progress; how many subscribers it covered (None: no
     announcement is in progress, or the ones in progress are being written by another replica)."""
-    announcement = cur.execute(NEXT_ANNOUNCEMENT).fetchone()
+    announcement = store.announcements.next_in_progress(cur)
     if announcement is None:
         return None
-    done = cur.execute(WRITE_BATCH, dict(announcement) | {"batch": batch_size}).fetchone()
+    done = store.announcements.write_batch(cur, announcement, batch_size)
     finished = done["covered"] < batch_size
-    cur.execute(
-        "UPDATE announcements SET queued = queued + %s, cursor = coalesce(%s, cursor),"
-        " finished_at = CASE WHEN %s THEN now() END WHERE forum_id = %s",
-        (done["logged"], done["reached"], finished, announcement["forum_id"]),
-    )
+    store.announcements.advance(cur, announcement["forum_id"], done["logged"], done["reached"], finished)
     return done["covered"]
 
 
 def progress(cur, forum_id):
     """The forum's announcement as it goes: subscribers logged so far, and when it started and finished."""
-    row = cur.execute(
-        "SELECT queued, started_at, finished_at FROM announcements WHERE forum_id = %s", (forum_id,)
-    ).fetchone()
+    row = store.announcements.progress(cur, forum_id)
     if row is None:
         return None
     return {

@@ -1,4 +1,5 @@
-"""One claimed batch of the delivery log, sent on the mail sender's connections (see ``mailer``)."""
+"""One claimed batch of the delivery log, sent on the mail sender's connections (see ``mailer``); its
+statements (renewing the lease, giving rows back) are in ``store.deliveries``."""
 
 import logging
 import smtplib
@@ -9,13 +10,9 @@ from functools import partial
 from eventlet.event import Event
 from eventlet.queue import Empty, LightQueue
 
-log = logging.getLogger(__name__)
+from services.notification import rules, store
 
-RENEW = """UPDATE deliveries SET lease_until = now() + make_interval(secs => %s)
-    WHERE id = ANY(%s) AND status = 'sending' AND claim = %s"""
-RELEASE = """UPDATE deliveries SET status = 'pending', lease_until = NULL,
-    next_attempt_at = now() + make_interval(secs => %s) WHERE id = ANY(%s) AND status = 'sending'
-    AND claim = %s"""
+log = logging.getLogger(__name__)
 
 
 class Batch:
@@ -50,7 +47,7 @@ class Batch:
             raise self.lost
         if self.todo:  # stopping, or the server is out of reach: the rest goes back, without an attempt
             delay = self.sender.delay(self.halted["attempts"]) if self.halted else 0
-            self.conn.execute(RELEASE, (delay, [row["id"] for row in self.todo], self.sender.claim))
+            store.deliveries.release(self.conn, [row["id"] for row in self.todo], self.sender.claim, delay)
             self.conn.commit()
         return 0 if self.halted else len(self.rows)
 
@@ -80,7 +77,9 @@ class Batch:
             done.send(recorded)
 
     def renew(self):
-        self.conn.execute(RENEW, (self.sender.lease, [row["id"] for row in self.rows], self.sender.claim))
+        store.deliveries.renew(
+            self.conn, [row["id"] for row in self.rows], self.sender.claim, self.sender.lease
+        )
 
     def commit(self, work):
         """Run ``work`` and commit; False (and the batch stops sending) if the database failed us."""
@@ -145,7 +144,7 @@ class Batch:
         handed = []
         for row_id, exc in outcomes:
             row = rows.pop(row_id)
-            if exc is not None and self.sender.unreachable(exc) and self.halted is None:
+            if exc is not None and rules.unreachable(exc) and self.halted is None:
                 self.halted = row
             handed.append((row, exc))
         done = Event()

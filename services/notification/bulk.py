@@ -6,7 +6,8 @@ So it is rendered once per locale with markers where the recipient's name and un
 stored once (``bulk_messages``); each delivery row holds the recipient and what fills the markers
 (``fill``: names and subscription id). The mail sender fills them in right before composing: as they
 are in the subject, the text and the headers (names on one line), escaped in the HTML. The markers carry
-a random key, so nothing a forum's title or description says can pass for one.
+a random key, so nothing a forum's title or description says can pass for one. The statements are in
+``store.announcements``.
 """
 
 import secrets
@@ -15,6 +16,7 @@ from dataclasses import dataclass
 from markupsafe import escape
 from psycopg.types.json import Jsonb
 
+from services.notification import store
 from services.notification.rendering import FALLBACK, LOCALES, one_line
 
 FIELDS = ("first_name", "last_name", "unsubscribe")
@@ -40,12 +42,9 @@ def prepare(cur, renderer, template, context, headers=None):
     for locale in LOCALES:
         rendered = renderer.render(template, locale, context)
         locales[locale] = {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
-    row = cur.execute(
-        "INSERT INTO bulk_messages (template, marker_key, locales, headers) VALUES (%s, %s, %s, %s)"
-        " RETURNING id",
-        (template, key, Jsonb(locales), Jsonb(headers(mark)) if headers else None),
-    ).fetchone()
-    return row["id"]
+    return store.announcements.insert_bulk_message(
+        cur, template, key, Jsonb(locales), Jsonb(headers(mark)) if headers else None
+    )
 
 
 @dataclass(frozen=True)
@@ -94,8 +93,5 @@ class BulkMessages:
         if bulk_id not in self.cache:
             if len(self.cache) >= CACHED:
                 self.cache.pop(next(iter(self.cache)))
-            row = conn.execute(
-                "SELECT marker_key, locales, headers FROM bulk_messages WHERE id = %s", (bulk_id,)
-            ).fetchone()
-            self.cache[bulk_id] = BulkMessage(row)
+            self.cache[bulk_id] = BulkMessage(store.announcements.bulk_message(conn, bulk_id))
         return self.cache[bulk_id]

@@ -4,28 +4,14 @@ Each function runs in the handler's transaction, after the inbox has said the ev
 how many messages it logged (the handler wakes the mail sender only if there are some). A message speaks
 of the newest copy of the forum this service knows, so a confirmation handled after a change of date
 already gives the new date. Nothing is written for a person from an event older than their erasure.
+Which messages an event calls for is decided in ``rules``; what is read and written goes through the
+modules named below (their statements are in ``store``).
 """
 
 from kit import dead_letters
-from services.notification import announcements, deliveries, invitation, qr, reminders, roster
+from services.notification import announcements, deliveries, invitation, qr, reminders, roster, rules, store
 from services.notification.deliveries import Attachment
 from services.notification.rendering import one_line
-
-REGISTRANT_STATUS = {
-    "registration_confirmed": "confirmed",
-    "registration_waitlisted": "waitlisted",
-    "registration_promoted": "confirmed",
-    "registration_cancelled": "cancelled",
-}
-FORUM_STATUS = {
-    "forum_opened": "open",
-    "forum_closed": "closed",
-    "forum_held": "held",
-    "forum_cancelled": "cancelled",
-}
-WITH_A_SEAT = ("registration_confirmed", "registration_promoted")
-DATE_FIELDS = {"starts_at", "ends_at", "timezone"}
-NOTICE_FIELDS = ("waitlist_position", "attendee_code", "reason", "cancelled_by", "cause", "reserved_for")
 
 
 def person_context(person):
@@ -53,45 +39,34 @@ def registration_changed(cur, renderer, links, envelope, data):
     template, person = envelope["type"], person_context(data["person"])
     if roster.erased(cur, person, envelope["time"]):
         return 0
-    copy = roster.keep_forum(cur, data["forum"], data["forum"]["status"] or "open", envelope["time"])
-    if not roster.keep_registrant(cur, data, REGISTRANT_STATUS[template], envelope["time"]):
+    copy = roster.keep_forum(
+        cur, data["forum"], rules.forum_status(template, data["forum"]), envelope["time"]
+    )
+    if not roster.keep_registrant(cur, data, rules.REGISTRANT_STATUS[template], envelope["time"]):
         return 0
-    context = {key: data[key] for key in NOTICE_FIELDS}
+    context = {key: data[key] for key in rules.NOTICE_FIELDS}
     context |= {"forum": copy.forum, "person": person, "links": {"manage": links.manage(person)}}
     files = (
         seat_attachments(copy, data["registration_id"], data["attendee_code"])
-        if template in WITH_A_SEAT
+        if rules.with_a_seat(template)
         else ()
     )
     rendered = renderer.render(template, person["locale"], context)
     return int(deliveries.log_message(cur, envelope, template, person, rendered, copy.forum["id"], files))
 
 
-def changed_kinds(data):
-    """What a forum update changed that registrants must hear of: "date", "venue", "accessibility"."""
-    changes, before, now = set(data["changes"]), data["previous_forum"], data["forum"]
-    kinds = ["date"] if changes & DATE_FIELDS else []
-    if any(name == "venue" or name.startswith("venue.") for name in changes):
-        place = [key for key in ("name", "address", "city") if before["venue"][key] != now["venue"][key]]
-        access = (before["venue"]["accessibility"] or "") != (now["venue"]["accessibility"] or "")
-        kinds += (["venue"] if place or not access else []) + (["accessibility"] if access else [])
-    return kinds
-
-
 def forum_changed(cur, renderer, links, envelope, data):
     """Keep the forum's copy; on a change of date or venue, tell its confirmed and waitlisted registrants."""
     forum, kind = data["forum"], envelope["type"]
-    copy = roster.keep_forum(
-        cur, forum, FORUM_STATUS.get(kind) or forum["status"] or "open", envelope["time"]
-    )
+    copy = roster.keep_forum(cur, forum, rules.forum_status(kind, forum), envelope["time"])
     reminders.plan(cur, copy)  # a new date moves the forum's reminder; a cancelled forum drops it
-    if kind == "forum_opened" and copy.status == "open":
+    if rules.announces(kind, copy.status):
         return announcements.announce(cur, renderer, links, envelope, copy.forum)
-    changed = changed_kinds(data) if kind == "forum_updated" else []
-    if not changed or copy.status in roster.FINAL_FORUM_STATUSES:
+    changed = rules.changes_to_tell(kind, data, copy.status)
+    if not changed:
         return 0
     logged = 0
-    for registrant in roster.registrants_to_tell(cur, forum["id"], envelope["time"]):
+    for registrant in store.roster.registrants_to_tell(cur, forum["id"], envelope["time"]):
         person = person_context(dict(registrant))
         context = {"forum": copy.forum, "previous_forum": data["previous_forum"], "changed": changed}
         context |= {"person": person, "status": person["status"], "links": {"manage": links.manage(person)}}
@@ -118,8 +93,8 @@ def management_link_requested(cur, renderer, links, envelope, data):
     if roster.erased(cur, person, envelope["time"]):
         return 0
     # Sent after the person revoked their links, with the new version: later links must carry it.
-    roster.keep_token_version(cur, person["person_id"], person["token_version"])
-    announcements.keep_token_version(cur, person["person_id"], person["token_version"])
+    store.roster.raise_registrant_token_version(cur, person["person_id"], person["token_version"])
+    store.roster.raise_subscriber_token_version(cur, person["person_id"], person["token_version"])
     context = {"person": person, "forum": forum, "links": {"manage": links.manage(person)}}
     rendered = renderer.render("management_link_requested", person["locale"], context)
     forum_id = forum["id"] if forum else None
@@ -130,14 +105,16 @@ def person_erased(cur, renderer, links, envelope, data):
     """Purge the person from the roster, the delivery log and the dead letters; what was not sent yet never
     will be."""
     roster.forget(cur, data["person_id"], data["email"], envelope["time"])
-    announcements.forget(cur, data["person_id"], data["email"])
+    store.roster.drop_subscribers(cur, data["person_id"], data["email"])
     deliveries.purge_person(cur, data["person_id"], data["email"])
     dead_letters.forget(cur, data["person_id"], data["email"])
     return 0
 
 
-HANDLERS = {event_type: registration_changed for event_type in REGISTRANT_STATUS}
-HANDLERS |= {event_type: forum_changed for event_type in (*FORUM_STATUS, "forum_scheduled", "forum_updated")}
+HANDLERS = {event_type: registration_changed for event_type in rules.REGISTRANT_STATUS}
+HANDLERS |= {
+    event_type: forum_changed for event_type in (*rules.FORUM_STATUS, "forum_scheduled", "forum_updated")
+}
 HANDLERS |= {
     "subscription_requested": subscription_requested,
     "management_link_requested": management_link_requested,

@@ -5,42 +5,14 @@ state. A retried message goes back to ``pending``, due now, with ``attempts`` re
 ``max_attempts`` counts the attempts since the last retry, so the message gets a full round of tries
 (with the backoff starting over) instead of failing again at its next temporary error. Its last error
 stays on the row until the next attempt replaces it. A message whose recipient was erased is never
-retried: it has no address or body left.
+retried: it has no address or body left. The statements are in ``store.deliveries``.
 """
 
 import uuid
 
 from kit import paging
-
-STATUSES = ("pending", "sending", "sent", "failed")
-COLUMNS = """id, template, recipient, locale, forum_id, status, attempts, last_error, created_at, sent_at,
-    next_attempt_at"""
-ERASED = "message_id LIKE '<erased-%%'"
-RETRY = f"""UPDATE deliveries SET status = 'pending', attempts = 0, next_attempt_at = now(), lease_until = NULL
-    WHERE status = 'failed' AND NOT {ERASED}"""
-COUNTS = """SELECT forum_id, template, status, count(*) AS count FROM deliveries
-    WHERE %(forum_id)s::uuid IS NULL OR forum_id = %(forum_id)s::uuid
-    GROUP BY forum_id, template, status"""
-
-
-class NotificationError(Exception):
-    """Base of the expected errors: answered as 4xx by the gateway (by class name)."""
-
-
-class DeliveryNotFound(NotificationError):
-    pass
-
-
-class NotRetryable(NotificationError):
-    pass
-
-
-class InvalidCursor(NotificationError):
-    pass
-
-
-class InvalidFilter(NotificationError):
-    pass
+from services.notification import rules, store
+from services.notification.errors import DeliveryNotFound, InvalidCursor, InvalidFilter, NotRetryable
 
 
 def as_uuid(value, name):
@@ -61,26 +33,12 @@ def view(row):
 
 def listing(cur, forum_id=None, status=None, recipient=None, limit=20, cursor=None):
     """A page of the log, newest first (by id: the order rows were written in)."""
-    where, params = ["true"], []
-    if forum_id:
-        where.append("forum_id = %s")
-        params.append(as_uuid(forum_id, "forum_id"))
-    if status:
-        if status not in STATUSES:
-            raise InvalidFilter(f"status must be one of {', '.join(STATUSES)}")
-        where.append("status = %s")
-        params.append(status)
-    if recipient:
-        where.append("lower(recipient) = lower(%s)")
-        params.append(recipient)
-    if cursor:
-        where.append("id < %s")
-        params += paging.DELIVERIES.read(cursor, InvalidCursor)
+    forum_id = as_uuid(forum_id, "forum_id") if forum_id else None
+    if status and status not in rules.DELIVERY_STATUSES:
+        raise InvalidFilter(f"status must be one of {', '.join(rules.DELIVERY_STATUSES)}")
+    (before,) = paging.DELIVERIES.read(cursor, InvalidCursor) if cursor else (None,)
     limit = max(1, min(int(limit), 100))
-    rows = cur.execute(
-        f"SELECT {COLUMNS} FROM deliveries WHERE {' AND '.join(where)} ORDER BY id DESC LIMIT %s",
-        (*params, limit + 1),
-    ).fetchall()
+    rows = store.deliveries.page(cur, forum_id, status, recipient, before, limit + 1)
     page = rows[:limit]
     next_cursor = paging.DELIVERIES.write(page[-1]["id"]) if len(rows) > limit else None
     return {"items": [view(row) for row in page], "next_cursor": next_cursor}
@@ -88,30 +46,22 @@ def listing(cur, forum_id=None, status=None, recipient=None, limit=20, cursor=No
 
 def retry_one(cur, delivery_id):
     """Queue one failed message again; its row as it now is."""
-    row = cur.execute("SELECT id, status FROM deliveries WHERE id = %s FOR UPDATE", (delivery_id,)).fetchone()
+    row = store.deliveries.lock_one(cur, delivery_id)
     if row is None:
         raise DeliveryNotFound(f"no message {delivery_id} in the log")
-    cur.execute(f"{RETRY} AND id = %s RETURNING id", (delivery_id,))
-    if cur.rowcount != 1:
+    if not store.deliveries.retry_one(cur, delivery_id):
         raise NotRetryable(f"message {delivery_id} is {row['status']}: only a failed message can be retried")
-    return view(cur.execute(f"SELECT {COLUMNS} FROM deliveries WHERE id = %s", (delivery_id,)).fetchone())
+    return view(store.deliveries.read_one(cur, delivery_id))
 
 
 def retry_forum(cur, forum_id):
     """Queue every failed message of the forum again; how many."""
-    cur.execute(f"{RETRY} AND forum_id = %s", (as_uuid(forum_id, "forum_id"),))
-    return cur.rowcount
+    return store.deliveries.retry_forum(cur, as_uuid(forum_id, "forum_id"))
 
 
 def summary(cur, forum_id=None):
     """Counts by status: in all, per template and (without a forum) per forum."""
     forum = str(as_uuid(forum_id, "forum_id")) if forum_id else None
-    totals, by_template, by_forum = dict.fromkeys(STATUSES, 0), {}, {}
-    for row in cur.execute(COUNTS, {"forum_id": forum}).fetchall():
-        totals[row["status"]] += row["count"]
-        counts = by_template.setdefault(row["template"], dict.fromkeys(STATUSES, 0))
-        counts[row["status"]] += row["count"]
-        key = str(row["forum_id"]) if row["forum_id"] else "none"
-        by_forum.setdefault(key, dict.fromkeys(STATUSES, 0))[row["status"]] += row["count"]
+    totals, by_template, by_forum = rules.tally(store.deliveries.counts(cur, forum))
     answer = {"forum_id": forum, "totals": totals, "by_template": by_template}
     return answer if forum else answer | {"by_forum": by_forum}

@@ -24,6 +24,9 @@ Temporary failures (4xx, connection refused) are retried with exponential backof
 When the server is out of reach or refuses our login, the batch stops and its unsent rows wait for the
 backoff. A connection lost while waiting for the relay's answer to a message counts as a temporary
 failure: that message goes again later (the relay may have taken it: the same Message-ID shows it).
+
+The statements (the claim, the records, the lease) are in ``store.deliveries``; how a failure is taken
+(permanent or temporary, the server out of reach or not) and the backoff are in ``rules``.
 """
 
 import logging
@@ -35,8 +38,8 @@ from email.utils import parseaddr
 
 from kit.drainer import TableDrainer, notify
 from kit.secrets import InsecureSettings
-from services.notification import transport
-from services.notification.batch import RELEASE, Batch
+from services.notification import rules, store, transport
+from services.notification.batch import Batch
 from services.notification.bulk import BulkMessages
 from services.notification.deliveries import loaded
 from services.notification.links import Links
@@ -45,55 +48,9 @@ from services.notification.mime import compose
 log = logging.getLogger(__name__)
 CHANNEL = "notification_deliveries"
 
-# The claim ids of live senders live in this advisory lock space (two-key form: objsubid 2 in pg_locks).
-CLAIM_SPACE = 0x6D61696C  # "mail"
-HOLD_CLAIM = "SELECT pg_advisory_lock_shared(%s::int, %s::int)"
-# A message is recorded before its connection carries anything more, so each commit is waited for: not
-# waiting for the disk too keeps the rate (a commit is then one round trip). A crash of this process
-# loses nothing committed; only a crash of PostgreSQL itself may forget the last fraction of a second of
-# records (wal_writer_delay), whose messages would go again, never be lost.
-NO_FLUSH_WAIT = "SET synchronous_commit = off"
-# Due rows, in the order of the index deliveries_due (next_attempt_at, id), which holds pending and sending
-# rows only, so the plan needs no statistics: pending rows, and sending rows whose sender's session is
-# gone (its claim id no longer locked) or whose lease ran out.
-# Without statistics (autovacuum is off on some machines) the planner may guess few due rows, then sort
-# them all rather than read the index in order: at 180,000 due rows that took 98 ms instead of 18 ms.
-IN_INDEX_ORDER = "SET LOCAL enable_sort = off; SET LOCAL enable_bitmapscan = off"
-CLAIM = """
-WITH live AS (
-    SELECT objid::bigint AS claim FROM pg_locks
-    WHERE locktype = 'advisory' AND classid::bigint = %(space)s AND objsubid = 2 AND granted
-      AND database = (SELECT oid FROM pg_database WHERE datname = current_database()))
-UPDATE deliveries SET status = 'sending', claim = %(claim)s,
-    lease_until = now() + make_interval(secs => %(lease)s)
-WHERE id IN (
-    SELECT id FROM deliveries
-    WHERE status IN ('pending', 'sending') AND next_attempt_at <= now()
-      AND (status = 'pending' OR lease_until < now() OR claim NOT IN (SELECT claim FROM live))
-    ORDER BY next_attempt_at, id LIMIT %(limit)s FOR UPDATE SKIP LOCKED)
-RETURNING id, recipient, recipient_name, locale, message_id, subject, body_text, body_html, attachments,
-    headers, bulk_id, fill, attempts, person_id
-"""
-# Sent is recorded whoever holds the row now: the relay accepted it, that is the truth. The rest only
-# touches a row this process still holds.
-MARK_SENT = """UPDATE deliveries SET status = 'sent', sent_at = now(), attempts = attempts + 1,
-    last_error = NULL, lease_until = NULL WHERE id = ANY(%s)"""
-MARK_RETRY = """UPDATE deliveries
-    SET status = CASE WHEN attempts + 1 >= %(max)s THEN 'failed' ELSE 'pending' END,
-        attempts = attempts + 1, last_error = %(error)s, lease_until = NULL,
-    next_attempt_at = now() + make_interval(secs => %(delay)s)
-    WHERE id = %(id)s AND status = 'sending' AND claim = %(claim)s"""
-MARK_FAILED = """UPDATE deliveries SET status = 'failed', attempts = attempts + 1, last_error = %s,
-    lease_until = NULL WHERE id = %s AND status = 'sending' AND claim = %s"""
-
-
 # Anything shaped like an address, in what a server answered: relays often name the recipient they refuse.
 ADDRESS = re.compile(r"[^\s<>()\[\]{}'\",;:]+@[^\s<>()\[\]{}'\",;:]+")
 SECURITY_MODES = ("none", "starttls", "tls")  # SMTP_SECURITY
-
-
-class PermanentFailure(Exception):
-    pass
 
 
 def enabled(value):
@@ -155,37 +112,6 @@ def build_message(row, sender, bulk_message=None, links=None):
     )
 
 
-# Refusals that speak of the relay's settings, not of the message: authentication required (530), the
-# credentials refused (535), encryption required (538). Fixing the settings fixes every message.
-RELAY_REFUSALS = (530, 535, 538)
-
-
-def relay_refused(exc):
-    if isinstance(exc, smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError):
-        return True  # a wrong login, or a relay that offers no login
-    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code in RELAY_REFUSALS
-
-
-def classify(exc):
-    """True if retrying may help (4xx, connection trouble, the relay's settings); False for a permanent
-    refusal of this message (5xx)."""
-    if relay_refused(exc):
-        return True
-    if isinstance(exc, smtplib.SMTPRecipientsRefused):
-        return all(code < 500 for code, _ in exc.recipients.values())
-    if isinstance(exc, smtplib.SMTPResponseException):
-        return exc.smtp_code < 500
-    return True
-
-
-def unreachable(exc):
-    """The server is no use now for any message: out of reach (refused, timed out, hung up, TLS failed)
-    or refusing our settings (login); not a refusal of this one message."""
-    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError) or relay_refused(exc):
-        return True
-    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
-
-
 class MailSender(TableDrainer):
     channel = CHANNEL
     batch_size = 500
@@ -221,27 +147,20 @@ class MailSender(TableDrainer):
         return lambda cur: notify(cur, CHANNEL)
 
     def delay(self, attempts):
-        return min(self.retry_cap, self.retry_base * 2**attempts)
+        return rules.backoff(attempts, self.retry_base, self.retry_cap)
 
     def connected(self, conn):
         """Hold this process's claim id for as long as the session lasts: the rows it claims are its own
         while it does, and free for anyone the moment the session ends. Its commits do not wait for the
-        disk (see NO_FLUSH_WAIT)."""
-        conn.execute(HOLD_CLAIM, (CLAIM_SPACE, self.claim))
-        conn.execute(NO_FLUSH_WAIT)
+        disk (see ``store.deliveries.NO_FLUSH_WAIT``)."""
+        store.deliveries.hold_claim(conn, self.claim)
+        store.deliveries.skip_flush_wait(conn)
         conn.commit()
 
     def drain_once(self, conn):
         self.settle(conn)
         with conn.transaction():
-            conn.execute(IN_INDEX_ORDER)
-            params = {
-                "space": CLAIM_SPACE,
-                "claim": self.claim,
-                "lease": self.lease,
-                "limit": self.batch_size,
-            }
-            rows = conn.execute(CLAIM, params).fetchall()
+            rows = store.deliveries.claim_due(conn, self.claim, self.lease, self.batch_size)
             bulk = {row["bulk_id"]: self.bulk.get(conn, row["bulk_id"]) for row in rows if row["bulk_id"]}
         if not rows:
             self.disconnect_all()
@@ -254,7 +173,7 @@ class MailSender(TableDrainer):
         if not (self.unrecorded or self.unsent):
             return
         self.record(conn, self.unrecorded)
-        conn.execute(RELEASE, (0, [row["id"] for row in self.unsent], self.claim))
+        store.deliveries.release(conn, [row["id"] for row in self.unsent], self.claim, 0)
         conn.commit()
         log.info("recorded %d outcomes a lost connection left in memory", len(self.unrecorded))
         self.unrecorded, self.unsent = [], []
@@ -263,7 +182,7 @@ class MailSender(TableDrainer):
         """Record what the relay answered (the caller commits)."""
         sent = [row["id"] for row, exc in outcomes if exc is None]
         if sent:
-            conn.execute(MARK_SENT, (sent,))
+            store.deliveries.mark_sent(conn, sent)
         for row, exc in outcomes:
             if exc is not None:
                 self.record_failure(conn, row, exc)
@@ -272,21 +191,13 @@ class MailSender(TableDrainer):
         """Record the failure (the caller commits)."""
         error = f"{type(exc).__name__}: {exc}"[:500]
         who = (row["id"], row.get("person_id"), for_the_log(exc))
-        if classify(exc):
+        if rules.classify(exc):
             log.warning("temporary failure for delivery %s (person %s): %s", *who)
-            conn.execute(
-                MARK_RETRY,
-                {
-                    "max": self.max_attempts,
-                    "error": error,
-                    "delay": self.delay(row["attempts"]),
-                    "id": row["id"],
-                    "claim": self.claim,
-                },
-            )
+            delay = self.delay(row["attempts"])
+            store.deliveries.mark_retry(conn, row["id"], self.claim, self.max_attempts, error, delay)
         else:
             log.error("permanent failure for delivery %s (person %s): %s", *who)
-            conn.execute(MARK_FAILED, (error, row["id"], self.claim))
+            store.deliveries.mark_failed(conn, row["id"], self.claim, error)
 
     def session(self, slot):
         """The worker's SMTP session, connected (and logged in) if it was not."""
@@ -324,10 +235,6 @@ class MailSender(TableDrainer):
 
     def compose(self, row, bulk_message):
         return build_message(row, self.sender, bulk_message, self.links)
-
-    @staticmethod
-    def unreachable(exc):
-        return unreachable(exc)
 
     def disconnect_all(self):
         for slot in list(self.smtp):

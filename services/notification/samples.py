@@ -10,7 +10,7 @@ from dataclasses import asdict
 from datetime import UTC, datetime, timedelta
 
 from kit.tokens import PAGES
-from services.notification.log import NotificationError
+from services.notification.errors import TemplateNotFound, UnsupportedLocale
 from services.notification.rendering import LOCALES
 
 PLACEHOLDER_TOKEN = "exemple-apercu.jeton-non-valide"  # matches the token shape; verifies as nothing
@@ -84,14 +84,6 @@ def context(template, locale, base_url):
     return (
         NOTICE | {"forum": FORUM, "person": person, "links": links(base_url)} | PER_TEMPLATE.get(template, {})
     )
-
-
-class TemplateNotFound(NotificationError):
-    pass
-
-
-class UnsupportedLocale(NotificationError):
-    pass
 
 
 def preview(renderer, template, locale, base_url):

@@ -10,7 +10,7 @@ from pathlib import Path
 from nameko.timer import timer
 
 from kit import audit, dead_letters, health
-from kit.db import OUTAGES, Database
+from kit.db import Database
 from kit.events import InvalidEvent, read_envelope
 from kit.handlers import event_handler
 from kit.inbox import first_time
@@ -18,6 +18,7 @@ from kit.rpc import rpc
 from services.notification import announcements, domain, reminders
 from services.notification import log as delivery_log
 from services.notification.announcements import AnnouncementWriter
+from services.notification.errors import EXPECTED
 from services.notification.incoming import SCHEMAS
 from services.notification.links import LinkMinter
 from services.notification.mailer import MailSender
@@ -26,8 +27,7 @@ from services.notification.samples import preview
 
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 RENDERER = Renderer()
-# 4xx (and 503 in an outage), not errors, in the logs
-answer = rpc(expected_exceptions=(delivery_log.NotificationError, *OUTAGES))
+answer = rpc(expected_exceptions=EXPECTED)  # 4xx (and 503 in an outage), not errors, in the logs
 
 
 class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit.AuditTrail):

@@ -8,7 +8,7 @@ import pytest
 
 from kit.db import connect
 from kit.migrations import migrate
-from services.notification import roster
+from services.notification import roster, store
 from services.notification.service import MIGRATIONS
 
 T0 = datetime(2026, 11, 2, 10, 0, tzinfo=UTC)
@@ -88,7 +88,7 @@ def test_registrants_to_tell_are_the_active_ones_known_before_the_change(cur):
         roster.keep_registrant(
             cur, registrant(the_forum, uuid.uuid4(), email), status, T0 + timedelta(minutes=minutes)
         )
-    told = roster.registrants_to_tell(cur, the_forum["id"], T0 + timedelta(minutes=5), batch=1)
+    told = store.roster.registrants_to_tell(cur, the_forum["id"], T0 + timedelta(minutes=5), batch=1)
     assert sorted(r["email"] for r in told) == ["a@x.org", "b@x.org"]
 
 

@@ -5,7 +5,7 @@ import services.notification.service  # noqa: F401 - every module that defines a
 import services.registration.service  # noqa: F401
 from gateway.errors import REMOTE_ERRORS
 from kit.dead_letters import DeadLetterError
-from services.notification.log import NotificationError
+from services.notification.errors import NotificationError
 from services.registration.errors import EXPECTED
 
 

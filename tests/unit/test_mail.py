@@ -1,29 +1,10 @@
 import email
 import email.policy
 import re
-import smtplib
 
 from services.notification.deliveries import Attachment, loaded, stored
-from services.notification.mailer import build_message, classify, unreachable
+from services.notification.mailer import build_message
 from services.notification.mime import compose
-
-
-def test_temporary_and_permanent_smtp_failures():
-    assert classify(ConnectionRefusedError())
-    assert classify(smtplib.SMTPResponseException(451, b"try later"))
-    assert not classify(smtplib.SMTPResponseException(550, b"no such user"))
-    assert not classify(smtplib.SMTPRecipientsRefused({"a@example.org": (550, b"no")}))
-    assert unreachable(ConnectionRefusedError()) and unreachable(smtplib.SMTPServerDisconnected())
-    assert not unreachable(smtplib.SMTPResponseException(550, b"no such user"))
-
-
-def test_a_refusal_of_the_relay_settings_waits_for_them_to_be_fixed_and_stops_the_batch():
-    for refusal in (
-        smtplib.SMTPAuthenticationError(535, b"5.7.8 Authentication credentials invalid"),
-        smtplib.SMTPSenderRefused(530, b"5.7.0 Authentication required", "forums@example.org"),
-        smtplib.SMTPNotSupportedError("SMTP AUTH extension not supported by server."),
-    ):
-        assert classify(refusal) and unreachable(refusal)
 
 
 def test_message_has_both_parts_and_the_recipient_name_cannot_add_headers():

@@ -8,9 +8,9 @@ from marshmallow import ValidationError
 
 from kit import tokens
 from kit.events import InvalidEvent, read_envelope
-from services.notification.domain import changed_kinds
 from services.notification.incoming import SCHEMAS
 from services.notification.links import Links
+from services.notification.rules import changed_kinds
 from services.registration.events import catalog
 
 SECRET = "unit-secret"

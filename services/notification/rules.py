@@ -1,0 +1,141 @@
+"""The notification rules, as decisions on plain values: no cursor, no SQL, no I/O.
+
+The roster only moves forward. Events about one forum or one registration travel on several queues and
+are handled by several workers, so they arrive in any order; each copy is ranked, and a copy replaces
+the one known only if its (rank, event time) is not lower: a registration goes waitlisted < confirmed
+< cancelled, a forum never leaves a final status (cancelled, held), and within a rank the later event
+wins. The comparison itself is made by the upserts in ``store.roster``, in the statement that writes,
+so that two events handled at once cannot both win; the ranks are given here.
+
+Which messages an event calls for: a new registrant state is told to the registrant (with the calendar
+invitation and the attendee code for a seat); a forum update is told to its registrants only for a
+change of date or venue, and not once the forum is final; an opened forum is announced to subscribers.
+
+The mail sender's answer to a failure: a refusal of the message itself (5xx) is permanent; anything
+else (4xx, connection trouble, a refusal of the relay's settings) is retried, with exponential backoff.
+"""
+
+import smtplib
+import uuid
+
+# The status of the registrant each registration event reports.
+REGISTRANT_STATUS = {
+    "registration_confirmed": "confirmed",
+    "registration_waitlisted": "waitlisted",
+    "registration_promoted": "confirmed",
+    "registration_cancelled": "cancelled",
+}
+REGISTRANT_RANKS = {"waitlisted": 1, "confirmed": 2, "cancelled": 3}
+# The status of the forum each forum event implies (the others carry it in the forum).
+FORUM_STATUS = {
+    "forum_opened": "open",
+    "forum_closed": "closed",
+    "forum_held": "held",
+    "forum_cancelled": "cancelled",
+}
+FINAL_FORUM_STATUSES = ("cancelled", "held")
+WITH_A_SEAT = ("registration_confirmed", "registration_promoted")
+DATE_FIELDS = {"starts_at", "ends_at", "timezone"}
+NOTICE_FIELDS = ("waitlist_position", "attendee_code", "reason", "cancelled_by", "cause", "reserved_for")
+
+REMINDER_NAMESPACE = uuid.UUID("b3d3a0a4-52a4-4f0e-9a57-4c1d2b7e8f61")
+DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
+
+# Refusals that speak of the relay's settings, not of the message: authentication required (530), the
+# credentials refused (535), encryption required (538). Fixing the settings fixes every message.
+RELAY_REFUSALS = (530, 535, 538)
+
+
+def forum_status(event_type, forum):
+    """The status of the forum as this event tells it."""
+    return FORUM_STATUS.get(event_type) or forum["status"] or "open"
+
+
+def forum_rank(status):
+    """A final status ranks above the others: a late event never reopens a forum."""
+    return 1 if status in FINAL_FORUM_STATUSES else 0
+
+
+def is_final(status):
+    return status in FINAL_FORUM_STATUSES
+
+
+def registrant_rank(status):
+    return REGISTRANT_RANKS[status]
+
+
+def with_a_seat(event_type):
+    """True if the message of this registration event carries the invitation (and the attendee code)."""
+    return event_type in WITH_A_SEAT
+
+
+def announces(event_type, status):
+    """True if the event opens the forum for registration, as its newest copy still says."""
+    return event_type == "forum_opened" and status == "open"
+
+
+def changed_kinds(data):
+    """What a forum update changed that registrants must hear of: "date", "venue", "accessibility"."""
+    changes, before, now = set(data["changes"]), data["previous_forum"], data["forum"]
+    kinds = ["date"] if changes & DATE_FIELDS else []
+    if any(name == "venue" or name.startswith("venue.") for name in changes):
+        place = [key for key in ("name", "address", "city") if before["venue"][key] != now["venue"][key]]
+        access = (before["venue"]["accessibility"] or "") != (now["venue"]["accessibility"] or "")
+        kinds += (["venue"] if place or not access else []) + (["accessibility"] if access else [])
+    return kinds
+
+
+def changes_to_tell(event_type, data, status):
+    """The changes registrants are told of (none but for an update, none once the forum is final)."""
+    if event_type != "forum_updated" or is_final(status):
+        return []
+    return changed_kinds(data)
+
+
+def reminder_event_id(forum_id, starts_at):
+    """The reminder's event id: the same for one forum and date, whoever sends it and however often."""
+    return uuid.uuid5(REMINDER_NAMESPACE, f"{forum_id}/{starts_at.isoformat()}")
+
+
+def backoff(attempts, base, cap):
+    """Seconds before the next attempt of a message tried ``attempts`` times: doubling, up to ``cap``."""
+    return min(cap, base * 2**attempts)
+
+
+def relay_refused(exc):
+    if isinstance(exc, smtplib.SMTPAuthenticationError | smtplib.SMTPNotSupportedError):
+        return True  # a wrong login, or a relay that offers no login
+    return isinstance(exc, smtplib.SMTPResponseException) and exc.smtp_code in RELAY_REFUSALS
+
+
+def classify(exc):
+    """True if retrying may help (4xx, connection trouble, the relay's settings); False for a permanent
+    refusal of this message (5xx)."""
+    if relay_refused(exc):
+        return True
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return all(code < 500 for code, _ in exc.recipients.values())
+    if isinstance(exc, smtplib.SMTPResponseException):
+        return exc.smtp_code < 500
+    return True
+
+
+def unreachable(exc):
+    """The server is no use now for any message: out of reach (refused, timed out, hung up, TLS failed)
+    or refusing our settings (login); not a refusal of this one message."""
+    if isinstance(exc, smtplib.SMTPServerDisconnected | smtplib.SMTPConnectError) or relay_refused(exc):
+        return True
+    return isinstance(exc, OSError) and not isinstance(exc, smtplib.SMTPException)
+
+
+def tally(rows):
+    """Counts by status of the delivery log's groups (``forum_id``, ``template``, ``status``, ``count``):
+    in all, per template and per forum ("none" for messages of no forum)."""
+    totals, by_template, by_forum = dict.fromkeys(DELIVERY_STATUSES, 0), {}, {}
+    for row in rows:
+        totals[row["status"]] += row["count"]
+        counts = by_template.setdefault(row["template"], dict.fromkeys(DELIVERY_STATUSES, 0))
+        counts[row["status"]] += row["count"]
+        key = str(row["forum_id"]) if row["forum_id"] else "none"
+        by_forum.setdefault(key, dict.fromkeys(DELIVERY_STATUSES, 0))[row["status"]] += row["count"]
+    return totals, by_template, by_forum

@@ -1,0 +1,94 @@
+"""The announcements and bulk_messages tables, and the batch that writes an announcement's delivery rows.
+
+One announcement per forum, with its progress (``queued``, ``cursor``: the last subscription reached).
+A batch takes the next confirmed subscribers in key order, ``FOR KEY SHARE`` (an erasure deleting one of
+them waits for the batch, then purges its row), and writes a delivery row each in one statement.
+"""
+
+from services.notification.store.deliveries import MESSAGE_ID
+
+NEXT_ANNOUNCEMENT = """
+SELECT forum_id, event_id, bulk_id, cursor FROM announcements WHERE finished_at IS NULL
+ORDER BY started_at LIMIT 1 FOR UPDATE SKIP LOCKED
+"""
+ANNOUNCEMENT_ID = MESSAGE_ID.format(event="%(event_id)s", recipient="email", template="'forum_announced'")
+# One batch: the next subscribers in key order, a delivery row each (their own Message-ID; the bodies
+# are the bulk message's). How many were covered, how many rows are new (a row already there is left
+# alone), and the last key reached.
+WRITE_BATCH = f"""
+WITH batch AS (
+    SELECT subscription_id, person_id, email, first_name, last_name, locale, token_version FROM subscribers
+    WHERE status = 'confirmed' AND subscription_id > %(cursor)s ORDER BY subscription_id LIMIT %(batch)s
+    FOR KEY SHARE  -- an erasure deleting one of them waits for this batch, then purges its row
+), logged AS (
+    INSERT INTO deliveries (event_id, template, recipient, recipient_name, locale, forum_id, person_id,
+                            message_id, subject, body_text, body_html, bulk_id, fill)
+    SELECT %(event_id)s, 'forum_announced', email, first_name || ' ' || last_name, locale, %(forum_id)s,
+           person_id, {ANNOUNCEMENT_ID},
+           '', '', '', %(bulk_id)s,
+           jsonb_build_object('first_name', first_name, 'last_name', last_name,
+                              'subscription_id', subscription_id, 'token_version', token_version)
+    FROM batch ORDER BY subscription_id
+    ON CONFLICT (event_id, recipient, template) DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM batch) AS covered, (SELECT count(*) FROM logged) AS logged,
+       (SELECT subscription_id FROM batch ORDER BY subscription_id DESC LIMIT 1) AS reached
+"""
+
+
+def start(cur, forum_id, event_id):
+    """Record the forum's announcement; False if it had one already."""
+    cur.execute(
+        "INSERT INTO announcements (forum_id, event_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
+        (forum_id, event_id),
+    )
+    return cur.rowcount != 0
+
+
+def set_bulk_message(cur, forum_id, bulk_id):
+    cur.execute("UPDATE announcements SET bulk_id = %s WHERE forum_id = %s", (bulk_id, forum_id))
+
+
+def next_in_progress(cur):
+    """``forum_id``, ``event_id``, ``bulk_id``, ``cursor`` of an announcement not finished, locked until
+    the transaction ends; None if none is (or the ones in progress are another replica's)."""
+    return cur.execute(NEXT_ANNOUNCEMENT).fetchone()
+
+
+def write_batch(cur, announcement, batch_size):
+    """The next batch of ``announcement``'s delivery rows: ``covered``, ``logged``, ``reached``."""
+    return cur.execute(WRITE_BATCH, dict(announcement) | {"batch": batch_size}).fetchone()
+
+
+def advance(cur, forum_id, logged, reached, finished):
+    """Count ``logged`` rows more, move the cursor to ``reached`` (if any), finish it if ``finished``."""
+    cur.execute(
+        "UPDATE announcements SET queued = queued + %s, cursor = coalesce(%s, cursor),"
+        " finished_at = CASE WHEN %s THEN now() END WHERE forum_id = %s",
+        (logged, reached, finished, forum_id),
+    )
+
+
+def progress(cur, forum_id):
+    """``queued``, ``started_at``, ``finished_at`` of the forum's announcement, or None."""
+    return cur.execute(
+        "SELECT queued, started_at, finished_at FROM announcements WHERE forum_id = %s", (forum_id,)
+    ).fetchone()
+
+
+def insert_bulk_message(cur, template, marker_key, locales, headers):
+    """Store a bulk message (``locales`` and ``headers`` as JSON); its id."""
+    row = cur.execute(
+        "INSERT INTO bulk_messages (template, marker_key, locales, headers) VALUES (%s, %s, %s, %s)"
+        " RETURNING id",
+        (template, marker_key, locales, headers),
+    ).fetchone()
+    return row["id"]
+
+
+def bulk_message(conn, bulk_id):
+    """``marker_key``, ``locales``, ``headers`` of the bulk message."""
+    return conn.execute(
+        "SELECT marker_key, locales, headers FROM bulk_messages WHERE id = %s", (bulk_id,)
+    ).fetchone()
