@@ -25,15 +25,14 @@ POSITION = paging.Kind(
 CURSOR = paging.Cursor("audit", *(POSITION for _ in SERVICES))
 
 
-def invalid(message):
-    return ValidationError({"cursor": [message]})
-
-
 def positions(cursor):
     """Where each service's trail stands: None (from its newest row), DONE, or the id to go below."""
     if cursor is None:
         return dict.fromkeys(SERVICES)
-    return dict(zip(SERVICES, CURSOR.read(cursor, invalid), strict=True))
+    try:
+        return dict(zip(SERVICES, CURSOR.read(cursor), strict=True))
+    except paging.InvalidCursor as exc:
+        raise ValidationError({"cursor": [str(exc)]}) from None
 
 
 def merge(pages, limit, before):

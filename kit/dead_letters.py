@@ -39,8 +39,7 @@ class DeadLetterNotFound(DeadLetterError):
     pass
 
 
-class InvalidCursor(DeadLetterError):
-    pass
+EXPECTED = (DeadLetterError, paging.InvalidCursor, *OUTAGES)  # what the organisers' entrypoints may raise
 
 
 def clean(value):
@@ -125,7 +124,7 @@ def view(row):
 
 def listing(cur, limit=20, cursor=None):
     """A page of dead letters, newest first (in the order they were recorded), without their bodies."""
-    [after] = paging.DEAD_LETTERS.read(cursor, InvalidCursor) if cursor else [None]
+    [after] = paging.DEAD_LETTERS.read(cursor) if cursor else [None]
     limit = max(1, min(int(limit), 100))
     rows = cur.execute(
         f"SELECT {COLUMNS} FROM dead_letters WHERE %(after)s::bigint IS NULL OR id < %(after)s"
@@ -196,12 +195,12 @@ def forget(cur, person_id=None, email=None):
 class DeadLetterLog:
     """Mix into a service class that has a ``db`` dependency: its dead letters, for organisers."""
 
-    @rpc(expected_exceptions=(DeadLetterError, *OUTAGES))
+    @rpc(expected_exceptions=EXPECTED)
     def list_dead_letters(self, limit=20, cursor=None):
         with self.db.transaction() as cur:
             return listing(cur, limit, cursor)
 
-    @rpc(expected_exceptions=(DeadLetterError, *OUTAGES))
+    @rpc(expected_exceptions=EXPECTED)
     def get_dead_letter(self, dead_letter_id):
         with self.db.transaction() as cur:
             return one(cur, dead_letter_id)

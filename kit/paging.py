@@ -1,8 +1,9 @@
 """Page cursors: the key of a page's last row, ``<label>.<part>.<part>``. Clients treat a cursor as opaque;
 the API document states each listing's shape (``Cursor.pattern``), and every string of that shape reads
 back to values the database takes: digits for a number (a bigint) or an instant (microseconds since
-0001-01-01 UTC, so never out of range), 32 hex digits for a uuid. Anything else raises ``invalid``
-before a query sees it. The label keeps a cursor of one listing from being any use to another."""
+0001-01-01 UTC, so never out of range), 32 hex digits for a uuid. Anything else raises ``InvalidCursor``
+before a query sees it: the one error every listing of every service answers for it (a 400 naming the
+``cursor`` field). The label keeps a cursor of one listing from being any use to another."""
 
 import re
 import uuid
@@ -11,6 +12,10 @@ from typing import NamedTuple
 
 EPOCH = datetime(1, 1, 1, tzinfo=UTC)
 MICROSECOND = timedelta(microseconds=1)
+
+
+class InvalidCursor(Exception):
+    """A page cursor that no listing of this kind wrote: an expected error of every service that pages."""
 
 
 class Kind(NamedTuple):
@@ -38,10 +43,10 @@ class Cursor:
             [self.label, *(kind.write(value) for kind, value in zip(self.kinds, values, strict=True))]
         )
 
-    def read(self, cursor, invalid):
-        """The values of ``cursor``, or ``invalid`` raised when it is not of this listing's shape."""
+    def read(self, cursor):
+        """The values of ``cursor``; InvalidCursor when it is not of this listing's shape."""
         if not isinstance(cursor, str) or not re.fullmatch(self.pattern, cursor):
-            raise invalid("this page cursor is not valid")
+            raise InvalidCursor("this page cursor is not valid")
         parts = cursor.split(".")[1:]
         return [kind.read(part) for kind, part in zip(self.kinds, parts, strict=True)]
 

@@ -1,6 +1,7 @@
 """The errors this service raises on purpose; the gateway maps each (by class name) to an HTTP status."""
 
 from kit.db import OUTAGES
+from kit.paging import InvalidCursor
 
 
 class NotificationError(Exception):
@@ -12,10 +13,6 @@ class DeliveryNotFound(NotificationError):
 
 
 class NotRetryable(NotificationError):
-    pass
-
-
-class InvalidCursor(NotificationError):
     pass
 
 
@@ -31,4 +28,4 @@ class UnsupportedLocale(NotificationError):
     pass
 
 
-EXPECTED = (NotificationError, *OUTAGES)  # 4xx (and 503 in an outage), not errors, in the logs
+EXPECTED = (NotificationError, InvalidCursor, *OUTAGES)  # 4xx (and 503 in an outage), not errors, in the logs

@@ -12,7 +12,7 @@ import uuid
 
 from kit import paging
 from services.notification import rules, store
-from services.notification.errors import DeliveryNotFound, InvalidCursor, InvalidFilter, NotRetryable
+from services.notification.errors import DeliveryNotFound, InvalidFilter, NotRetryable
 
 
 def as_uuid(value, name):
@@ -36,7 +36,7 @@ def listing(cur, forum_id=None, status=None, recipient=None, limit=20, cursor=No
     forum_id = as_uuid(forum_id, "forum_id") if forum_id else None
     if status and status not in rules.DELIVERY_STATUSES:
         raise InvalidFilter(f"status must be one of {', '.join(rules.DELIVERY_STATUSES)}")
-    (before,) = paging.DELIVERIES.read(cursor, InvalidCursor) if cursor else (None,)
+    (before,) = paging.DELIVERIES.read(cursor) if cursor else (None,)
     limit = max(1, min(int(limit), 100))
     rows = store.deliveries.page(cur, forum_id, status, recipient, before, limit + 1)
     page = rows[:limit]

@@ -2,6 +2,7 @@
 
 from kit.db import OUTAGES
 from kit.idempotency import IdempotencyKeyReused
+from kit.paging import InvalidCursor
 from kit.tokens import InvalidToken  # noqa: F401 - raised from here too: a bad, expired or revoked link
 
 
@@ -51,10 +52,6 @@ class InvalidForumChange(RegistrationError):
     pass
 
 
-class InvalidCursor(RegistrationError):
-    pass
-
-
 class NotYourRegistration(RegistrationError):
     pass
 
@@ -71,4 +68,4 @@ class InvalidOrganiserName(RegistrationError):
     pass
 
 
-EXPECTED = (RegistrationError, InvalidToken, IdempotencyKeyReused, *OUTAGES)
+EXPECTED = (RegistrationError, InvalidToken, InvalidCursor, IdempotencyKeyReused, *OUTAGES)

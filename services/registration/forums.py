@@ -12,7 +12,7 @@ import unicodedata
 from kit import paging
 from kit.serial import jsonable
 from services.registration import registrations, rules, store
-from services.registration.errors import ForumNotFound, InvalidCursor
+from services.registration.errors import ForumNotFound
 from services.registration.views import forum_event_block, forum_view
 
 COLUMN_OF = {"venue": None, "quotas": None}  # fields that are not one column
@@ -107,7 +107,7 @@ def due_for_release(tx):
 
 
 def listing(tx, when="upcoming", limit=20, cursor=None, include_drafts=False):
-    after = paging.FORUMS.read(cursor, InvalidCursor) if cursor else None
+    after = paging.FORUMS.read(cursor) if cursor else None
     rows = store.forums.page(tx.cur, when, tx.now, after, include_drafts, limit + 1)
     page = rows[:limit]
     last = page[-1] if len(rows) > limit else None

@@ -7,7 +7,7 @@ import unicodedata
 from kit import paging
 from kit.serial import jsonable
 from services.registration import registrations, store
-from services.registration.errors import ForumNotFound, InvalidCursor, UnknownAttendeeCode
+from services.registration.errors import ForumNotFound, UnknownAttendeeCode
 from services.registration.views import registration_view
 
 STATUSES = ("confirmed", "waitlisted", "cancelled")
@@ -20,7 +20,7 @@ CSV_FIELDS = (
 
 def listing(tx, forum_id, status=None, group=None, limit=50, cursor=None):
     store.forums.read(tx.cur, forum_id)  # ForumNotFound for an unknown forum
-    after = paging.REGISTRATIONS.read(cursor, InvalidCursor) if cursor else None
+    after = paging.REGISTRATIONS.read(cursor) if cursor else None
     rows = store.registrations.page(tx.cur, forum_id, status, group, after, limit + 1)
     page, positions = rows[:limit], store.registrations.waitlist_places(tx.cur, forum_id)
     items = [registration_view(row, positions.get(row["id"])) for row in page]
