@@ -11,7 +11,6 @@ from marshmallow import EXCLUDE, ValidationError, fields, post_load, validate
 from marshmallow import Schema as BaseSchema
 
 TIMEZONES = frozenset(available_timezones())
-DATE_FIELDS = ("starts_at", "ends_at", "timezone")
 
 
 class Schema(BaseSchema):
