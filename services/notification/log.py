@@ -11,7 +11,7 @@ retried: it has no address or body left. The statements are in ``store.deliverie
 import uuid
 
 from kit import paging
-from services.notification import rules, store
+from services.notification import announcements, rules, store
 from services.notification.errors import DeliveryNotFound, InvalidFilter, NotRetryable
 
 
@@ -31,37 +31,46 @@ def view(row):
     return shown
 
 
-def listing(cur, forum_id=None, status=None, recipient=None, limit=20, cursor=None):
+def listing(tx, forum_id=None, status=None, recipient=None, limit=20, cursor=None):
     """A page of the log, newest first (by id: the order rows were written in)."""
     forum_id = as_uuid(forum_id, "forum_id") if forum_id else None
     if status and status not in rules.DELIVERY_STATUSES:
         raise InvalidFilter(f"status must be one of {', '.join(rules.DELIVERY_STATUSES)}")
     (before,) = paging.DELIVERIES.read(cursor) if cursor else (None,)
     limit = max(1, min(int(limit), 100))
-    rows = store.deliveries.page(cur, forum_id, status, recipient, before, limit + 1)
+    rows = store.deliveries.page(tx.cur, forum_id, status, recipient, before, limit + 1)
     page = rows[:limit]
     next_cursor = paging.DELIVERIES.write(page[-1]["id"]) if len(rows) > limit else None
     return {"items": [view(row) for row in page], "next_cursor": next_cursor}
 
 
-def retry_one(cur, delivery_id):
+def retry_one(tx, delivery_id):
     """Queue one failed message again; its row as it now is."""
-    row = store.deliveries.lock_one(cur, delivery_id)
+    delivery_id = int(delivery_id)
+    row = store.deliveries.lock_one(tx.cur, delivery_id)
     if row is None:
         raise DeliveryNotFound(f"no message {delivery_id} in the log")
-    if not store.deliveries.retry_one(cur, delivery_id):
+    if not store.deliveries.retry_one(tx.cur, delivery_id):
         raise NotRetryable(f"message {delivery_id} is {row['status']}: only a failed message can be retried")
-    return view(store.deliveries.read_one(cur, delivery_id))
+    retried = view(store.deliveries.read_one(tx.cur, delivery_id))
+    tx.record("delivery_retried", retried["id"], {"template": retried["template"]})
+    return retried
 
 
-def retry_forum(cur, forum_id):
-    """Queue every failed message of the forum again; how many."""
-    return store.deliveries.retry_forum(cur, as_uuid(forum_id, "forum_id"))
+def retry_forum(tx, forum_id):
+    """Queue every failed message of the forum again: ``{"forum_id", "retried"}`` (how many)."""
+    retried = store.deliveries.retry_forum(tx.cur, as_uuid(forum_id, "forum_id"))
+    if retried:
+        tx.record("deliveries_retried", forum_id, {"retried": retried})
+    return {"forum_id": str(forum_id), "retried": retried}
 
 
-def summary(cur, forum_id=None):
-    """Counts by status: in all, per template and (without a forum) per forum."""
+def summary(tx, forum_id=None):
+    """Counts by status: in all, per template and (without a forum) per forum; with a forum, also its
+    announcement to subscribers, as it is being written to the log."""
     forum = str(as_uuid(forum_id, "forum_id")) if forum_id else None
-    totals, by_template, by_forum = rules.tally(store.deliveries.counts(cur, forum))
+    totals, by_template, by_forum = rules.tally(store.deliveries.counts(tx.cur, forum))
     answer = {"forum_id": forum, "totals": totals, "by_template": by_template}
-    return answer if forum else answer | {"by_forum": by_forum}
+    if not forum:
+        return answer | {"by_forum": by_forum}
+    return answer | {"announcement": announcements.progress(tx.cur, forum)}

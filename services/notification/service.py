@@ -5,6 +5,7 @@ in the inbox, apply it to the roster and write the messages to the delivery log;
 delivers them. A redelivered event finds its id in the inbox and changes nothing.
 """
 
+from datetime import UTC, datetime
 from pathlib import Path
 
 from nameko.timer import timer
@@ -13,9 +14,11 @@ from kit import audit, dead_letters, health
 from kit.db import Database
 from kit.events import InvalidEvent, read_envelope
 from kit.handlers import event_handler
+from kit.idempotency import Idempotency
 from kit.inbox import first_time
 from kit.rpc import rpc
-from services.notification import announcements, domain, reminders
+from kit.tx import Transactions, Tx
+from services.notification import domain, reminders
 from services.notification import log as delivery_log
 from services.notification.announcements import AnnouncementWriter
 from services.notification.errors import EXPECTED
@@ -30,7 +33,7 @@ RENDERER = Renderer()
 answer = rpc(expected_exceptions=EXPECTED)  # 4xx (and 503 in an outage), not errors, in the logs
 
 
-class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit.AuditTrail):
+class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit.AuditTrail, Transactions):
     name = "notification"
 
     db = Database("notification", MIGRATIONS)
@@ -39,6 +42,7 @@ class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit
     links = LinkMinter()
     reminder_lead_hours = reminders.ReminderLead()
     actor = audit.Actor()  # the organiser a call acts for, for the audit trail
+    once = Idempotency(EXPECTED)  # an organiser's retry, redelivered or sent again, acts once
 
     @event_handler("registration", "registration_confirmed")
     def handle_registration_confirmed(self, body):
@@ -122,35 +126,34 @@ class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit
                 self.wake_sender(cur)
 
     # What organisers see and do (through the gateway): the log without the bodies, retries, previews.
+    def _tx(self, cur):
+        return Tx(cur, None, datetime.now(UTC), self.actor)  # this service emits no event
+
+    def _waking(self, action):
+        """``action``, then the mail sender woken when the transaction commits (the retried rows are due)."""
+
+        def run(tx, *args):
+            answer = action(tx, *args)
+            self.wake_sender(tx.cur)
+            return answer
+
+        return run
+
     @answer
     def list_deliveries(self, forum_id=None, status=None, recipient=None, limit=20, cursor=None):
-        with self.db.transaction() as cur:
-            return delivery_log.listing(cur, forum_id, status, recipient, limit, cursor)
+        return self._read(delivery_log.listing, forum_id, status, recipient, limit, cursor)
 
     @answer
     def delivery_summary(self, forum_id=None):
-        with self.db.transaction() as cur:
-            counts = delivery_log.summary(cur, forum_id)
-            if forum_id:  # and its announcement to subscribers, as it is being written to the log
-                counts["announcement"] = announcements.progress(cur, counts["forum_id"])
-            return counts
+        return self._read(delivery_log.summary, forum_id)
 
     @answer
     def retry_delivery(self, delivery_id):
-        with self.db.transaction() as cur:
-            row = delivery_log.retry_one(cur, int(delivery_id))
-            audit.record(cur, self.actor, "delivery_retried", row["id"], {"template": row["template"]})
-            self.wake_sender(cur)
-            return row
+        return self._run(self._waking(delivery_log.retry_one), delivery_id)
 
     @answer
     def retry_failed(self, forum_id):
-        with self.db.transaction() as cur:
-            retried = delivery_log.retry_forum(cur, forum_id)
-            if retried:
-                audit.record(cur, self.actor, "deliveries_retried", forum_id, {"retried": retried})
-                self.wake_sender(cur)
-            return {"forum_id": str(forum_id), "retried": retried}
+        return self._run(self._waking(delivery_log.retry_forum), forum_id)
 
     @answer
     def list_templates(self):

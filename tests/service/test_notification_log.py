@@ -140,3 +140,32 @@ def test_every_template_previews_in_both_locales_with_links_that_open_nothing(
     assert (
         remote_error(notification_rpc.preview_template, "registration_confirmed", "de") == "UnsupportedLocale"
     )
+
+
+def test_an_organisers_retry_sent_again_with_its_key_acts_once(
+    notification_rpc, publish, smtp_sink, one_try_config
+):
+    """As the gateway sends it: keyed. The same request again (a client's retry, a redelivery) gets the
+    first answer and queues nothing again; the audit trail shows one retry. A new key is a new retry."""
+    smtp_sink.stop()
+    forum = forum_block()
+    publish(registration("registration_confirmed", forum, someone("fr")))
+    forum_id = str(forum["id"])
+    wait_until(lambda: statuses(one_try_config, forum["id"]) == ["failed"], message="a failure")
+
+    def keyed(key):
+        return ServiceRpcProxy(
+            "notification", one_try_config, context_data={"idempotency_key": key}, timeout=30
+        )
+
+    def retries():
+        rows = query(one_try_config, "SELECT count(*) AS n FROM audit_trail WHERE subject = %s", forum_id)
+        return rows[0]["n"]
+
+    with keyed("retry-1") as first, keyed("retry-1") as again, keyed("retry-2") as other:
+        assert first.retry_failed(forum_id) == {"forum_id": forum_id, "retried": 1}
+        wait_until(lambda: statuses(one_try_config, forum["id"]) == ["failed"], message="failing again")
+        assert again.retry_failed(forum_id) == {"forum_id": forum_id, "retried": 1}  # the first answer
+        assert statuses(one_try_config, forum["id"]) == ["failed"] and retries() == 1  # nothing queued
+        assert other.retry_failed(forum_id) == {"forum_id": forum_id, "retried": 1}
+    assert retries() == 2
