@@ -59,13 +59,13 @@ class Proxies:
 
 
 class Bus:
-    """An integrator's durable queue bound to every registration event."""
+    """An integrator's durable queue bound to every event of one service (registration's by default)."""
 
-    def __init__(self, amqp_uri):
+    def __init__(self, amqp_uri, service="registration"):
         self.conn = Connection(amqp_uri)
         queue = Queue(
             f"test-integrator-{uuid.uuid4().hex[:6]}",
-            Exchange("registration.events", "topic", durable=True),
+            Exchange(f"{service}.events", "topic", durable=True),
             routing_key="#",
             durable=True,
         )

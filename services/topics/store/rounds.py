@@ -1,0 +1,125 @@
+"""Prioritisation rounds (table ``rounds``), their ballots (``ballots``: one per person per round, the
+latest replacing the earlier) and the paper tallies organisers enter (``paper_tallies``)."""
+
+import uuid
+
+from psycopg.types.json import Jsonb
+
+COLUMNS = (
+    "id, forum_id, method, max_choices, budget, max_per_topic, agenda_size, agenda_from, show_running,"
+    " topic_ids, status, opened_at, closes_at, closed_at, closed_by, results"
+)
+
+
+def insert(cur, forum_id, data, topic_ids, now):
+    """The round, open; None if another round of the forum is open (the unique index says so, however
+    many requests race)."""
+    return cur.execute(
+        "INSERT INTO rounds (id, forum_id, method, max_choices, budget, max_per_topic, agenda_size,"
+        " agenda_from, show_running, topic_ids, status, opened_at, closes_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, 'open', %s, %s)"
+        f" ON CONFLICT (forum_id) WHERE status = 'open' DO NOTHING RETURNING {COLUMNS}",
+        (
+            uuid.uuid4(), forum_id, data["method"], data.get("max_choices"), data.get("budget"),
+            data.get("max_per_topic"), data["agenda_size"], data.get("agenda_from", "overall"),
+            data.get("show_running", False), list(topic_ids), now, data["closes_at"],
+        ),
+    ).fetchone()  # fmt: skip
+
+
+LOCKS = {None: "", "share": " FOR SHARE", "update": " FOR UPDATE"}
+
+
+def read(cur, round_id, lock=None):
+    """The round; ``lock="share"`` while a ballot is taken (so that closing waits for it, and a ballot
+    never lands after the tally), ``"update"`` to close it."""
+    return cur.execute(f"SELECT {COLUMNS} FROM rounds WHERE id = %s{LOCKS[lock]}", (round_id,)).fetchone()
+
+
+def of_forum(cur, forum_id):
+    return cur.execute(
+        f"SELECT {COLUMNS} FROM rounds WHERE forum_id = %s ORDER BY opened_at, id", (forum_id,)
+    ).fetchall()
+
+
+def next_due(cur, now):
+    """One open round past its closing time, locked; skipped if another replica holds it: each round is
+    closed by one of them, once."""
+    return cur.execute(
+        f"SELECT {COLUMNS} FROM rounds WHERE status = 'open' AND closes_at <= %s"
+        " ORDER BY closes_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+        (now,),
+    ).fetchone()
+
+
+def close(cur, round_id, results, closed_by, now):
+    return cur.execute(
+        "UPDATE rounds SET status = 'closed', results = %s, closed_by = %s, closed_at = %s"
+        f" WHERE id = %s AND status = 'open' RETURNING {COLUMNS}",
+        (Jsonb(results), closed_by, now, round_id),
+    ).fetchone()
+
+
+def keep_ballot(cur, round_id, person_id, group, content, now):
+    """The person's ballot for the round, replacing their earlier one; its row."""
+    return cur.execute(
+        "INSERT INTO ballots AS b (id, round_id, person_id, stakeholder_group, content, cast_at)"
+        " VALUES (%s, %s, %s, %s, %s, %s)"
+        " ON CONFLICT (round_id, person_id) DO UPDATE SET content = excluded.content,"
+        " stakeholder_group = excluded.stakeholder_group, cast_at = excluded.cast_at,"
+        " replaced = b.replaced + 1"
+        " RETURNING id, round_id, stakeholder_group, content, cast_at, replaced",
+        (uuid.uuid4(), round_id, person_id, group, Jsonb(content), now),
+    ).fetchone()
+
+
+def ballots(cur, round_id):
+    """Every ballot of the round: (group, content), in no particular order (a tally does not depend on it)."""
+    rows = cur.execute(
+        "SELECT stakeholder_group, content FROM ballots WHERE round_id = %s", (round_id,)
+    ).fetchall()
+    return [(row["stakeholder_group"], row["content"]) for row in rows]
+
+
+def ballot_of(cur, round_id, person_id):
+    return cur.execute(
+        "SELECT stakeholder_group, content, cast_at, replaced FROM ballots WHERE round_id = %s AND person_id = %s",
+        (round_id, person_id),
+    ).fetchone()
+
+
+def participation(cur, round_id):
+    """How many ballots per group: counts, never content."""
+    rows = cur.execute(
+        "SELECT stakeholder_group, count(*) AS n FROM ballots WHERE round_id = %s GROUP BY 1 ORDER BY 1",
+        (round_id,),
+    ).fetchall()
+    return {row["stakeholder_group"]: row["n"] for row in rows}
+
+
+def keep_paper(cur, round_id, group, tally):
+    cur.execute(
+        "INSERT INTO paper_tallies (round_id, stakeholder_group, ballots, scores) VALUES (%s, %s, %s, %s)"
+        " ON CONFLICT (round_id, stakeholder_group) DO UPDATE SET ballots = excluded.ballots,"
+        " scores = excluded.scores, entered_at = now()",
+        (round_id, group, tally["ballots"], Jsonb(tally["scores"])),
+    )
+
+
+def paper(cur, round_id):
+    rows = cur.execute(
+        "SELECT stakeholder_group, ballots, scores FROM paper_tallies WHERE round_id = %s", (round_id,)
+    ).fetchall()
+    return [(row["stakeholder_group"], {"ballots": row["ballots"], "scores": row["scores"]}) for row in rows]
+
+
+def ballots_of_person(cur, person_id):
+    return cur.execute(
+        "SELECT round_id, stakeholder_group, content, cast_at FROM ballots WHERE person_id = %s ORDER BY cast_at",
+        (person_id,),
+    ).fetchall()
+
+
+def forget_voter(cur, person_id):
+    """Erasure: the ballots still count, naming nobody."""
+    cur.execute("UPDATE ballots SET person_id = NULL WHERE person_id = %s", (person_id,))

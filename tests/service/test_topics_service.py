@@ -1,0 +1,225 @@
+"""The topics service in a real container (real RabbitMQ vhost, real PostgreSQL): it learns people and
+forums from registration's events (published here as the registration relay would), takes proposals and
+their moderation, runs prioritisation rounds and closes each exactly once, even with two replicas."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from nameko.exceptions import RemoteError
+from nameko.standalone.rpc import ServiceRpcProxy
+from psycopg.rows import dict_row
+
+from harness.testing import wait_until
+from kit import tokens
+from services.registration.events import catalog
+from services.topics.service import TopicsService
+
+from .registration_support import Bus
+from .test_notification_emails import forum_block, someone
+
+
+@pytest.fixture
+def topics_config(service_config):
+    return service_config
+
+
+@pytest.fixture
+def topics(container_factory, topics_config):
+    container_factory(TopicsService, topics_config).start()
+    with ServiceRpcProxy("topics", topics_config, timeout=30) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def topics_bus(service_config):
+    listener = Bus(service_config["AMQP_URI"], "topics")
+    yield listener
+    listener.close()
+
+
+def query(config, sql, *params):
+    with psycopg.connect(config["DATABASE_URL"], options="-c search_path=topics", row_factory=dict_row) as c:
+        return c.execute(sql, params).fetchall()
+
+
+def failure(call, *args, **kwargs):
+    with pytest.raises(RemoteError) as raised:
+        call(*args, **kwargs)
+    return raised.value.exc_type
+
+
+class Series:
+    """A forum and its people, made known to the topics service by registration's events."""
+
+    def __init__(self, publish, config):
+        self.publish, self.config = publish, config
+        self.forum = forum_block()
+        publish(catalog.envelope("forum_scheduled", {"forum": self.forum}))
+
+    def registrant(self, group="citizen", version=2):
+        person = someone() | {"token_version": version}
+        data = {"registration_id": uuid.uuid4(), "forum": self.forum, "person": person}
+        data |= {"organisation": "", "stakeholder_group": group, "status": "confirmed"}
+        self.publish(catalog.envelope("registration_confirmed", data))
+        return person
+
+    def subscriber(self, version=0):
+        person = someone() | {"token_version": version}
+        self.publish(
+            catalog.envelope("subscription_confirmed", {"subscription_id": uuid.uuid4(), "person": person})
+        )
+        return person
+
+    def token(self, person, version=None):
+        version = person["token_version"] if version is None else version
+        return tokens.mint(self.config["SECRET_KEY"], "manage", str(person["person_id"]), version)
+
+    def known(self, *people):
+        ids = [person["person_id"] for person in people]
+        wait_until(
+            lambda: (
+                len(query(self.config, "SELECT 1 FROM people WHERE person_id = ANY(%s)", ids)) == len(ids)
+                and query(self.config, "SELECT 1 FROM forums WHERE id = %s", self.forum["id"])
+            ),
+            message="the people and the forum known",
+        )
+
+
+@pytest.fixture
+def series(topics, publish, topics_config):
+    return Series(publish, topics_config)
+
+
+def topic(title="Open data"):
+    return {"title": title, "description": f"{title}: what it is about"}
+
+
+def later(seconds):
+    return datetime.now(UTC) + timedelta(seconds=seconds)
+
+
+def test_a_participants_proposal_waits_for_moderation_an_organisers_is_published(topics, series, topics_bus):
+    ana = series.registrant()
+    series.known(ana)
+    forum_id = str(series.forum["id"])
+    proposed = topics.propose(forum_id, topic("Budget participatif"), series.token(ana))
+    assert proposed["status"] == "proposed"
+    by_organiser = topics.propose(forum_id, topic("Données ouvertes"))
+    assert by_organiser["status"] == "published"
+    assert [t["id"] for t in topics.list_topics(forum_id)["items"]] == [by_organiser["id"]]
+    assert [t["id"] for t in topics.moderation_queue(forum_id)["items"]] == [proposed["id"]]
+
+    topics.publish_topic(proposed["id"])
+    assert [t["id"] for t in topics.list_topics(forum_id)["items"]] == [by_organiser["id"], proposed["id"]]
+    rejected = topics.propose(forum_id, topic("Hors sujet"), series.token(ana))
+    assert topics.reject_topic(rejected["id"], "Not a matter for this forum")["rejection_reason"]
+    assert failure(topics.publish_topic, rejected["id"]) == "InvalidTransition"
+    kinds = [event["type"] for event in topics_bus.drain()]
+    assert kinds.count("topic_proposed") == 2 and kinds.count("topic_published") == 2
+    assert kinds.count("topic_rejected") == 1
+
+
+def test_who_may_take_part(topics, series):
+    ana, sub = series.registrant(version=3), series.subscriber()
+    stranger = someone()
+    series.known(ana, sub)
+    forum_id = str(series.forum["id"])
+    assert topics.propose(forum_id, topic(), series.token(sub))["status"] == "proposed"
+    assert failure(topics.propose, forum_id, topic(), series.token(stranger)) == "NotAParticipant"
+    assert (
+        failure(topics.propose, forum_id, topic(), series.token(ana, version=2)) == "InvalidToken"
+    )  # revoked
+    assert topics.propose(forum_id, topic(), series.token(ana, version=4))["status"] == "proposed"  # newer
+    assert failure(topics.propose, forum_id, topic(), series.token(ana, version=3)) == "InvalidToken"
+    assert failure(topics.propose, str(uuid.uuid4()), topic()) == "ForumNotFound"
+
+
+def test_an_approval_round_from_opening_to_results(topics, series, topics_bus, topics_config):
+    voters = [series.registrant("citizen"), series.registrant("citizen"), series.registrant("company")]
+    newcomer = series.subscriber()
+    series.known(*voters, newcomer)
+    forum_id = str(series.forum["id"])
+    a, b, c = (topics.propose(forum_id, topic(title))["id"] for title in ("A", "B", "C"))
+    opening = {"method": "approval", "max_choices": 2, "agenda_size": 2, "closes_at": later(3600)}
+    round_ = topics.open_round(forum_id, opening)
+    assert round_["status"] == "open" and round_["topic_ids"] == [a, b, c]
+    assert failure(topics.open_round, forum_id, opening) == "RoundAlreadyOpen"
+
+    first, second, third = (series.token(person) for person in voters)
+    topics.cast_ballot(round_["id"], first, {"choices": [c]})
+    assert topics.cast_ballot(round_["id"], first, {"choices": [a, b]})["replaced"] == 1  # replaces
+    topics.cast_ballot(round_["id"], second, {"choices": [b]})
+    topics.cast_ballot(round_["id"], third, {"choices": [b, c]})
+    assert failure(topics.cast_ballot, round_["id"], third, {"choices": [a, b, c]}) == "BallotInvalid"
+    assert (
+        failure(topics.cast_ballot, round_["id"], third, {"choices": [str(uuid.uuid4())]}) == "BallotInvalid"
+    )
+    late = series.token(newcomer)
+    assert failure(topics.cast_ballot, round_["id"], late, {"choices": [a]}) == "GroupRequired"
+    topics.cast_ballot(round_["id"], late, {"choices": [a]}, "research_media")
+    assert failure(topics.round_results, round_["id"]) == "ResultsNotYet"
+    assert topics.get_round(round_["id"], True)["participation"] == {
+        "citizen": 2, "company": 1, "research_media": 1,
+    }  # fmt: skip
+
+    closed = topics.close_round(round_["id"])
+    results = closed["results"]
+    assert results["ballots"] == 4
+    assert results["ranking"] == [
+        {"topic_id": b, "score": 3}, {"topic_id": a, "score": 2}, {"topic_id": c, "score": 1},
+    ]  # fmt: skip
+    assert results["agenda"] == [b, a]
+    assert topics.round_results(round_["id"]) == results
+    assert failure(topics.cast_ballot, round_["id"], first, {"choices": [a]}) == "RoundNotOpen"
+    assert failure(topics.close_round, round_["id"]) == "RoundNotOpen"
+    events = topics_bus.drain()
+    [closing] = [event for event in events if event["type"] == "round_closed"]
+    assert closing["data"]["results"] == results and closing["data"]["closed_by"] == "organiser"
+    assert not any("choices" in str(event["data"]) for event in events)  # no ballot on the bus
+
+
+def test_two_replicas_close_a_due_round_exactly_once(container_factory, topics_config, publish, topics_bus):
+    for _ in range(2):
+        container_factory(TopicsService, topics_config).start()
+    series = Series(publish, topics_config)
+    voter = series.registrant()
+    series.known(voter)
+    forum_id = str(series.forum["id"])
+    with ServiceRpcProxy("topics", topics_config, timeout=30) as topics:
+        ids = [topics.propose(forum_id, topic(title))["id"] for title in ("A", "B")]
+        opening = {"method": "dots", "budget": 5, "max_per_topic": 3, "agenda_size": 1, "closes_at": later(3)}
+        round_ = topics.open_round(forum_id, opening)
+        topics.cast_ballot(round_["id"], series.token(voter), {"points": {ids[1]: 3, ids[0]: 2}})
+        wait_until(
+            lambda: topics.get_round(round_["id"])["status"] == "closed", 20, message="closed by the timer"
+        )
+        assert topics.round_results(round_["id"])["agenda"] == [ids[1]]
+    closings = [event for event in topics_bus.drain(quiet=6) if event["type"] == "round_closed"]
+    assert len(closings) == 1 and closings[0]["data"]["closed_by"] == "timer"
+
+
+def test_an_erased_person_is_detached_and_their_ballot_still_counts(topics, series, publish, topics_config):
+    ana = series.registrant()
+    series.known(ana)
+    forum_id = str(series.forum["id"])
+    mine = topics.propose(forum_id, topic(), series.token(ana))
+    topics.publish_topic(mine["id"])
+    round_ = topics.open_round(forum_id, {"method": "approval", "max_choices": 1, "agenda_size": 1,
+                                          "closes_at": later(3600)})  # fmt: skip
+    topics.cast_ballot(round_["id"], series.token(ana), {"choices": [mine["id"]]})
+    assert [p["id"] for p in topics.my_data(series.token(ana))["proposals"]] == [mine["id"]]
+    publish(catalog.envelope("person_erased", {"person_id": ana["person_id"], "email": ana["email"],
+                                               "erased_by": "person"}))  # fmt: skip
+    wait_until(
+        lambda: query(topics_config, "SELECT erased_at FROM people WHERE person_id = %s", ana["person_id"])[
+            0
+        ]["erased_at"],
+        message="the erasure",
+    )
+    assert query(topics_config, "SELECT proposer_id FROM topics WHERE id = %s", mine["id"]) == [
+        {"proposer_id": None}
+    ]
+    assert failure(topics.my_data, series.token(ana)) == "InvalidToken"
+    assert topics.close_round(round_["id"])["results"]["ranking"][0] == {"topic_id": mine["id"], "score": 1}
