@@ -55,6 +55,43 @@ class TopicRejected(TopicEvent):
     reason = fields.String(required=True)
 
 
+@catalog.event("topic_edited")
+class TopicEdited(TopicEvent):
+    """Sent when an organiser edits a topic; ``note`` (public) says why and ``changes`` names the fields
+    that changed. Not sent for an edit that changes nothing."""
+
+    note = fields.String(required=True)
+    changes = fields.List(fields.String(), required=True)
+
+
+@catalog.event("topic_merged")
+class TopicMerged(TopicEvent):
+    """Sent when an organiser merges a duplicate (``topic``) into another (``into``): the duplicate's
+    support in open rounds follows it, and its proposer is told. Not sent for a topic already merged."""
+
+    into = fields.Nested(Topic, required=True)
+
+
+class Standing(Schema):
+    round_id = fields.UUID(allow_none=True)
+    method = fields.String(allow_none=True)
+    score = fields.Float(allow_none=True)
+    rank = fields.Integer(allow_none=True)
+
+
+@catalog.event("topic_carried_over")
+class TopicCarriedOver(TopicEvent):
+    """Sent when a published topic that a forum did not put on its agenda carries over to the next forum
+    (``to_forum_id``) or to the backlog (``to_forum_id`` None), with the organiser's public ``why`` and
+    where it stood in the forum's round (``standing``; empty without a round). Not sent for a topic on
+    the agenda."""
+
+    from_forum_id = fields.UUID(required=True)
+    to_forum_id = fields.UUID(allow_none=True)
+    why = fields.String(required=True)
+    standing = fields.Nested(Standing, required=True)
+
+
 @catalog.event("round_opened")
 class RoundOpened(Schema):
     """Sent when an organiser opens a prioritisation round for a forum over its published topics. Not

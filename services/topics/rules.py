@@ -318,3 +318,41 @@ def _whole(n):
 def _raise_if(field, messages):
     if messages:
         raise BallotInvalid({field: messages})
+
+
+def merged_topics(topics, source, target):
+    """A round's topics once ``source`` is merged into ``target``: the target takes the source's place if
+    the round did not have it, else the source leaves."""
+    if source not in topics:
+        return list(topics)
+    if target in topics:
+        return [topic for topic in topics if topic != source]
+    return [target if topic == source else topic for topic in topics]
+
+
+def follow_merge(method, params, content, source, target):
+    """A kept ballot once ``source`` is merged into ``target``: the support given to the duplicate goes to
+    the topic it was merged into, and stays within the round's limits. Approval: a choice of either is a
+    choice of the target (once). Dots: the points add up, at most ``max_per_topic`` on the target.
+    Ranked: the target takes the better of the two places, the other is dropped."""
+    field = FIELD[method]
+    value = content[field]
+    if method == "dots":
+        points = dict(value)
+        moved = points.pop(source, 0)
+        if moved:
+            points[target] = min(params["max_per_topic"], points.get(target, 0) + moved)
+        return {field: points}
+    renamed = [target if topic == source else topic for topic in value]
+    return {field: list(dict.fromkeys(renamed))}  # the first (the better place) of each stays
+
+
+def follow_merge_paper(method, params, tally, source, target):
+    """A paper tally once ``source`` is merged into ``target``: their counts add up, never beyond what the
+    paper ballots could hold on one topic (approval: one choice each; dots: ``max_per_topic`` each)."""
+    scores = dict(tally["scores"])
+    moved = scores.pop(source, 0)
+    if moved:
+        cap = tally["ballots"] * (1 if method == "approval" else params["max_per_topic"])
+        scores[target] = min(cap, scores.get(target, 0) + moved)
+    return {"ballots": tally["ballots"], "scores": scores}

@@ -131,6 +131,22 @@ class TopicsService(health.HealthChecks, dead_letters.DeadLetterLog, audit.Audit
         return self._run(topics.reject, topic_id, reason)
 
     @command
+    def edit_topic(self, topic_id, changes, note):
+        return self._run(topics.edit, topic_id, changes, note)
+
+    @command
+    def merge_topic(self, topic_id, into):
+        return self._run(topics.merge, topic_id, into)
+
+    @command
+    def carry_over_topic(self, topic_id, why, to_forum_id=None):
+        return self._run(topics.carry_over, topic_id, why, to_forum_id)
+
+    @command
+    def get_topic(self, topic_id, organiser=False):
+        return self._read(topics.get, topic_id, organiser)
+
+    @command
     def list_topics(self, forum_id):
         return self._read(topics.listing, forum_id)
 

@@ -223,3 +223,63 @@ def test_an_erased_person_is_detached_and_their_ballot_still_counts(topics, seri
     ]
     assert failure(topics.my_data, series.token(ana)) == "InvalidToken"
     assert topics.close_round(round_["id"])["results"]["ranking"][0] == {"topic_id": mine["id"], "score": 1}
+
+
+def test_an_edit_keeps_its_note_and_what_the_topic_said_before(topics, series, topics_bus):
+    forum_id = str(series.forum["id"])
+    series.known()
+    mine = topics.propose(forum_id, topic("Open data"))
+    edited = topics.edit_topic(mine["id"], {"title": "Open data in ministries"}, "Narrowed after the forum")
+    assert edited["title"] == "Open data in ministries"
+    [change] = edited["changes"]
+    assert (change["note"], change["previous"]) == ("Narrowed after the forum", {"title": "Open data"})
+    assert topics.edit_topic(mine["id"], {"title": "Open data in ministries"}, "again")["changes"] == [change]
+    [event] = [e for e in topics_bus.drain() if e["type"] == "topic_edited"]
+    assert event["data"]["changes"] == ["title"]
+
+
+def test_a_merged_duplicates_ballots_follow_it(topics, series):
+    voters = [series.registrant(), series.registrant("company")]
+    series.known(*voters)
+    forum_id = str(series.forum["id"])
+    a, b, c = (topics.propose(forum_id, topic(title))["id"] for title in ("A", "B", "C"))
+    round_ = topics.open_round(forum_id, {"method": "approval", "max_choices": 2, "agenda_size": 1,
+                                          "closes_at": later(3600)})  # fmt: skip
+    topics.cast_ballot(round_["id"], series.token(voters[0]), {"choices": [a, b]})
+    topics.cast_ballot(round_["id"], series.token(voters[1]), {"choices": [b]})
+    assert topics.merge_topic(b, c)["status"] == "merged"
+    assert topics.get_round(round_["id"])["topic_ids"] == [a, c]
+    assert failure(topics.merge_topic, b, a) == "InvalidTransition"  # merged already
+    results = topics.close_round(round_["id"])["results"]
+    assert results["ranking"] == [{"topic_id": c, "score": 2}, {"topic_id": a, "score": 1}]
+
+
+def test_a_topic_not_on_the_agenda_carries_over_with_its_standing_and_why(
+    topics, series, publish, topics_bus
+):
+    voter = series.registrant()
+    series.known(voter)
+    forum_id = str(series.forum["id"])
+    later_forum = forum_block(title="Forum de juin")
+    publish(catalog.envelope("forum_scheduled", {"forum": later_forum}))
+    a, b = (topics.propose(forum_id, topic(title))["id"] for title in ("A", "B"))
+    round_ = topics.open_round(forum_id, {"method": "approval", "max_choices": 1, "agenda_size": 1,
+                                          "closes_at": later(3600)})  # fmt: skip
+    topics.cast_ballot(round_["id"], series.token(voter), {"choices": [a]})
+    topics.close_round(round_["id"])
+    assert failure(topics.carry_over_topic, a, "Chosen") == "InvalidTransition"  # on the agenda
+    wait_until(
+        lambda: query(series.config, "SELECT 1 FROM forums WHERE id = %s", later_forum["id"]), message="June"
+    )
+    carried = topics.carry_over_topic(b, "Not enough time in May", str(later_forum["id"]))
+    assert carried["forum_id"] == str(later_forum["id"])
+    [step] = carried["history"]
+    assert (step["why"], step["rank"], step["score"], step["forum_id"]) == (
+        "Not enough time in May",
+        2,
+        0,
+        forum_id,
+    )
+    assert [t["id"] for t in topics.list_topics(str(later_forum["id"]))["items"]] == [b]
+    [event] = [e for e in topics_bus.drain() if e["type"] == "topic_carried_over"]
+    assert event["data"]["standing"]["rank"] == 2 and event["data"]["why"] == "Not enough time in May"

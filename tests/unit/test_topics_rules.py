@@ -548,3 +548,73 @@ def test_a_kept_ballot_is_taken_again_unchanged(method, data):
     topics = T[: data.draw(st.integers(1, 6))]
     kept = rules.check_ballot(method, PARAMS[method], topics, data.draw(contents(method, topics)))
     assert rules.check_ballot(method, PARAMS[method], topics, kept) == kept
+
+
+# --- merges: the support given to a duplicate follows it ---------------------------------------------
+
+
+def test_a_merged_topic_leaves_the_round_or_gives_its_place_to_the_one_it_joins():
+    assert rules.merged_topics(["a", "b", "c"], "b", "c") == ["a", "c"]
+    assert rules.merged_topics(["a", "b", "c"], "b", "z") == ["a", "z", "c"]
+    assert rules.merged_topics(["a", "c"], "b", "c") == ["a", "c"]
+
+
+def test_approval_support_follows_a_merge_once():
+    follow = rules.follow_merge
+    assert follow("approval", {"max_choices": 2}, {"choices": ["a", "b"]}, "b", "a") == {"choices": ["a"]}
+    assert follow("approval", {"max_choices": 2}, {"choices": ["b", "c"]}, "b", "a") == {
+        "choices": ["a", "c"]
+    }
+    assert follow("approval", {"max_choices": 2}, {"choices": ["c"]}, "b", "a") == {"choices": ["c"]}
+
+
+def test_dots_follow_a_merge_within_the_limit_per_topic():
+    params = {"budget": 10, "max_per_topic": 4}
+    assert rules.follow_merge("dots", params, {"points": {"a": 3, "b": 2}}, "b", "a") == {"points": {"a": 4}}
+    assert rules.follow_merge("dots", params, {"points": {"b": 2, "c": 1}}, "b", "a") == {
+        "points": {"c": 1, "a": 2}
+    }
+
+
+def test_a_ranking_keeps_the_better_place_of_the_two():
+    follow = rules.follow_merge
+    assert follow("ranked", {"max_choices": 3}, {"ranking": ["c", "b", "a"]}, "a", "b") == {
+        "ranking": ["c", "b"]
+    }
+    assert follow("ranked", {"max_choices": 3}, {"ranking": ["a", "c", "b"]}, "a", "b") == {
+        "ranking": ["b", "c"]
+    }
+
+
+def test_a_paper_tally_follows_a_merge_within_what_its_ballots_could_hold():
+    tally = {"ballots": 5, "scores": {"a": 4, "b": 3}}
+    assert rules.follow_merge_paper("approval", {"max_choices": 2}, tally, "b", "a") == {
+        "ballots": 5, "scores": {"a": 5},
+    }  # fmt: skip
+    assert rules.follow_merge_paper("dots", {"budget": 5, "max_per_topic": 2}, tally, "b", "a") == {
+        "ballots": 5, "scores": {"a": 7},
+    }  # fmt: skip
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.data())
+def test_a_ballot_that_followed_a_merge_is_still_valid(data):
+    method = data.draw(st.sampled_from(rules.METHODS))
+    topics = ["t0", "t1", "t2", "t3"]
+    params = {
+        "approval": {"max_choices": 3},
+        "ranked": {"max_choices": 3},
+        "dots": {"budget": 6, "max_per_topic": 3},
+    }
+    params = params[method]
+    if method == "dots":
+        points = data.draw(st.dictionaries(st.sampled_from(topics), st.integers(1, 3), max_size=2))
+        content = {"points": points}
+    else:
+        chosen = data.draw(st.lists(st.sampled_from(topics), unique=True, max_size=3))
+        content = {rules.FIELD[method]: chosen}
+    content = rules.check_ballot(method, params, topics, content)
+    source, target = data.draw(st.lists(st.sampled_from(topics), unique=True, min_size=2, max_size=2))
+    after = rules.merged_topics(topics, source, target)
+    followed = rules.follow_merge(method, params, content, source, target)
+    assert rules.check_ballot(method, params, after, followed)  # valid in the round as it now is

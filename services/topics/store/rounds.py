@@ -123,3 +123,32 @@ def ballots_of_person(cur, person_id):
 def forget_voter(cur, person_id):
     """Erasure: the ballots still count, naming nobody."""
     cur.execute("UPDATE ballots SET person_id = NULL WHERE person_id = %s", (person_id,))
+
+
+def open_with(cur, topic_id):
+    """The open rounds whose topics include ``topic_id``, locked: a merge rewrites them."""
+    return cur.execute(
+        f"SELECT {COLUMNS} FROM rounds WHERE status = 'open' AND %s = ANY(topic_ids) FOR UPDATE", (topic_id,)
+    ).fetchall()
+
+
+def set_topics(cur, round_id, topic_ids):
+    cur.execute("UPDATE rounds SET topic_ids = %s WHERE id = %s", (list(topic_ids), round_id))
+
+
+def ballots_with_ids(cur, round_id):
+    return cur.execute(
+        "SELECT id, content FROM ballots WHERE round_id = %s FOR UPDATE", (round_id,)
+    ).fetchall()
+
+
+def rewrite_ballot(cur, ballot_id, content):
+    cur.execute("UPDATE ballots SET content = %s WHERE id = %s", (Jsonb(content), ballot_id))
+
+
+def last_closed_of_forum(cur, forum_id):
+    """The forum's latest closed round, if any: where its topics stood."""
+    return cur.execute(
+        f"SELECT {COLUMNS} FROM rounds WHERE forum_id = %s AND status = 'closed' ORDER BY closed_at DESC LIMIT 1",
+        (forum_id,),
+    ).fetchone()

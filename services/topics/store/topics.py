@@ -2,6 +2,10 @@
 
 import uuid
 
+from psycopg.types.json import Jsonb
+
+from kit.serial import jsonable
+
 COLUMNS = (
     "id, forum_id, title, description, commitment_ref, status, proposed_by, proposer_id, rejection_reason,"
     " merged_into, published_seq, published_at, created_at, updated_at"
@@ -84,3 +88,66 @@ def of_proposer(cur, person_id):
 def forget_proposer(cur, person_id):
     """Erasure: the topics stay, naming nobody."""
     cur.execute("UPDATE topics SET proposer_id = NULL WHERE proposer_id = %s", (person_id,))
+
+
+def edit(cur, topic_id, changes, note, previous, now):
+    """The changed fields, and the change note with the fields as they were (public, in its history)."""
+    assignments = ", ".join(f"{column} = %({column})s" for column in changes)
+    topic = cur.execute(
+        f"UPDATE topics SET {assignments}, updated_at = %(now)s WHERE id = %(id)s RETURNING {COLUMNS}",
+        changes | {"now": now, "id": topic_id},
+    ).fetchone()
+    cur.execute(
+        "INSERT INTO topic_changes (topic_id, at, note, previous) VALUES (%s, %s, %s, %s)",
+        (topic_id, now, note, Jsonb(jsonable(previous))),
+    )
+    return topic
+
+
+def changes_of(cur, topic_ids):
+    """Each topic's change notes, oldest first: {topic id: [{"at", "note", "previous"}]}."""
+    rows = cur.execute(
+        "SELECT topic_id, at, note, previous FROM topic_changes WHERE topic_id = ANY(%s) ORDER BY id",
+        (list(topic_ids),),
+    ).fetchall()
+    found = {}
+    for row in rows:
+        found.setdefault(row["topic_id"], []).append({key: row[key] for key in ("at", "note", "previous")})
+    return found
+
+
+def merge(cur, topic_id, into, now):
+    return cur.execute(
+        "UPDATE topics SET status = 'merged', merged_into = %s, updated_at = %s"
+        f" WHERE id = %s RETURNING {COLUMNS}",
+        (into, now, topic_id),
+    ).fetchone()
+
+
+def move(cur, topic_id, forum_id, now):
+    return cur.execute(
+        f"UPDATE topics SET forum_id = %s, updated_at = %s WHERE id = %s RETURNING {COLUMNS}",
+        (forum_id, now, topic_id),
+    ).fetchone()
+
+
+def record_history(cur, topic_id, forum_id, standing, why, to_forum_id, now):
+    cur.execute(
+        "INSERT INTO topic_history (topic_id, forum_id, round_id, method, score, rank, why, to_forum_id, at)"
+        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s)",
+        (topic_id, forum_id, standing.get("round_id"), standing.get("method"), standing.get("score"),
+         standing.get("rank"), why, to_forum_id, now),
+    )  # fmt: skip
+
+
+def history_of(cur, topic_ids):
+    """Each topic's way through the series, oldest first: {topic id: [{...}]}."""
+    rows = cur.execute(
+        "SELECT topic_id, forum_id, round_id, method, score, rank, why, to_forum_id, at FROM topic_history"
+        " WHERE topic_id = ANY(%s) ORDER BY id",
+        (list(topic_ids),),
+    ).fetchall()
+    found = {}
+    for row in rows:
+        found.setdefault(row["topic_id"], []).append({key: row[key] for key in row if key != "topic_id"})
+    return found
