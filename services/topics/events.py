@@ -119,13 +119,34 @@ class Results(Schema):
     paper = fields.Dict(keys=fields.String(), values=fields.Integer(), load_default=dict)
 
 
+VOTERS = fields.List(
+    fields.UUID(),
+    required=True,
+    metadata={"description": "Who voted, as person ids, never how: for the emails (a reminder to the others, "
+              "the results to them)"},
+)  # fmt: skip
+
+
+@catalog.event("round_closing_soon")
+class RoundClosingSoon(Schema):
+    """Sent once, 24 hours before a round closes (at once for a round opened for less than that), so that
+    those who have not voted yet are reminded. Not sent for a round closed before."""
+
+    round_id = fields.UUID(required=True)
+    forum_id = fields.UUID(required=True)
+    method = fields.String(required=True)
+    closes_at = fields.AwareDateTime(required=True)
+    voters = VOTERS
+
+
 @catalog.event("round_closed")
 class RoundClosed(Schema):
-    """Sent once when a round closes, at its closing time or by an organiser, with its results (counts
-    only: never a ballot). Exactly once, however many replicas run the timer."""
+    """Sent once when a round closes, at its closing time or by an organiser, with its results (counts:
+    never a ballot). Exactly once, however many replicas run the timer."""
 
     round_id = fields.UUID(required=True)
     forum_id = fields.UUID(required=True)
     method = fields.String(required=True)
     closed_by = fields.String(required=True, metadata={"description": "timer or organiser"})
     results = fields.Nested(Results, required=True)
+    voters = VOTERS

@@ -25,6 +25,7 @@ from services.topics.views import round_view, topic_event_block
 
 ROUND_FIELDS = ("closes_at", "show_running")  # the rest of an opening is the method's parameters
 LONGEST = timedelta(days=366)
+REMINDER_LEAD = timedelta(hours=24)  # "closes in 24 hours", to those who have not voted
 
 
 def params_of(row):
@@ -120,7 +121,7 @@ def closing(tx, row, closed_by):
     tx.emit(
         "round_closed",
         {"round_id": row["id"], "forum_id": row["forum_id"], "method": row["method"], "closed_by": closed_by,
-         "results": results},
+         "results": results, "voters": store.rounds.voters(tx.cur, row["id"])},
     )  # fmt: skip
     if closed_by != "timer":
         tx.record("round_closed", row["id"], {"ballots": results["ballots"]})
@@ -133,6 +134,21 @@ def close_next_due(tx):
     if row is None:
         return None
     closing(tx, row, "timer")
+    return row["id"]
+
+
+def remind_next(tx, lead=REMINDER_LEAD):
+    """One round closing within ``lead``: ``round_closing_soon`` once (locked, skipped by other
+    replicas); its id, or None."""
+    row = store.rounds.next_to_remind(tx.cur, tx.now, lead)
+    if row is None:
+        return None
+    store.rounds.reminded(tx.cur, row["id"], tx.now)
+    tx.emit(
+        "round_closing_soon",
+        {"round_id": row["id"], "forum_id": row["forum_id"], "method": row["method"],
+         "closes_at": row["closes_at"], "voters": store.rounds.voters(tx.cur, row["id"])},
+    )  # fmt: skip
     return row["id"]
 
 

@@ -5,7 +5,7 @@ is a participant's management-link token (None when an organiser asks; the gatew
 It learns people and forums from the registration events and never calls the registration service.
 """
 
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from nameko.dependency_providers import Config
@@ -113,8 +113,12 @@ class TopicsService(health.HealthChecks, dead_letters.DeadLetterLog, audit.Audit
 
     @timer(interval=5)
     def close_due_rounds(self):
-        """Rounds past their closing time are closed, one per transaction, each by one replica once."""
+        """Rounds past their closing time are closed, and rounds closing within a day announced as such,
+        one per transaction, each by one replica once."""
         while self._run(rounds.close_next_due) is not None:
+            pass
+        lead = timedelta(hours=float(self.config.get("ROUND_REMINDER_HOURS", 24)))
+        while self._run(rounds.remind_next, lead) is not None:
             pass
 
     # topics

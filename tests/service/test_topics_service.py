@@ -283,3 +283,27 @@ def test_a_topic_not_on_the_agenda_carries_over_with_its_standing_and_why(
     assert [t["id"] for t in topics.list_topics(str(later_forum["id"]))["items"]] == [b]
     [event] = [e for e in topics_bus.drain() if e["type"] == "topic_carried_over"]
     assert event["data"]["standing"]["rank"] == 2 and event["data"]["why"] == "Not enough time in May"
+
+
+def test_a_round_closing_soon_is_announced_once_with_who_voted(
+    container_factory, topics_config, publish, topics_bus
+):
+    config = topics_config | {"ROUND_REMINDER_HOURS": 6 / 3600}  # "soon": 6 s before it closes
+    for _ in range(2):  # two replicas: one announcement
+        container_factory(TopicsService, config).start()
+    series = Series(publish, config)
+    voter, other = series.registrant(), series.registrant()
+    series.known(voter, other)
+    forum_id = str(series.forum["id"])
+    with ServiceRpcProxy("topics", config, timeout=30) as topics:
+        a = topics.propose(forum_id, topic("A"))["id"]
+        round_ = topics.open_round(forum_id, {"method": "approval", "max_choices": 1, "agenda_size": 1,
+                                              "closes_at": later(10)})  # fmt: skip
+        topics.cast_ballot(round_["id"], series.token(voter), {"choices": [a]})  # within the first 4 s
+        wait_until(lambda: topics.get_round(round_["id"])["status"] == "closed", 30, message="closed")
+    events = topics_bus.drain(quiet=6)
+    [soon] = [event for event in events if event["type"] == "round_closing_soon"]
+    [closed] = [event for event in events if event["type"] == "round_closed"]
+    assert soon["data"]["round_id"] == closed["data"]["round_id"] == round_["id"]
+    assert soon["data"]["voters"] == closed["data"]["voters"] == [str(voter["person_id"])]
+    assert "choices" not in str(closed["data"]) and "choices" not in str(soon["data"])

@@ -152,3 +152,25 @@ def last_closed_of_forum(cur, forum_id):
         f"SELECT {COLUMNS} FROM rounds WHERE forum_id = %s AND status = 'closed' ORDER BY closed_at DESC LIMIT 1",
         (forum_id,),
     ).fetchone()
+
+
+def next_to_remind(cur, now, lead):
+    """One open round closing within ``lead`` and not yet reminded, locked (skipped by other replicas)."""
+    return cur.execute(
+        f"SELECT {COLUMNS} FROM rounds WHERE status = 'open' AND reminded_at IS NULL"
+        " AND closes_at - %s <= %s AND closes_at > %s ORDER BY closes_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+        (lead, now, now),
+    ).fetchone()
+
+
+def reminded(cur, round_id, now):
+    cur.execute("UPDATE rounds SET reminded_at = %s WHERE id = %s", (now, round_id))
+
+
+def voters(cur, round_id):
+    """Who voted in the round (person ids; the erased are no one): never how."""
+    rows = cur.execute(
+        "SELECT person_id FROM ballots WHERE round_id = %s AND person_id IS NOT NULL ORDER BY person_id",
+        (round_id,),
+    ).fetchall()
+    return [row["person_id"] for row in rows]
