@@ -1,17 +1,12 @@
 """What organisers see of a forum's registrations, the public participant list, and check-in."""
 
-import csv
-import io
-import unicodedata
-
-from kit import paging
+from kit import paging, spreadsheet
 from kit.serial import jsonable
 from services.registration import registrations, store
 from services.registration.errors import ForumNotFound, UnknownAttendeeCode
 from services.registration.views import registration_view
 
 STATUSES = ("confirmed", "waitlisted", "cancelled")
-FORMULA_SIGNS = frozenset("=+-@\uff1d\uff0b\uff0d\uff20")  # and their full-width forms
 CSV_FIELDS = (
     "id", "status", "waitlist_position", "first_name", "last_name", "email", "organisation", "stakeholder_group",
     "locale", "accessibility_needs", "attendee_code", "checked_in_at", "consents", "created_at",
@@ -47,32 +42,15 @@ def summary(tx, forum_id):
     )
 
 
-def _skipped(char):
-    """What a spreadsheet passes over before it looks for a formula sign: blanks, line breaks, control
-    and invisible characters (a zero-width space, a byte-order mark)."""
-    return char.isspace() or unicodedata.category(char) in ("Cc", "Cf")
-
-
-def safe_cell(value):
-    """Spreadsheets run a cell as a formula when its first character that counts is a formula sign
-    (``"  =cmd"`` and ``"\\n@SUM(...)"`` too): such a cell gets a leading quote, which keeps it text.
-    So does any cell opening with a tab or a carriage return, as before."""
-    text = "" if value is None else str(value)
-    first = next((char for char in text if not _skipped(char)), "")
-    return "'" + text if first in FORMULA_SIGNS or text[:1] in ("\t", "\r") else text
-
-
 def as_csv(tx, forum_id):
     store.forums.read(tx.cur, forum_id)  # ForumNotFound for an unknown forum
     positions = store.registrations.waitlist_places(tx.cur, forum_id)
-    out = io.StringIO()
-    writer = csv.writer(out)
-    writer.writerow(CSV_FIELDS)
+    rows = []
     for row in store.registrations.of_forum(tx.cur, forum_id):
         view = registration_view(row, positions.get(row["id"]))
         view["consents"] = ";".join(name for name, given in view["consents"].items() if given)
-        writer.writerow([safe_cell(view[field]) for field in CSV_FIELDS])
-    return out.getvalue()
+        rows.append([view[field] for field in CSV_FIELDS])
+    return spreadsheet.as_csv(CSV_FIELDS, rows)
 
 
 def participants(tx, forum_id):

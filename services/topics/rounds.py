@@ -9,6 +9,7 @@ uncounted. Ballots never leave this service: events carry counts only.
 
 from datetime import timedelta
 
+from kit import spreadsheet
 from services.topics import rules, store
 from services.topics.errors import (
     GroupRequired,
@@ -177,3 +178,23 @@ def paper_tally(tx, round_id, group, tally_in):
     store.rounds.keep_paper(tx.cur, round_id, group, checked)
     tx.record("paper_tally_entered", round_id, {"group": group, "ballots": checked["ballots"]})
     return {"round_id": str(round_id), "stakeholder_group": group} | checked
+
+
+CSV_HEADER = ("ranking", "rank", "topic_id", "title", "score", "on_agenda")
+
+
+def results_csv(tx, round_id):
+    """The results as a spreadsheet: one line per topic per ranking (overall, consensus, each group)."""
+    found_results = results(tx, round_id)
+    row = store.rounds.read(tx.cur, round_id)
+    titles = {str(topic["id"]): topic["title"] for topic in store.topics.several(tx.cur, row["topic_ids"])}
+    agenda = set(found_results["agenda"])
+    rankings = [("overall", found_results["ranking"]), ("consensus", found_results["consensus"])]
+    rankings += [(f"group:{group}", ranked) for group, ranked in found_results["by_group"].items()]
+    lines = [
+        (name, rank, entry["topic_id"], titles.get(entry["topic_id"], ""), entry["score"],
+         "yes" if entry["topic_id"] in agenda else "no")
+        for name, ranked in rankings
+        for rank, entry in enumerate(ranked, 1)
+    ]  # fmt: skip
+    return spreadsheet.as_csv(CSV_HEADER, lines)

@@ -176,6 +176,10 @@ class TopicsService(health.HealthChecks, dead_letters.DeadLetterLog, audit.Audit
         return self._read(rounds.results, round_id)
 
     @command
+    def round_results_csv(self, round_id):
+        return self._read(rounds.results_csv, round_id)
+
+    @command
     def get_round(self, round_id, organiser=False):
         return self._read(rounds.get, round_id, organiser)
 

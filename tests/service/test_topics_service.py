@@ -172,6 +172,9 @@ def test_an_approval_round_from_opening_to_results(topics, series, topics_bus, t
     ]  # fmt: skip
     assert results["agenda"] == [b, a]
     assert topics.round_results(round_["id"]) == results
+    lines = topics.round_results_csv(round_["id"]).splitlines()
+    assert lines[0] == "ranking,rank,topic_id,title,score,on_agenda"
+    assert lines[1] == f"overall,1,{b},B,3,yes" and f"group:company,1,{b},B,1,yes" in lines
     assert failure(topics.cast_ballot, round_["id"], first, {"choices": [a]}) == "RoundNotOpen"
     assert failure(topics.close_round, round_["id"]) == "RoundNotOpen"
     events = topics_bus.drain()

