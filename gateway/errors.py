@@ -85,12 +85,15 @@ class UpstreamTimeout(Unavailable):
 
 class Remote(NamedTuple):
     """How a service's named exception is answered. ``field`` files the detail under ``errors`` (for
-    forms); ``detail`` replaces the service's message where that message should not be shown."""
+    forms); ``fields``: the detail names its fields itself (``field: message; field2: message``, as
+    ``services.topics.errors`` writes them) and each is filed under its own; ``detail`` replaces the
+    service's message where that message should not be shown."""
 
     status: int
     title: str
     field: str | None = None
     detail: str | None = None
+    fields: bool = False
 
 
 # Named exceptions raised by the services, by class name (as nameko sends them).
@@ -128,6 +131,18 @@ REMOTE_ERRORS = {
     "OrganiserTokenNotFound": Remote(404, "Organiser token not found"),
     "OrganiserNameTaken": Remote(409, "Name taken", "name"),
     "InvalidOrganiserName": Remote(400, "Invalid name", "name"),
+    # topics (ForumNotFound and InvalidTransition above mean the same there)
+    "TopicNotFound": Remote(404, "Topic not found"),
+    "RoundNotFound": Remote(404, "Round not found"),
+    "RoundAlreadyOpen": Remote(409, "Round already open"),
+    "RoundNotOpen": Remote(409, "Round not open"),
+    "ResultsNotYet": Remote(409, "Results not yet public"),
+    "NoTopics": Remote(422, "No published topic"),
+    "NotAParticipant": Remote(403, "Not a participant"),
+    # well-formed, but not what this round takes: errors by field, from the service's rules
+    "BallotInvalid": Remote(422, "Invalid ballot", fields=True),
+    "RoundInvalid": Remote(422, "Invalid round", fields=True),
+    "GroupRequired": Remote(422, "Stakeholder group required", fields=True),
 }
 
 
@@ -148,10 +163,20 @@ def problem(status, title, detail=None, errors=None, headers=None):
     )
 
 
+def by_field(detail):
+    """``choices: at most 3 topics; points: ...`` → ``{"choices": ["at most 3 topics"], ...}``. A field's
+    messages stay one string: a message may itself hold a comma ("one of approval, dots, ranked")."""
+    errors = {}
+    for part in detail.split("; "):
+        field, _, message = part.partition(": ")
+        errors.setdefault(field, []).append(message or field)
+    return errors
+
+
 def remote_problem(exc):
     known = REMOTE_ERRORS[exc.exc_type]
     detail = known.detail or exc.value
-    errors = {known.field: [detail]} if known.field else None
+    errors = {known.field: [detail]} if known.field else by_field(detail) if known.fields else None
     headers = {401: Unauthenticated.headers, 503: RETRY_AFTER}.get(known.status)
     return problem(known.status, known.title, detail, errors, headers)
 

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 
 from apispec import APISpec
 from apispec.ext.marshmallow import MarshmallowPlugin
+from marshmallow import fields
 from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 
 from gateway import schemas
@@ -50,7 +51,7 @@ PARAMETERS = {
     "ref": {"type": "string", "description": "The forum's id or its slug"},
     "token": {"type": "string", "description": "The token of the emailed link"},
 }
-RULE_PARAMETER = re.compile(r"<(?:(\w+)(?:\([^)]*\))?:)?(\w+)>")
+RULE_PARAMETER = re.compile(r"<(?:(\w+)(?:\(([^)]*)\))?:)?(\w+)>")
 
 
 @dataclass(frozen=True)
@@ -144,18 +145,28 @@ def operation(name, doc, path_parameters, method="GET"):
     return described
 
 
+def path_schema(converter, arguments):
+    if converter == "any":  # werkzeug's any(a, b): one of these words
+        return {"type": "string", "enum": [word.strip() for word in arguments.split(",")]}
+    return PARAMETERS.get(converter, {"type": "string"})
+
+
 def openapi_path(rule):
     """``/forums/<uuid:forum_id>`` → ``/forums/{forum_id}`` and its parameters."""
     parameters = [
-        {
-            "name": name,
-            "in": "path",
-            "required": True,
-            "schema": PARAMETERS.get(converter, {"type": "string"}),
-        }
-        for converter, name in RULE_PARAMETER.findall(rule)
+        {"name": name, "in": "path", "required": True, "schema": path_schema(converter, arguments)}
+        for converter, arguments, name in RULE_PARAMETER.findall(rule)
     ]
-    return RULE_PARAMETER.sub(r"{\2}", rule), parameters
+    return RULE_PARAMETER.sub(r"{\3}", rule), parameters
+
+
+def key_names(self, field, **kwargs):
+    """A mapping's keys, as JSON Schema's ``propertyNames`` (apispec leaves them out): a client drawing
+    from the document then sends keys the gateway takes."""
+    keys = getattr(field, "key_field", None)
+    if isinstance(field, fields.Dict) and keys is not None and "pattern" in keys.metadata:
+        return {"propertyNames": {"type": "string", "pattern": keys.metadata["pattern"]}}
+    return {}
 
 
 def routes(service_cls):
@@ -176,14 +187,19 @@ def components(spec):
 
 
 def build_openapi(public_base_url, service_cls):
+    plugin = MarshmallowPlugin()
     spec = APISpec(
         title="Open d'Etat forums API",
         version="1.0.0",
         openapi_version="3.1.0",
-        plugins=[MarshmallowPlugin()],
+        plugins=[plugin],
         servers=[{"url": public_base_url}],
-        info={"description": "Forums of the Open d'Etat series: forums, registrations, subscriptions."},
+        info={
+            "description": "Forums of the Open d'Etat series: forums, registrations, subscriptions, "
+            "topics and their prioritisation."
+        },
     )
+    plugin.converter.add_attribute_function(key_names)
     spec.components.security_scheme(
         "organiserToken",
         {

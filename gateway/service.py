@@ -22,13 +22,16 @@ from gateway.routes import (
     registrations,
     subscriptions,
 )
+from gateway.routes import topics as topic_routes
 from gateway.rpc import TimedRpcProxy
 from kit.asyncapi import build_asyncapi
 from kit.secrets import SecureSettings
 from services.registration.events import catalog as registration_events
+from services.topics.events import catalog as topics_events
 
 READY_TIMEOUT = 3
-EVENT_CATALOGS = (registration_events,)  # the public contracts only: no service code is imported
+# the public contracts only: no service code is imported
+EVENT_CATALOGS = (registration_events, topics_events)
 JSON_OBJECT = {"type": "object"}
 
 
@@ -50,6 +53,7 @@ class GatewayService(
     subscriptions.SubscriptionRoutes,
     notifications.NotificationRoutes,
     organisers.OrganiserRoutes,
+    topic_routes.TopicRoutes,
     pages.PageRoutes,
 ):
     name = "gateway"
@@ -59,6 +63,7 @@ class GatewayService(
     auth = BearerTokens()
     registration = TimedRpcProxy("registration")
     notification = TimedRpcProxy("notification")
+    topics = TimedRpcProxy("topics")
 
     @api("GET", "/health/live", doc=Doc("The gateway process answers", tag="operations", returns="Alive"))
     def live(self, request):
@@ -76,7 +81,11 @@ class GatewayService(
             except Exception as exc:  # noqa: BLE001 - any failure means not ready
                 return f"unavailable: {type(exc).__name__}"
 
-        services = {"registration": self.registration, "notification": self.notification}
+        services = {
+            "registration": self.registration,
+            "notification": self.notification,
+            "topics": self.topics,
+        }
         calls = {name: eventlet.spawn(check, proxy) for name, proxy in services.items()}  # in parallel
         checks = {name: call.wait() for name, call in calls.items()}
         if all(value == "ok" for value in checks.values()):

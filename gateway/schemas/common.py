@@ -143,6 +143,40 @@ class Whole(fields.Integer):
         return super()._validated(value)
 
 
+# A row's id as the document states it (hyphenated, any case); answered lowercase.
+UUID = r"^[0-9A-Fa-f]{8}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{4}-[0-9A-Fa-f]{12}$"
+
+
+class Id(fields.UUID):
+    """A UUID written as ``UUID`` says: marshmallow would also take braces, a urn or no hyphens, which
+    the document (and so a client drawing from it) does not allow."""
+
+    def __init__(self, **kwargs):
+        metadata = kwargs.pop("metadata", {}) | {"pattern": UUID}
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, str) and not re.fullmatch(UUID, value):
+            raise self.make_error("invalid_uuid")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
+class Counts(fields.Dict):
+    """Whole numbers by id (``{"<uuid>": 3}``), at most ``most`` of them; the document states the keys'
+    shape (``propertyNames``, see gateway.openapi) and their number (``maxProperties``)."""
+
+    def __init__(self, most, highest, **kwargs):
+        metadata = kwargs.pop("metadata", {}) | {"maxProperties": most}
+        values = Whole(validate=validate.Range(min=0, max=highest))
+        super().__init__(keys=Id(), values=values, metadata=metadata, **kwargs)
+        self.most = most
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        if isinstance(value, dict) and len(value) > self.most:
+            raise ValidationError(f"At most {self.most} entries.")
+        return super()._deserialize(value, attr, data, **kwargs)
+
+
 def group(**kwargs):
     return fields.String(validate=validate.OneOf(STAKEHOLDER_GROUPS), **kwargs)
 

@@ -34,6 +34,7 @@ def concrete(path):
     """A real address for a documented path."""
     values = {"{forum_id}": FORUM_ID, "{forum_ref}": FORUM["slug"], "{token}": TOKEN}
     values |= {"{registration_id}": REGISTRATION_ID, "{token_id}": REGISTRATION_ID}
+    values |= {"{topic_id}": REGISTRATION_ID, "{round_id}": REGISTRATION_ID, "{group}": "citizen"}
     for name, value in values.items():
         path = path.replace(name, value)
     return path

@@ -25,6 +25,11 @@ BODIES = {
     ("/api/v1/subscriptions", "post"): "SubscriptionCreate",
     ("/api/v1/notifications/retry", "post"): "DeliveryRetry",
     ("/api/v1/organiser-tokens", "post"): "OrganiserTokenCreate",
+    ("/api/v1/forums/{forum_id}/topics", "post"): "TopicCreate",
+    ("/api/v1/topics/{topic_id}/reject", "post"): "TopicReject",
+    ("/api/v1/forums/{forum_id}/rounds", "post"): "RoundCreate",
+    ("/api/v1/rounds/{round_id}/ballot", "put"): "Ballot",
+    ("/api/v1/rounds/{round_id}/paper-tallies/{group}", "put"): "PaperTally",
 }
 
 
@@ -53,6 +58,11 @@ REQUIRED = """
     GET /api/v1/notifications/dead-letters/{dead_letter_id}
     POST /api/v1/organiser-tokens; GET /api/v1/organiser-tokens; DELETE /api/v1/organiser-tokens/{token_id}
     GET /api/v1/audit
+    POST /api/v1/forums/{forum_id}/topics; GET /api/v1/forums/{forum_id}/topics; GET /api/v1/topics
+    POST /api/v1/topics/{topic_id}/publish; POST /api/v1/topics/{topic_id}/reject
+    POST /api/v1/forums/{forum_id}/rounds; GET /api/v1/rounds/{round_id}; PUT /api/v1/rounds/{round_id}/ballot
+    POST /api/v1/rounds/{round_id}/close; GET /api/v1/rounds/{round_id}/results
+    PUT /api/v1/rounds/{round_id}/paper-tallies/{group}; GET /api/v1/people/me/topics
     GET /health/live; GET /health/ready; GET /api/v1/openapi.json; GET /api/v1/asyncapi.json; GET /api/v1/ping
 """
 
@@ -115,6 +125,24 @@ def test_query_parameters_and_service_errors_are_described():
         assert known.title in cancel["responses"][str(known.status)]["description"]
     csv = DOCUMENT["paths"]["/api/v1/forums/{forum_id}/registrations.csv"]["get"]
     assert "text/csv" in csv["responses"]["200"]["content"]
+
+
+def test_the_topics_routes_state_their_shapes():
+    ballot = DOCUMENT["components"]["schemas"]["Ballot"]["properties"]
+    assert ballot["choices"]["maxItems"] == 100 and ballot["choices"]["items"]["format"] == "uuid"
+    assert ballot["points"]["propertyNames"]["pattern"].startswith("^[0-9A-Fa-f]{8}-")
+    assert ballot["points"]["additionalProperties"]["minimum"] == 0
+    tally = DOCUMENT["paths"]["/api/v1/rounds/{round_id}/paper-tallies/{group}"]["put"]
+    group = next(parameter for parameter in tally["parameters"] if parameter["name"] == "group")
+    assert "civil_society" in group["schema"]["enum"]
+    opening = DOCUMENT["paths"]["/api/v1/forums/{forum_id}/rounds"]["post"]
+    assert "Location" in opening["responses"]["201"]["headers"]
+    assert REMOTE_ERRORS["RoundAlreadyOpen"].title in opening["responses"]["409"]["description"]
+    assert set(DOCUMENT["components"]["schemas"]["RoundCreate"]["required"]) == {
+        "method",
+        "closes_at",
+        "agenda_size",
+    }
 
 
 def test_every_service_error_is_documented_somewhere():

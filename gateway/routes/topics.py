@@ -1,0 +1,214 @@
+"""Topics: participants propose them, organisers moderate them, everyone reads the published ones; and
+prioritisation rounds over a forum's published topics: organisers open and close them, participants vote,
+everyone reads the results once closed."""
+
+from functools import partial
+
+from gateway.http import api, json_body, query, validated
+from gateway.openapi import EITHER, ORGANISER, PERSON, SEES_MORE, Doc
+from gateway.routes import PRIVATE
+from gateway.schemas import (
+    BallotSchema,
+    PaperTallySchema,
+    RoundCreateSchema,
+    TopicCreateSchema,
+    TopicQuerySchema,
+    TopicRejectSchema,
+)
+from gateway.schemas.common import STAKEHOLDER_GROUPS
+
+TOPIC_CREATE = TopicCreateSchema()
+TOPIC_REJECT = TopicRejectSchema()
+TOPIC_QUERY = TopicQuerySchema()
+ROUND_CREATE = RoundCreateSchema()
+BALLOT = BallotSchema()
+PAPER_TALLY = PaperTallySchema()
+BALLOT_FIELDS = ("choices", "points", "ranking")
+GROUP = f"<any({', '.join(STAKEHOLDER_GROUPS)}):group>"
+PARTICIPANTS = "the forums' registrants and confirmed subscribers, by the token of their emailed link"
+doc = partial(Doc, tag="topics", answer="Topic", returns="The topic")
+moderation = partial(doc, auth=ORGANISER, raises=("TopicNotFound", "InvalidTransition"))
+rounds = partial(Doc, tag="rounds", answer="Round", returns="The round")
+
+
+class TopicRoutes:
+    @api(
+        "POST",
+        "/api/v1/forums/<uuid:forum_id>/topics",
+        doc=doc(
+            "Propose a topic for a forum (a participant's awaits moderation; an organiser's is published)",
+            auth=EITHER,
+            body="TopicCreate",
+            status=201,
+            returns="The topic, proposed or published",
+            raises=("ForumNotFound", "InvalidTransition", "InvalidToken", "NotAParticipant"),
+            description=f"Participants are {PARTICIPANTS}. A forum held or cancelled takes no topic (409).",
+        ),
+    )
+    def propose_topic(self, request, forum_id):
+        token = self.auth.organiser_or_person(request)
+        return 201, self.topics.propose(str(forum_id), validated(TOPIC_CREATE, request), token)
+
+    @api(
+        "GET",
+        "/api/v1/forums/<uuid:forum_id>/topics",
+        doc=doc(
+            "A forum's published topics, in publication order",
+            answer="TopicList",
+            returns="The topics",
+            raises=("ForumNotFound",),
+        ),
+    )
+    def list_topics(self, request, forum_id):
+        return 200, self.topics.list_topics(str(forum_id))
+
+    @api(
+        "GET",
+        "/api/v1/topics",
+        doc=doc(
+            "Proposals awaiting moderation, oldest first",
+            auth=ORGANISER,
+            query=TopicQuerySchema,
+            answer="TopicList",
+            returns="The proposals",
+        ),
+    )
+    def moderation_queue(self, request):
+        self.auth.organiser(request)
+        return 200, self.topics.moderation_queue(query(TOPIC_QUERY, request)["forum_id"])
+
+    @api("POST", "/api/v1/topics/<uuid:topic_id>/publish", doc=moderation("Publish a proposed topic"))
+    def publish_topic(self, request, topic_id):
+        self.auth.organiser(request)
+        return 200, self.topics.publish_topic(str(topic_id))
+
+    @api(
+        "POST",
+        "/api/v1/topics/<uuid:topic_id>/reject",
+        doc=moderation("Reject a proposed topic, with a public reason", body="TopicReject"),
+    )
+    def reject_topic(self, request, topic_id):
+        self.auth.organiser(request)
+        return 200, self.topics.reject_topic(str(topic_id), validated(TOPIC_REJECT, request)["reason"])
+
+    @api(
+        "POST",
+        "/api/v1/forums/<uuid:forum_id>/rounds",
+        doc=rounds(
+            "Open a prioritisation round over the forum's published topics",
+            auth=ORGANISER,
+            body="RoundCreate",
+            status=201,
+            headers=("Location",),
+            raises=("ForumNotFound", "RoundInvalid", "NoTopics", "RoundAlreadyOpen"),
+            description="One open round per forum (409). approval and ranked take max_choices; dots take "
+            "budget and max_per_topic (at most the budget); anything else is refused with 422, by field.",
+        ),
+    )
+    def open_round(self, request, forum_id):
+        self.auth.organiser(request)
+        # loaded, not dumped: closes_at crosses RPC as a datetime, which the service compares
+        opened = self.topics.open_round(str(forum_id), ROUND_CREATE.load(json_body(request)))
+        return 201, {"Location": f"/api/v1/rounds/{opened['id']}"}, opened
+
+    @api(
+        "GET",
+        "/api/v1/rounds/<uuid:round_id>",
+        doc=rounds(
+            "A round; organisers also see how many ballots each group cast",
+            auth=SEES_MORE,
+            raises=("RoundNotFound",),
+        ),
+    )
+    def get_round(self, request, round_id):
+        return 200, self.topics.get_round(str(round_id), self.auth.is_organiser(request))
+
+    @api(
+        "PUT",
+        "/api/v1/rounds/<uuid:round_id>/ballot",
+        doc=rounds(
+            "Cast my ballot, replacing my earlier one while the round is open",
+            auth=PERSON,
+            body="Ballot",
+            answer="BallotTaken",
+            returns="The ballot as it counts",
+            raises=(
+                "InvalidToken",
+                "NotAParticipant",
+                "RoundNotFound",
+                "RoundNotOpen",
+                "BallotInvalid",
+                "GroupRequired",
+            ),
+            description="approval: choices; dots: points; ranked: ranking (best first). A ballot over the "
+            "round's limits, or naming a topic not in the round, is refused with 422 and the field.",
+        ),
+    )
+    def cast_ballot(self, request, round_id):
+        token = self.auth.person(request)
+        ballot = validated(BALLOT, request)
+        content = {field: ballot[field] for field in BALLOT_FIELDS if field in ballot}
+        taken = self.topics.cast_ballot(str(round_id), token, content, ballot.get("stakeholder_group"))
+        return 200, PRIVATE, taken
+
+    @api(
+        "POST",
+        "/api/v1/rounds/<uuid:round_id>/close",
+        doc=rounds(
+            "Close a round now: its results are tallied and public",
+            auth=ORGANISER,
+            returns="The round with its results",
+            raises=("RoundNotFound", "RoundNotOpen"),
+        ),
+    )
+    def close_round(self, request, round_id):
+        self.auth.organiser(request)
+        return 200, self.topics.close_round(str(round_id))
+
+    @api(
+        "GET",
+        "/api/v1/rounds/<uuid:round_id>/results",
+        doc=rounds(
+            "A round's results: the ranking, by group, the cross-group consensus and the agenda",
+            answer="Results",
+            returns="The results",
+            raises=("RoundNotFound", "ResultsNotYet"),
+            description="Public once the round is closed; while it is open, only if the organiser chose "
+            "to show running results (409 otherwise).",
+        ),
+    )
+    def round_results(self, request, round_id):
+        return 200, self.topics.round_results(str(round_id))
+
+    @api(
+        "PUT",
+        f"/api/v1/rounds/<uuid:round_id>/paper-tallies/{GROUP}",
+        doc=rounds(
+            "Enter one group's paper tally (in-room voting), replacing an earlier one of that group",
+            auth=ORGANISER,
+            body="PaperTally",
+            answer="PaperTallyTaken",
+            returns="The tally as it counts",
+            raises=("RoundNotFound", "RoundNotOpen", "BallotInvalid"),
+            description="approval and dots rounds only; a tally cannot claim more than its ballots could.",
+        ),
+    )
+    def enter_paper_tally(self, request, round_id, group):
+        self.auth.organiser(request)
+        tally = validated(PAPER_TALLY, request)
+        return 200, self.topics.enter_paper_tally(str(round_id), group, tally)
+
+    @api(
+        "GET",
+        "/api/v1/people/me/topics",
+        doc=Doc(
+            "My proposals and my ballots",
+            tag="people",
+            auth=PERSON,
+            answer="MyTopics",
+            returns="What the topics service holds of me",
+            raises=("InvalidToken", "NotAParticipant"),
+        ),
+    )
+    def my_topics(self, request):
+        return 200, PRIVATE, self.topics.my_data(self.auth.person(request))

@@ -1,0 +1,235 @@
+"""Topics and their prioritisation, from outside: registrants propose with the token of their emailed
+link, the organiser moderates and opens a round, participants vote (and change their mind), and once the
+round is closed anyone reads the ranking and the agenda. What each may not do is refused as documented."""
+
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from harness.testing import wait_until
+
+from .client import person, problem, token_from, wait_for_mails
+
+
+def known_to_topics(api, token):
+    """The topics service learns registrants from registration's events: wait until it knows this one."""
+    wait_until(
+        lambda: api.call("GET", "/people/me/topics", token).status_code == 200,
+        30,
+        message="the registrant known to the topics service",
+    )
+
+
+def participants(api, mail, forum, *groups):
+    """A registrant of the forum per group, each with the token their confirmation email carried."""
+    people = [api.registered(forum["id"], person(stakeholder_group=group)) for group in groups]
+    received = wait_for_mails(mail, {someone["email"]: 1 for someone in people})
+    tokens = [token_from(received[someone["email"]][0]) for someone in people]
+    for token in tokens:
+        known_to_topics(api, token)
+    return tokens
+
+
+def later(**delta):
+    return (datetime.now(UTC) + timedelta(**delta)).isoformat(timespec="seconds")
+
+
+def approval(max_choices=1, agenda_size=1):
+    return {
+        "method": "approval",
+        "max_choices": max_choices,
+        "agenda_size": agenda_size,
+        "closes_at": later(hours=1),
+    }
+
+
+def ballot(api, round_id, token, body):
+    return api.call("PUT", f"/rounds/{round_id}/ballot", token, json=body)
+
+
+def test_proposals_moderation_a_round_and_its_public_results(api, mail):
+    forum = api.create_forum()
+    alice, bob = participants(api, mail, forum, "civil_society", "company")
+    topics_of_forum = f"/forums/{forum['id']}/topics"
+
+    proposed = api.call(
+        "POST", topics_of_forum, alice, json={"title": "Open data", "description": "Why\nand how"}
+    )
+    assert (proposed.status_code, proposed.json()["status"]) == (201, "proposed"), proposed.text
+    topic = proposed.json()
+    assert api.call("GET", topics_of_forum).json()["items"] == []  # awaiting moderation
+    queue = api.organiser("GET", "/topics", params={"forum_id": forum["id"]})
+    assert [t["id"] for t in queue.json()["items"]] == [topic["id"]]
+
+    published = api.organiser("POST", f"/topics/{topic['id']}/publish")
+    assert (published.status_code, published.json()["status"]) == (200, "published"), published.text
+    problem(api.organiser("POST", f"/topics/{topic['id']}/publish"), 409)  # published already
+    own = api.organiser("POST", topics_of_forum, json={"title": "Participation budgets", "description": ""})
+    assert (own.status_code, own.json()["status"]) == (201, "published"), own.text
+    listed = api.call("GET", topics_of_forum)
+    assert listed.status_code == 200
+    first, second = topic["id"], own.json()["id"]
+    assert [(t["id"], t["title"], t["status"]) for t in listed.json()["items"]] == [
+        (first, "Open data", "published"),
+        (second, "Participation budgets", "published"),
+    ]
+
+    mine = api.call("GET", "/people/me/topics", alice)
+    assert (mine.status_code, mine.headers["Cache-Control"]) == (200, "no-store"), mine.text
+    assert (mine.json()["stakeholder_group"], mine.json()["ballots"]) == ("civil_society", [])
+    assert [(p["id"], p["status"]) for p in mine.json()["proposals"]] == [(first, "published")]
+    assert api.call("GET", "/people/me/topics", bob).json()["proposals"] == []
+
+    opened = api.organiser("POST", f"/forums/{forum['id']}/rounds", json=approval())
+    assert (opened.status_code, opened.json()["status"]) == (201, "open"), opened.text
+    round_id = opened.json()["id"]
+    assert opened.headers["Location"] == f"/api/v1/rounds/{round_id}"
+    problem(api.organiser("POST", f"/forums/{forum['id']}/rounds", json=approval()), 409)
+    problem(api.call("GET", f"/rounds/{round_id}/results"), 409)
+
+    cast = ballot(api, round_id, alice, {"choices": [first]})
+    assert (cast.status_code, cast.json()["replaced"]) == (200, 0), cast.text
+    assert cast.json()["stakeholder_group"] == "civil_society"
+    changed = ballot(api, round_id, alice, {"choices": [second.upper()]})  # any case: the same id
+    assert (changed.status_code, changed.json()["replaced"]) == (200, 1), changed.text
+    assert changed.json()["ballot"] == {"choices": [second]}
+    assert ballot(api, round_id, bob, {"choices": [second]}).status_code == 200
+
+    seen = api.organiser("GET", f"/rounds/{round_id}")
+    assert seen.json()["participation"] == {"civil_society": 1, "company": 1}
+    assert "participation" not in api.call("GET", f"/rounds/{round_id}").json()
+
+    closed = api.organiser("POST", f"/rounds/{round_id}/close")
+    assert (closed.status_code, closed.json()["status"]) == (200, "closed"), closed.text
+    problem(ballot(api, round_id, bob, {"choices": [first]}), 409)  # too late
+    results = api.call("GET", f"/rounds/{round_id}/results")
+    assert results.status_code == 200, results.text
+    assert results.json()["ballots"] == 2
+    assert results.json()["ranking"] == [{"topic_id": second, "score": 2}, {"topic_id": first, "score": 0}]
+    assert results.json()["by_group"]["company"][0] == {"topic_id": second, "score": 1}
+    assert results.json()["consensus"][0] == {"topic_id": second, "score": 1.0}
+    assert results.json()["agenda"] == [second]
+    assert closed.json()["results"] == results.json()
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="services/topics/people.py export() answers ballot rows as they come from the database "
+    "(round_id a UUID, cast_at a datetime): they cross RPC as such and the gateway cannot write them as "
+    "JSON (500). The proposals alone are answered (see above).",
+)
+def test_my_topics_lists_my_proposals_and_ballots(api, mail):
+    forum = api.create_forum()
+    (dana,) = participants(api, mail, forum, "research_media")
+    proposed = api.call("POST", f"/forums/{forum['id']}/topics", dana, json={"title": "Algorithmes publics"})
+    assert proposed.status_code == 201, proposed.text
+    topic_id = proposed.json()["id"]
+    mine = api.call("GET", "/people/me/topics", dana)
+    assert (mine.status_code, mine.headers["Cache-Control"]) == (200, "no-store"), mine.text
+    assert (mine.json()["stakeholder_group"], mine.json()["ballots"]) == ("research_media", [])
+    assert [(p["id"], p["status"]) for p in mine.json()["proposals"]] == [(topic_id, "proposed")]
+
+    assert api.organiser("POST", f"/topics/{topic_id}/publish").status_code == 200
+    opened = api.organiser("POST", f"/forums/{forum['id']}/rounds", json=approval())
+    assert opened.status_code == 201, opened.text
+    assert ballot(api, opened.json()["id"], dana, {"choices": [topic_id]}).status_code == 200
+    mine = api.call("GET", "/people/me/topics", dana)
+    assert mine.status_code == 200, mine.text
+    assert [(b["round_id"], b["content"]) for b in mine.json()["ballots"]] == [
+        (opened.json()["id"], {"choices": [topic_id]})
+    ]
+
+
+def test_ballots_and_rounds_the_rules_refuse(api, mail, stack):
+    forum = api.create_forum()
+    (carol,) = participants(api, mail, forum, "citizen")
+    ids = []
+    for title in ("Transparence", "Lobbying"):
+        made = api.organiser("POST", f"/forums/{forum['id']}/topics", json={"title": title})
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    opened = api.organiser("POST", f"/forums/{forum['id']}/rounds", json=approval())
+    assert opened.status_code == 201, opened.text
+    round_id = opened.json()["id"]
+
+    over = problem(ballot(api, round_id, carol, {"choices": ids}), 422)  # max_choices is 1
+    assert over["errors"]["choices"] == ["at most 1 topics"]
+    unknown = str(uuid.uuid4())
+    stranger = problem(ballot(api, round_id, carol, {"choices": [unknown]}), 422)
+    assert stranger["errors"]["choices"] == [f"unknown topic {unknown}"]
+    wrong_method = problem(ballot(api, round_id, carol, {"points": {ids[0]: 1}}), 422)
+    assert set(wrong_method["errors"]) == {"points", "choices"}
+
+    malformed = problem(ballot(api, round_id, carol, {"choices": "all of them"}), 400)
+    assert "choices" in malformed["errors"]
+    not_ids = problem(ballot(api, round_id, carol, {"points": {"topic-1": 2}}), 400)
+    assert "points" in not_ids["errors"]
+    too_many = problem(ballot(api, round_id, carol, {"choices": [ids[0]] * 101}), 400)
+    assert "choices" in too_many["errors"]
+    not_json = api.call(
+        "PUT", f"/rounds/{round_id}/ballot", carol, data="{", headers={"Content-Type": "application/json"}
+    )
+    problem(not_json, 400)
+    problem(ballot(api, str(uuid.uuid4()), carol, {"choices": []}), 404)
+
+    rounds = f"/forums/{forum['id']}/rounds"
+    dots = {"method": "dots", "agenda_size": 1, "closes_at": later(hours=1)}
+    assert set(problem(api.organiser("POST", rounds, json=dots), 422)["errors"]) == {
+        "budget",
+        "max_per_topic",
+    }
+    past = approval() | {"closes_at": later(hours=-1)}
+    assert set(problem(api.organiser("POST", rounds, json=past), 422)["errors"]) == {"closes_at"}
+    other_forum = api.create_forum()
+    wait_until(
+        lambda: api.call("GET", f"/forums/{other_forum['id']}/topics").status_code == 200,
+        30,
+        message="the forum known to the topics service",
+    )
+    problem(api.organiser("POST", f"/forums/{other_forum['id']}/rounds", json=approval()), 422)  # no topic
+    problem(api.organiser("POST", rounds, json=past | {"method": "vote"}), 400)
+
+    close = f"/rounds/{round_id}/close"
+    problem(api.call("POST", close), 401)
+    problem(api.call("POST", close, carol), 403)
+    problem(api.call("POST", rounds, carol, json=approval()), 403)
+    problem(api.call("GET", "/topics", carol), 403)
+    problem(
+        api.call("PUT", f"/rounds/{round_id}/paper-tallies/citizen", json={"ballots": 1, "scores": {}}), 401
+    )
+    problem(ballot(api, round_id, api.token, {"choices": []}), 403)  # an organiser is not a person
+    problem(ballot(api, round_id, None, {"choices": []}), 401)
+    problem(api.call("POST", f"/forums/{forum['id']}/topics", json={"title": "x"}), 401)
+    problem(api.organiser("POST", f"/forums/{forum['id']}/topics", json={"title": "a\nb"}), 400)
+    problem(api.organiser("POST", f"/forums/{forum['id']}/topics", json={"title": "x" * 201}), 400)
+
+    tally = api.organiser(
+        "PUT", f"/rounds/{round_id}/paper-tallies/citizen", json={"ballots": 3, "scores": {ids[1]: 2}}
+    )
+    assert tally.status_code == 200, tally.text
+    problem(
+        api.organiser("PUT", f"/rounds/{round_id}/paper-tallies/lobby", json={"ballots": 3, "scores": {}}),
+        404,
+    )
+    assert api.organiser("POST", close).status_code == 200
+    results = api.call("GET", f"/rounds/{round_id}/results").json()
+    assert results["ranking"][0] == {"topic_id": ids[1], "score": 2} and results["ballots"] == 3
+    problem(api.organiser("POST", close), 409)
+    for name in ("gateway", "topics"):  # the token went by RPC, refused and taken: never into a log
+        assert carol.split(".")[0] not in stack.log_path(name).read_text(errors="replace"), name
+
+
+def test_the_documents_describe_topics(api):
+    document = api.call("GET", "/openapi.json").json()
+    for path, method in [
+        ("/api/v1/forums/{forum_id}/topics", "post"),
+        ("/api/v1/forums/{forum_id}/rounds", "post"),
+        ("/api/v1/rounds/{round_id}/ballot", "put"),
+        ("/api/v1/rounds/{round_id}/results", "get"),
+        ("/api/v1/people/me/topics", "get"),
+    ]:
+        assert method in document["paths"][path], path
+    events = api.call("GET", "/asyncapi.json").json()
+    assert "round_closed" in events["channels"]["topics.events"]["messages"]
+    assert "topics.round_closed.v1" in events["components"]["schemas"]
