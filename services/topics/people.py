@@ -11,6 +11,7 @@ arrived) is taken, and tells it the newer version at once.
 """
 
 from kit import tokens
+from kit.serial import jsonable
 from kit.tokens import InvalidToken
 from services.topics import store
 from services.topics.errors import NotAParticipant
@@ -77,5 +78,7 @@ def export(tx, token):
     return {
         "stakeholder_group": person["stakeholder_group"],
         "proposals": [topic_view(row) for row in store.topics.of_proposer(tx.cur, person["person_id"])],
-        "ballots": [dict(row) for row in store.rounds.ballots_of_person(tx.cur, person["person_id"])],
+        "ballots": jsonable(
+            [dict(row) for row in store.rounds.ballots_of_person(tx.cur, person["person_id"])]
+        ),
     }

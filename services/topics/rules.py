@@ -101,7 +101,7 @@ def check_ballot(method, params, topics, content):
     if len(set(known)) < len(known):
         messages.append("a topic is chosen twice" if method == "approval" else "a topic is ranked twice")
     if len(value) > params["max_choices"]:
-        messages.append(f"at most {params['max_choices']} topics")
+        messages.append(f"at most {params['max_choices']} topic{'' if params['max_choices'] == 1 else 's'}")
     _raise_if(field, messages)
     return {field: sorted(value, key=position.get) if method == "approval" else list(value)}
 
