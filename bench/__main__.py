@@ -1,7 +1,7 @@
 """``python -m bench``: throughput and latency of the platform, measured from outside as a client would.
 
 Each part starts its own stack (harness.stack) on a fresh database and RabbitMQ vhost with its own SMTP sink,
-and removes everything it created at the end. ``--only http|rush|fanout`` (repeatable) runs only those
+and removes everything it created at the end. ``--only http|rush|fanout|ballots`` (repeatable) runs only those
 parts; ``make bench`` runs them all.
 
 http (one stack, aiosmtpd Maildir sink), at a fixed number of keep-alive connections to 127.0.0.1:
@@ -17,7 +17,11 @@ fanout (a stack of its own, sending to the counting sink bench/sink.py; ``--fano
   (iv) ``--fanout`` confirmed subscribers (100,000, seeded by SQL) told of one forum opening: emails/s
        from the POST until the sink counted them all, the notification process's peak memory, CPU per
        process, and the rate of a bare smtplib loop to the same sink on 1 and MAIL_CONNECTIONS
-       connections with the ratios (see bench/fanout.py).
+       connections with the ratios (see bench/fanout.py);
+ballots (a stack of its own; ``--ballots 0`` skips it):
+  (v)  ``--ballots`` people (5,000) each put a ballot in one approval round over ``--concurrency``
+       connections, beside GET /api/v1/ping on the same stack: ballots/s, p50/p99, the ratio to the
+       ceiling, and the ballots the closed round counted (see bench/ballots.py).
 """
 
 import argparse
@@ -30,14 +34,14 @@ import uuid
 
 import requests
 
-from bench import fanout
+from bench import ballots, fanout
 from bench.environment import log_dir, open_forum, running_stack
 from bench.load import run
 from bench.report import cpu_snapshot, cpu_spent, print_report
 from harness.testing import SmtpSink
 
 PING = ("GET", "/api/v1/ping", None)
-PARTS = ("http", "rush", "fanout")
+PARTS = ("http", "rush", "fanout", "ballots")
 
 
 def parse_args(argv):
@@ -51,6 +55,7 @@ def parse_args(argv):
     parser.add_argument("--log-level", default="WARNING", help="LOG_LEVEL of the services")
     parser.add_argument("--rush", type=int, default=10_000, help="registrations in the rush (0: skip it)")
     parser.add_argument("--rush-capacity", type=int, default=300, help="seats of the rush's forum")
+    parser.add_argument("--ballots", type=int, default=5000, help="ballots in the burst (0: skip it)")
     parser.add_argument("--rush-time-limit", type=float, default=600, help="seconds for the rush, at most")
     parser.add_argument(
         "--only", action="append", choices=PARTS, help="run only this part (repeatable); default: all of them"
@@ -162,6 +167,7 @@ def main(argv=None):
     parts = set(args.only or PARTS)
     parts -= {"rush"} if not args.rush else set()
     parts -= {"fanout"} if not args.fanout else set()
+    parts -= {"ballots"} if not args.ballots else set()
     work = tempfile.mkdtemp(prefix="opendetat-bench-")
     print(
         f"running: {', '.join(part for part in PARTS if part in parts) or 'nothing'} (work files in {work})"
@@ -170,7 +176,21 @@ def main(argv=None):
         http_and_rush(args, parts, work)
     if "fanout" in parts:
         fanout.fan_out(args, work)
+    if "ballots" in parts:
+        ballot_burst(args, work)
     return 0
+
+
+def ballot_burst(args, work):
+    """Phase (v): a stack of its own (emails go to a Maildir sink nobody waits for)."""
+    sink = SmtpSink(os.path.join(work, "ballots-mail"))
+    try:
+        sink.start()
+        with running_stack(args, log_dir(work, "ballots"), sink.port) as (stack, database_url):
+            ballots.report(*ballots.burst(stack, database_url, args))
+    finally:
+        sink.stop()
+        shutil.rmtree(sink.directory, ignore_errors=True)
 
 
 if __name__ == "__main__":

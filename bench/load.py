@@ -43,7 +43,7 @@ class Outcome:
 
 
 def run(name, port, make_request, total, concurrency, time_limit):
-    """Send ``total`` requests (``make_request(i)`` -> (method, path, body or None)) over
+    """Send ``total`` requests (``make_request(i)`` -> (method, path, body or None[, headers])) over
     ``concurrency`` keep-alive connections; stop early when ``time_limit`` seconds have passed."""
     outcome = Outcome(name)
     numbers = itertools.count()
@@ -63,9 +63,11 @@ def run(name, port, make_request, total, concurrency, time_limit):
                 if time.monotonic() > deadline:
                     outcome.stopped_by_deadline = True
                     break
-                method, path, body = make_request(number)
+                method, path, body, *extra = make_request(number)
                 payload = None if body is None else json.dumps(body).encode()
-                headers = {"Content-Type": "application/json"} if payload else {}
+                headers = ({"Content-Type": "application/json"} if payload else {}) | (
+                    extra[0] if extra else {}
+                )
                 begun = time.perf_counter()
                 try:
                     connection.request(method, path, body=payload, headers=headers)
