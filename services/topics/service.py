@@ -151,7 +151,7 @@ class TopicsService(health.HealthChecks, dead_letters.DeadLetterLog, audit.Audit
         return self._read(topics.get, topic_id, organiser)
 
     @command
-    def list_topics(self, forum_id):
+    def list_topics(self, forum_id=None):
         return self._read(topics.listing, forum_id)
 
     @command

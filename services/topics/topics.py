@@ -59,9 +59,10 @@ def reject(tx, topic_id, reason):
     return topic_view(topic)
 
 
-def listing(tx, forum_id):
-    """The forum's published topics, in publication order."""
-    forum_for_topics(tx, forum_id)
+def listing(tx, forum_id=None):
+    """The forum's published topics (``forum_id`` None: the series backlog's), in publication order."""
+    if forum_id is not None:
+        forum_for_topics(tx, forum_id)
     return {"items": [topic_view(row) for row in store.topics.of_forum(tx.cur, forum_id, "published")]}
 
 

@@ -284,8 +284,13 @@ def test_a_topic_not_on_the_agenda_carries_over_with_its_standing_and_why(
         forum_id,
     )
     assert [t["id"] for t in topics.list_topics(str(later_forum["id"]))["items"]] == [b]
-    [event] = [e for e in topics_bus.drain() if e["type"] == "topic_carried_over"]
-    assert event["data"]["standing"]["rank"] == 2 and event["data"]["why"] == "Not enough time in May"
+    topics.carry_over_topic(b, "Kept for later", None)
+    assert [t["id"] for t in topics.list_topics(None)["items"]] == [b]  # the series backlog
+    backlog = topics.propose(None, topic("For the series"))
+    assert [t["id"] for t in topics.list_topics()["items"]] == [b, backlog["id"]]
+    to_june, to_backlog = [e["data"] for e in topics_bus.drain() if e["type"] == "topic_carried_over"]
+    assert to_june["standing"]["rank"] == 2 and to_june["why"] == "Not enough time in May"
+    assert (to_backlog["to_forum_id"], to_backlog["standing"]) == (None, {})  # June had no round
 
 
 def test_a_round_closing_soon_is_announced_once_with_who_voted(
