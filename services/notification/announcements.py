@@ -6,8 +6,12 @@ Each announcement carries the subscriber's own unsubscribe link, in the body and
 it in ``announcements``; the ``AnnouncementWriter`` then logs it for the subscribers in batches by key, one
 transaction each, waking the sender after each: memory stays bounded however many there are, the first
 emails leave while later batches are written, and ``announcements.queued`` shows the progress.
-Transactional messages (confirmations, promotions) do not look at subscriptions at all. The subscribers'
-statements are in ``store.roster``, the announcements' and the batch's in ``store.announcements``.
+A round's opening and its last call (``rounds``) go to the subscribers the same way, as ``round_opened``
+and ``round_closing_soon``: one announcement per event, whose batches skip whoever already has that
+event's message (a registrant of the forum) and whoever voted; each carries the subscriber's own link to
+the round, minted when sent. Transactional messages (confirmations, promotions) do not look at
+subscriptions at all. The subscribers' statements are in ``store.roster``, the announcements' and the
+batch's in ``store.announcements``.
 """
 
 from kit.drainer import TableDrainer, notify
@@ -45,6 +49,20 @@ def announce(cur, renderer, links, envelope, forum):
     return 0  # nothing for the sender yet: the writer wakes it batch by batch
 
 
+def announce_round(cur, renderer, envelope, forum_id, template, context, excluded=(), marked_links=None):
+    """Prepare the announcement of a round's event to the subscribers (less ``excluded``, and less those
+    the event already has a message for); ``marked_links`` gives the links made of the recipient's
+    markers (``bulk.prepare``)."""
+    if not store.announcements.start_round(cur, forum_id, envelope["id"], template, excluded):
+        return 0
+    bulk_id = bulk.prepare(
+        cur, renderer, template, context, headers=unsubscribe_headers, marked_links=marked_links
+    )
+    store.announcements.set_bulk_message(cur, envelope["id"], bulk_id)
+    notify(cur, CHANNEL)
+    return 0
+
+
 def unsubscribe_headers(mark):
     """RFC 8058 one-click unsubscribe: the link (filled in per recipient) and the one-click promise."""
     return {
@@ -61,7 +79,7 @@ def write_batch(cur, batch_size):
         return None
     done = store.announcements.write_batch(cur, announcement, batch_size)
     finished = done["covered"] < batch_size
-    store.announcements.advance(cur, announcement["forum_id"], done["logged"], done["reached"], finished)
+    store.announcements.advance(cur, announcement["id"], done["logged"], done["reached"], finished)
     return done["covered"]
 
 

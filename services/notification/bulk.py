@@ -4,9 +4,10 @@ An announcement goes to every subscriber. Rendering it once per subscriber (two 
 storing as many copies of nearly the same bodies would cost minutes and gigabytes for 100,000 of them.
 So it is rendered once per locale with markers where the recipient's name and unsubscribe link go,
 stored once (``bulk_messages``); each delivery row holds the recipient and what fills the markers
-(``fill``: names and subscription id). The mail sender fills them in right before composing: as they
-are in the subject, the text and the headers (names on one line), escaped in the HTML. The markers carry
-a random key, so nothing a forum's title or description says can pass for one. The statements are in
+(``fill``: names, subscription id, and the person id where a message carries their personal link). The
+mail sender fills them in right before composing, minting the links then: as they are in the subject,
+the text and the headers (names on one line), escaped in the HTML. The markers carry a random key, so
+nothing a forum's title or description says can pass for one. The statements are in
 ``store.announcements``.
 """
 
@@ -19,7 +20,7 @@ from psycopg.types.json import Jsonb
 from services.notification import store
 from services.notification.rendering import FALLBACK, LOCALES, one_line
 
-FIELDS = ("first_name", "last_name", "unsubscribe")
+FIELDS = ("first_name", "last_name", "unsubscribe", "token")  # token: the person's management token
 CACHED = 16  # bulk messages a sender keeps at hand (one per announcement being sent)
 
 
@@ -27,16 +28,19 @@ def markers(key):
     return {name: f"\u27e6{key}:{name}\u27e7" for name in FIELDS}
 
 
-def prepare(cur, renderer, template, context, headers=None):
+def prepare(cur, renderer, template, context, headers=None, marked_links=None):
     """Render ``template`` in every locale with markers for the recipient; store it, return its id.
 
-    ``headers`` is a function of the markers, giving the extra headers (``List-Unsubscribe``...).
+    ``headers`` is a function of the markers, giving the extra headers (``List-Unsubscribe``...);
+    ``marked_links`` too, giving links that hold one (a page with the recipient's token).
     """
     key = secrets.token_hex(8)
     mark = markers(key)
     context = context | {
         "person": {"first_name": mark["first_name"], "last_name": mark["last_name"]},
-        "links": context.get("links", {}) | {"unsubscribe": mark["unsubscribe"]},
+        "links": context.get("links", {})
+        | {"unsubscribe": mark["unsubscribe"]}
+        | (marked_links(mark) if marked_links else {}),
     }
     locales = {}
     for locale in LOCALES:
@@ -63,10 +67,12 @@ class BulkMessage:
 
     def fill(self, locale, fill, links):
         words = self.locales.get(locale) or self.locales[FALLBACK]
+        version = fill.get("token_version") or 0
         plain = {
             "first_name": one_line(fill["first_name"]),
             "last_name": one_line(fill["last_name"]),
-            "unsubscribe": links.unsubscribe(fill["subscription_id"], fill.get("token_version") or 0),
+            "unsubscribe": links.unsubscribe(fill["subscription_id"], version),
+            "token": links.manage_token(fill["person_id"], version) if fill.get("person_id") else "",
         }
         html = {name: str(escape(value)) for name, value in plain.items()}
         return Filled(

@@ -5,11 +5,23 @@ how many messages it logged (the handler wakes the mail sender only if there are
 of the newest copy of the forum this service knows, so a confirmation handled after a change of date
 already gives the new date. Nothing is written for a person from an event older than their erasure.
 Which messages an event calls for is decided in ``rules``; what is read and written goes through the
-modules named below (their statements are in ``store``).
+modules named below (their statements are in ``store``). The topics events are handled in ``rounds`` (a
+round's calls and results) and ``proposals`` (a proposal's outcome, told to its proposer).
 """
 
 from kit import dead_letters
-from services.notification import announcements, deliveries, invitation, qr, reminders, roster, rules, store
+from services.notification import (
+    announcements,
+    deliveries,
+    invitation,
+    proposals,
+    qr,
+    reminders,
+    roster,
+    rounds,
+    rules,
+    store,
+)
 from services.notification.deliveries import Attachment
 from services.notification.rendering import one_line
 
@@ -121,4 +133,10 @@ HANDLERS |= {
     "person_erased": person_erased,
     "subscription_confirmed": announcements.subscribed,
     "subscription_ended": announcements.unsubscribed,
+}
+HANDLERS |= {event_type: proposals.topic_changed for event_type in (*rules.TOPIC_OUTCOMES, "topic_edited")}
+HANDLERS |= {
+    "round_opened": rounds.round_opened,
+    "round_closing_soon": rounds.round_closing_soon,
+    "round_closed": rounds.round_closed,
 }

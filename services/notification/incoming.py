@@ -1,7 +1,7 @@
 """What the notification service reads from other services' events: only the fields it uses.
 
-These are this service's own expectations of the registration events (it never imports another
-service); an event missing one of them is invalid: it is recorded at once as a dead letter, with the
+These are this service's own expectations of the registration and topics events (it never imports
+another service); an event missing one of them is invalid: it is recorded at once as a dead letter, with the
 field errors, for organisers to see (``kit.dead_letters``), and not retried.
 """
 
@@ -121,6 +121,50 @@ class PersonErasure(Schema):
     email = fields.Email(required=True)
 
 
+class Topic(Schema):
+    id = fields.UUID(required=True)
+    forum_id = fields.UUID(load_default=None, allow_none=True)
+    title = fields.String(required=True)
+    proposer_id = fields.UUID(load_default=None, allow_none=True)  # None: an organiser's topic
+
+
+class TopicNotice(Schema):
+    topic = fields.Nested(Topic, required=True)
+
+
+class TopicRejection(TopicNotice):
+    reason = fields.String(required=True)
+
+
+class TopicMerge(TopicNotice):
+    into = fields.Nested(Topic, required=True)
+
+
+class RoundNotice(Schema):
+    round_id = fields.UUID(required=True)
+    forum_id = fields.UUID(required=True)
+    method = fields.String(required=True)
+
+
+class RoundOpening(RoundNotice):
+    closes_at = fields.AwareDateTime(required=True)
+    topics = fields.List(fields.Nested(Topic), required=True)
+
+
+class RoundLastCall(RoundNotice):
+    closes_at = fields.AwareDateTime(required=True)
+    voters = fields.List(fields.UUID(), required=True)
+
+
+class Results(Schema):
+    agenda = fields.List(fields.String(), required=True)  # topic ids, in the agenda's order
+
+
+class RoundClosing(RoundNotice):
+    results = fields.Nested(Results, required=True)
+    voters = fields.List(fields.UUID(), required=True)
+
+
 FORUM = Forum()
 REGISTRATION_NOTICE = RegistrationNotice()
 SCHEMAS = {
@@ -140,3 +184,13 @@ SCHEMAS = {
     "management_link_requested": ManagementLinkRequest(),
     "person_erased": PersonErasure(),
 }
+TOPICS_SCHEMAS = {
+    "topic_published": TopicNotice(),
+    "topic_rejected": TopicRejection(),
+    "topic_edited": TopicNotice(),
+    "topic_merged": TopicMerge(),
+    "round_opened": RoundOpening(),
+    "round_closing_soon": RoundLastCall(),
+    "round_closed": RoundClosing(),
+}
+SCHEMAS |= TOPICS_SCHEMAS

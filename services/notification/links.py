@@ -23,6 +23,24 @@ class Links:
             self.base_url, self.secret, "manage", person["person_id"], person.get("token_version") or 0
         )
 
+    def manage_token(self, person_id, token_version=0):
+        """The person's management token alone: a page of the site (a round's) carries it in its fragment,
+        as ``/manage`` does, and the topics API recognises the participant by it."""
+        return tokens.mint(self.secret, "manage", person_id, token_version)
+
+    def round_page(self, forum_id, round_id):
+        """A round's page, where a participant votes (with their token in the fragment: ``vote``)."""
+        return f"{self.base_url.rstrip('/')}/forums/{forum_id}/rounds/{round_id}"
+
+    def vote(self, forum_id, round_id, person):
+        """The person's link to vote in the round: the round's page with their management token."""
+        token = self.manage_token(person["person_id"], person.get("token_version") or 0)
+        return f"{self.round_page(forum_id, round_id)}#token={token}"
+
+    def results(self, round_id):
+        """The public page of a closed round's results (no token: anyone may read them)."""
+        return f"{self.base_url.rstrip('/')}/rounds/{round_id}/results"
+
     def confirm_subscription(self, subscription_id, token_version=0):
         """Minted with the person's token version, like every link of theirs: a revocation ends it too."""
         return tokens.link(self.base_url, self.secret, "confirm_subscription", subscription_id, token_version)

@@ -1,7 +1,8 @@
 """Rendering messages: one HTML and one text layout, and the words of each message per locale.
 
-A message is a subject, a heading, paragraphs, and optionally a table of details (the forum's date and
-place, or what changed), an attendee code shown large, and one link (a button in HTML). Its words live
+A message is a subject, a heading, paragraphs, and optionally a numbered list (a round's topics, an
+agenda), a table of details (the forum's date and place, what changed, or a round's method and closing
+time), an attendee code shown large, and one link (a button in HTML). Its words live
 in ``locales/<locale>.yaml`` as small jinja2 templates; a paragraph that renders empty is left out. The
 HTML is rendered with autoescaping, so a name containing markup arrives as text; subjects never contain
 line breaks (no header injection).
@@ -31,6 +32,12 @@ DEFAULTS = {
     "reason": None,
     "cancelled_by": None,
     "links": {},
+    "round": None,
+    "topics": (),
+    "agenda": (),
+    "hours_left": None,
+    "topic": None,
+    "into": None,
 }
 
 
@@ -101,6 +108,7 @@ class Renderer:
             subject=subject,
             heading=say(message["heading"]),
             paragraphs=[p for p in paragraphs if p],
+            items=[one_line(item) for item in context[message["list"]]] if message.get("list") else [],
             details=self._details(say, message.get("details"), common, context, env.autoescape),
             code=self._code(say, message, common, context),
             action=self._action(say, message.get("link"), common, context),
@@ -109,8 +117,11 @@ class Renderer:
 
     @staticmethod
     def _details(say, kind, common, context, markup):
-        forum = context["forum"]
-        if not kind or forum is None:
+        forum, block = context["forum"], context["round"]
+        if kind == "round" and block:
+            rows = [(common["method"], common["methods"].get(block["method"], block["method"]))]
+            return rows + ([(common["closes"], say(common["closes_at"]))] if block.get("closes_at") else [])
+        if kind not in ("forum", "changes") or forum is None:
             return []
         accessibility = forum["venue"].get("accessibility")
         if kind == "forum":

@@ -10,6 +10,10 @@ so that two events handled at once cannot both win; the ranks are given here.
 Which messages an event calls for: a new registrant state is told to the registrant (with the calendar
 invitation and the attendee code for a seat); a forum update is told to its registrants only for a
 change of date or venue, and not once the forum is final; an opened forum is announced to subscribers.
+A round's opening goes to the forum's registrants and the subscribers, one email each; its last call to
+those of them who have not voted; its results to those who voted. A participant's proposal published,
+rejected or merged is told to its proposer (an organiser's topic has none); a person is reached at the
+newest address the roster knows (a registration's, else a subscription's).
 
 The mail sender's answer to a failure: a refusal of the message itself (5xx) is permanent; anything
 else (4xx, connection trouble, a refusal of the relay's settings) is retried, with exponential backoff.
@@ -37,6 +41,10 @@ FINAL_FORUM_STATUSES = ("cancelled", "held")
 WITH_A_SEAT = ("registration_confirmed", "registration_promoted")
 DATE_FIELDS = {"starts_at", "ends_at", "timezone"}
 NOTICE_FIELDS = ("waitlist_position", "attendee_code", "reason", "cancelled_by", "cause", "reserved_for")
+
+TOPIC_OUTCOMES = ("topic_published", "topic_rejected", "topic_merged")  # told to the topic's proposer
+ROUND_CALLS = ("round_opened", "round_closing_soon")  # to registrants and subscribers (less the voters)
+DEFAULT_TIMEZONE = "Europe/Paris"  # a round of a forum this service does not know yet
 
 REMINDER_NAMESPACE = uuid.UUID("b3d3a0a4-52a4-4f0e-9a57-4c1d2b7e8f61")
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
@@ -139,3 +147,53 @@ def tally(rows):
         key = str(row["forum_id"]) if row["forum_id"] else "none"
         by_forum.setdefault(key, dict.fromkeys(DELIVERY_STATUSES, 0))[row["status"]] += row["count"]
     return totals, by_template, by_forum
+
+
+def tells_proposer(event_type, topic):
+    """True if the event is an outcome of a topic that a participant proposed (its proposer is told)."""
+    return event_type in TOPIC_OUTCOMES and topic.get("proposer_id") is not None
+
+
+def round_audience(registrants, voters=()):
+    """The forum's registrants (confirmed or waitlisted) a round's call goes to: those not among
+    ``voters``, one each (by person, else by address), in the order given."""
+    voted, seen, audience = {str(v) for v in voters}, set(), []
+    for person in registrants:
+        person_id = str(person["person_id"]) if person.get("person_id") else None
+        keys = {("email", person["email"].strip().lower()), ("person", person_id)} - {("person", None)}
+        if person_id in voted or keys & seen:
+            continue
+        seen |= keys
+        audience.append(person)
+    return audience
+
+
+def contacts(rows):
+    """Where each person is reached, by person id (as a string), from the roster's rows about them
+    (``source`` "registrant" or "subscriber", ``status``, ``as_of``, ``token_version``, the address,
+    names and locale): their newest registration's, else their newest confirmed subscription's, else
+    their newest subscription's; with the highest token version any row knows (links minted with an
+    older one are refused)."""
+
+    def preference(row):
+        return (row["source"] == "registrant", row["status"] != "ended", row["as_of"])
+
+    found = {}
+    for row in rows:
+        key, best = str(row["person_id"]), found.get(str(row["person_id"]))
+        version = max(row["token_version"], best["token_version"]) if best else row["token_version"]
+        if best is None or preference(row) > preference(best):
+            best = dict(row)
+        found[key] = best | {"token_version": version}
+    return found
+
+
+def agenda_titles(agenda, titles):
+    """The agenda's topic titles in its order (``titles``: by topic id as a string); a topic whose title
+    is unknown is left out rather than shown as an id."""
+    return [titles[str(topic_id)] for topic_id in agenda if str(topic_id) in titles]
+
+
+def hours_left(closes_at, now):
+    """Whole hours until the round closes, as a last call says it (at least one)."""
+    return max(1, round((closes_at - now).total_seconds() / 3600))

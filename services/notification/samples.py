@@ -56,6 +56,19 @@ NOTICE = {
     "cause": "cancellation",
     "reserved_for": None,
 }
+ROUND = {
+    "id": "00000000-0000-4000-8000-000000000004",
+    "method": "approval",
+    "closes_at": STARTS - timedelta(days=14),
+    "timezone": "Europe/Paris",
+}
+TOPIC_TITLES = [
+    "Ouvrir les données des marchés publics",
+    "Associer les citoyens à l'évaluation des politiques publiques",
+    "Publier les algorithmes utilisés par l'administration",
+]
+TOPIC = {"id": "00000000-0000-4000-8000-000000000005", "title": TOPIC_TITLES[2], "forum_id": FORUM["id"]}
+INTO = {"id": "00000000-0000-4000-8000-000000000006", "title": "Transparence des algorithmes publics"}
 PER_TEMPLATE = {
     "registration_waitlisted": {"status": "waitlisted", "attendee_code": None},
     "registration_cancelled": {
@@ -64,6 +77,12 @@ PER_TEMPLATE = {
         "attendee_code": None,
     },
     "forum_updated": {"previous_forum": PREVIOUS_FORUM, "changed": ["date", "venue", "accessibility"]},
+    "round_opened": {"round": ROUND, "topics": TOPIC_TITLES},
+    "round_closing_soon": {"round": ROUND, "hours_left": 24},
+    "round_closed": {"round": ROUND, "agenda": TOPIC_TITLES[:2]},
+    "topic_published": {"topic": TOPIC},
+    "topic_rejected": {"topic": TOPIC, "reason": "Ce sujet relève d'un autre forum de la série."},
+    "topic_merged": {"topic": TOPIC, "into": INTO},
 }
 
 
@@ -73,8 +92,11 @@ def sample_link(base_url, purpose):
 
 def links(base_url):
     """Every link a message may show, each with the placeholder instead of a token."""
+    base = base_url.rstrip("/")
     return {purpose: sample_link(base_url, purpose) for purpose in PAGES} | {
-        "register": base_url.rstrip("/") + "/"
+        "register": base + "/",
+        "vote": f"{base}/forums/{FORUM['id']}/rounds/{ROUND['id']}#token={PLACEHOLDER_TOKEN}",
+        "results": f"{base}/rounds/{ROUND['id']}/results",
     }
 
 

@@ -104,6 +104,34 @@ class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit
     def handle_person_erased(self, body):
         self._handle(body, "person_erased")
 
+    @event_handler("topics", "topic_published")
+    def handle_topic_published(self, body):
+        self._handle(body, "topic_published")
+
+    @event_handler("topics", "topic_rejected")
+    def handle_topic_rejected(self, body):
+        self._handle(body, "topic_rejected")
+
+    @event_handler("topics", "topic_edited")
+    def handle_topic_edited(self, body):
+        self._handle(body, "topic_edited")
+
+    @event_handler("topics", "topic_merged")
+    def handle_topic_merged(self, body):
+        self._handle(body, "topic_merged")
+
+    @event_handler("topics", "round_opened")
+    def handle_round_opened(self, body):
+        self._handle(body, "round_opened")
+
+    @event_handler("topics", "round_closing_soon")
+    def handle_round_closing_soon(self, body):
+        self._handle(body, "round_closing_soon")
+
+    @event_handler("topics", "round_closed")
+    def handle_round_closed(self, body):
+        self._handle(body, "round_closed")
+
     @timer(interval=30)
     def send_reminders(self):
         """Write the reminders now due to the delivery log, one forum per transaction."""

@@ -1,6 +1,6 @@
 """The notification service names each event it consumes in three places: its entrypoints, its reading
 of the event (``incoming.SCHEMAS``) and its handler table (``domain.HANDLERS``). They must agree, and
-every one must be an event registration emits."""
+every one must be an event its source service emits (registration or topics)."""
 
 import inspect
 
@@ -9,7 +9,10 @@ from nameko.extensions import ENTRYPOINT_EXTENSIONS_ATTR
 from kit.handlers import EventHandler
 from services.notification import domain, incoming
 from services.notification.service import NotificationService
-from services.registration.events import catalog
+from services.registration.events import catalog as registration_catalog
+from services.topics.events import catalog as topics_catalog
+
+CATALOGS = {"registration": registration_catalog, "topics": topics_catalog}
 
 
 def consumed():
@@ -25,6 +28,14 @@ def test_entrypoints_readings_and_handlers_name_the_same_events():
     entrypoints = consumed()
     assert len(entrypoints) >= 15
     assert set(entrypoints) == set(incoming.SCHEMAS) == set(domain.HANDLERS)
-    assert set(entrypoints) <= set(catalog.schemas)
     for event_type, (source, method) in entrypoints.items():
-        assert (source, method) == ("registration", f"handle_{event_type}")
+        assert source in CATALOGS, event_type
+        assert event_type in CATALOGS[source].schemas, (source, event_type)
+        assert method == f"handle_{event_type}"
+
+
+def test_the_topics_events_are_read_from_the_topics_service():
+    from_topics = {event for event, (source, _) in consumed().items() if source == "topics"}
+    assert from_topics == set(incoming.TOPICS_SCHEMAS)
+    assert {"round_opened", "round_closing_soon", "round_closed", "topic_published"} <= from_topics
+    assert {"topic_rejected", "topic_merged"} <= from_topics

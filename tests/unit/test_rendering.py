@@ -10,7 +10,16 @@ MANAGE = "https://forums.example.org/manage#token=abc.def"
 CONFIRM = "https://forums.example.org/subscriptions/confirm#token=ghi.jkl"
 HOME = "https://forums.example.org/"
 UNSUBSCRIBE = "https://forums.example.org/api/v1/unsubscribe/mno.pqr"
-FORUM_MESSAGES = [t for t in RENDERER.templates() if t != "subscription_requested"]
+VOTE = "https://forums.example.org/forums/f1/rounds/r1#token=stu.vwx"
+RESULTS = "https://forums.example.org/rounds/r1/results"
+# The topics' messages speak of a round or a proposal, not of the forum's date and place.
+ROUND_MESSAGES = ("round_opened", "round_closing_soon", "round_closed")
+PROPOSAL_MESSAGES = ("topic_published", "topic_rejected", "topic_merged")
+FORUM_MESSAGES = [
+    t
+    for t in RENDERER.templates()
+    if t not in ("subscription_requested", *ROUND_MESSAGES, *PROPOSAL_MESSAGES)
+]
 NAMELESS = ("subscription_requested",)  # to an address nobody has confirmed yet: no name typed by anyone
 
 
@@ -40,10 +49,23 @@ def context(first_name="Ana", title="Forum ouvert", **extra):
             "confirm_subscription": CONFIRM,
             "register": HOME,
             "unsubscribe": UNSUBSCRIBE,
+            "vote": VOTE,
+            "results": RESULTS,
         },
         "previous_forum": forum(title, starts_at=datetime(2027, 1, 3, 8, tzinfo=UTC)),
         "changed": ["date"],
         "status": "confirmed",
+        "round": {
+            "id": "r1",
+            "method": "dots",
+            "closes_at": datetime(2027, 1, 3, 17, tzinfo=UTC),
+            "timezone": "Europe/Paris",
+        },
+        "topics": ["Open contracts", "Algorithms in public services"],
+        "agenda": ["Algorithms in public services"],
+        "hours_left": 24,
+        "topic": {"id": "t1", "title": "Open contracts", "forum_id": "f1"},
+        "into": {"id": "t2", "title": "Open procurement data", "forum_id": "f1"},
     } | extra
 
 
@@ -64,16 +86,26 @@ def test_every_message_renders_in_both_locales(template, locale):
             assert "Forum ouvert" in body
             assert "09:00" in body and "17:30" in body  # local time in Paris, not UTC
             assert "20 avenue de Ségur" in body or template == "forum_updated"  # that one says what changed
+    if template in ROUND_MESSAGES:
+        assert "Forum ouvert" in rendered.subject
+        for body in bodies(rendered):
+            assert "Forum ouvert" in body
+    if template in PROPOSAL_MESSAGES:
+        assert "Open contracts" in rendered.subject
+        for body in bodies(rendered):
+            assert "Open contracts" in body and "Forum ouvert" in body
 
 
 @pytest.mark.parametrize("template", RENDERER.templates())
 @pytest.mark.parametrize("locale", ["fr", "en"])
 def test_markup_is_escaped_and_subjects_stay_on_one_line(template, locale):
     hostile = context(first_name="<script>x</script>", title="A <b>\r\nBcc: x@evil", reason="<i>r</i>")
+    hostile["topic"]["title"] = hostile["into"]["title"] = "<u>\r\nBcc: y@evil"
+    hostile["topics"] = hostile["agenda"] = ["<s>struck</s>"]
     hostile["forum"]["venue"]["accessibility"] = "<img src=x>"
     hostile["changed"] = ["date", "venue", "accessibility"]
     rendered = RENDERER.render(template, locale, hostile)
-    for tag in ("<script>", "<b>", "<i>", "<img"):
+    for tag in ("<script>", "<b>", "<i>", "<img", "<u>", "<s>"):
         assert tag not in rendered.html
     assert ("&lt;script&gt;" in rendered.html) is (template not in NAMELESS)
     assert "\n" not in rendered.subject and "\r" not in rendered.subject

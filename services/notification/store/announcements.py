@@ -1,14 +1,16 @@
 """The announcements and bulk_messages tables, and the batch that writes an announcement's delivery rows.
 
-One announcement per forum, with its progress (``queued``, ``cursor``: the last subscription reached).
-A batch takes the next confirmed subscribers in key order, ``FOR KEY SHARE`` (an erasure deleting one of
-them waits for the batch, then purges its row), and writes a delivery row each in one statement.
+One announcement per forum opening, and one per round event announced (opened, closing soon), with its
+progress (``queued``, ``cursor``: the last subscription reached). A batch takes the next confirmed
+subscribers in key order, ``FOR KEY SHARE`` (an erasure deleting one of them waits for the batch, then
+purges its row), and writes a delivery row each in one statement. A round's batch skips the subscribers
+who voted (``excluded``) and those who have a message of the event already (as registrants of the forum).
 """
 
 from services.notification.store.deliveries import MESSAGE_ID
 
 NEXT_ANNOUNCEMENT = """
-SELECT forum_id, event_id, bulk_id, cursor FROM announcements WHERE finished_at IS NULL
+SELECT id, forum_id, event_id, bulk_id, cursor, template, excluded FROM announcements WHERE finished_at IS NULL
 ORDER BY started_at LIMIT 1 FOR UPDATE SKIP LOCKED
 """
 ANNOUNCEMENT_ID = MESSAGE_ID.format(event="%(event_id)s", recipient="email", template="'forum_announced'")
@@ -35,45 +37,88 @@ WITH batch AS (
 SELECT (SELECT count(*) FROM batch) AS covered, (SELECT count(*) FROM logged) AS logged,
        (SELECT subscription_id FROM batch ORDER BY subscription_id DESC LIMIT 1) AS reached
 """
+ROUND_MESSAGE_ID = MESSAGE_ID.format(event="%(event_id)s", recipient="email", template="%(template)s")
+# A round's batch: the same, less the voters (``excluded``) and anyone the event already has a message
+# for (a registrant of the forum, by id or address: one email each); the fill also carries the person id,
+# for the personal link to the round (minted when sent, like the unsubscribe link).
+WRITE_ROUND_BATCH = f"""
+WITH batch AS (
+    SELECT subscription_id, person_id, email, first_name, last_name, locale, token_version FROM subscribers s
+    WHERE status = 'confirmed' AND subscription_id > %(cursor)s AND person_id <> ALL(%(excluded)s)
+      AND NOT EXISTS (SELECT 1 FROM deliveries d WHERE d.event_id = %(event_id)s AND d.person_id = s.person_id)
+      AND NOT EXISTS (SELECT 1 FROM deliveries d
+                      WHERE d.event_id = %(event_id)s AND lower(d.recipient) = lower(s.email))
+    ORDER BY subscription_id LIMIT %(batch)s
+    FOR KEY SHARE  -- an erasure deleting one of them waits for this batch, then purges its row
+), logged AS (
+    INSERT INTO deliveries (event_id, template, recipient, recipient_name, locale, forum_id, person_id,
+                            message_id, subject, body_text, body_html, bulk_id, fill)
+    SELECT %(event_id)s, %(template)s, email, first_name || ' ' || last_name, locale, %(forum_id)s,
+           person_id, {ROUND_MESSAGE_ID},
+           '', '', '', %(bulk_id)s,
+           jsonb_build_object('first_name', first_name, 'last_name', last_name, 'person_id', person_id,
+                              'subscription_id', subscription_id, 'token_version', token_version)
+    FROM batch ORDER BY subscription_id
+    ON CONFLICT (event_id, recipient, template) DO NOTHING
+    RETURNING 1
+)
+SELECT (SELECT count(*) FROM batch) AS covered, (SELECT count(*) FROM logged) AS logged,
+       (SELECT subscription_id FROM batch ORDER BY subscription_id DESC LIMIT 1) AS reached
+"""
+FORUM_OPENING = "forum_announced"
 
 
 def start(cur, forum_id, event_id):
     """Record the forum's announcement; False if it had one already."""
     cur.execute(
-        "INSERT INTO announcements (forum_id, event_id) VALUES (%s, %s) ON CONFLICT DO NOTHING",
-        (forum_id, event_id),
+        "INSERT INTO announcements (id, forum_id, event_id) VALUES (%s, %s, %s) ON CONFLICT DO NOTHING",
+        (forum_id, forum_id, event_id),
     )
     return cur.rowcount != 0
 
 
-def set_bulk_message(cur, forum_id, bulk_id):
-    cur.execute("UPDATE announcements SET bulk_id = %s WHERE forum_id = %s", (bulk_id, forum_id))
+def start_round(cur, forum_id, event_id, template, excluded):
+    """Record the announcement of a round's event (its id is the event's) to the subscribers not in
+    ``excluded``; False if it had one already."""
+    cur.execute(
+        "INSERT INTO announcements (id, forum_id, event_id, template, excluded) VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT DO NOTHING",
+        (event_id, forum_id, event_id, template, list(excluded)),
+    )
+    return cur.rowcount != 0
+
+
+def set_bulk_message(cur, announcement_id, bulk_id):
+    cur.execute("UPDATE announcements SET bulk_id = %s WHERE id = %s", (bulk_id, announcement_id))
 
 
 def next_in_progress(cur):
-    """``forum_id``, ``event_id``, ``bulk_id``, ``cursor`` of an announcement not finished, locked until
-    the transaction ends; None if none is (or the ones in progress are another replica's)."""
+    """``id``, ``forum_id``, ``event_id``, ``bulk_id``, ``cursor``, ``template``, ``excluded`` of an
+    announcement not finished, locked until the transaction ends; None if none is (or the ones in progress
+    are another replica's)."""
     return cur.execute(NEXT_ANNOUNCEMENT).fetchone()
 
 
 def write_batch(cur, announcement, batch_size):
     """The next batch of ``announcement``'s delivery rows: ``covered``, ``logged``, ``reached``."""
-    return cur.execute(WRITE_BATCH, dict(announcement) | {"batch": batch_size}).fetchone()
+    statement = WRITE_BATCH if announcement["template"] == FORUM_OPENING else WRITE_ROUND_BATCH
+    return cur.execute(statement, dict(announcement) | {"batch": batch_size}).fetchone()
 
 
-def advance(cur, forum_id, logged, reached, finished):
+def advance(cur, announcement_id, logged, reached, finished):
     """Count ``logged`` rows more, move the cursor to ``reached`` (if any), finish it if ``finished``."""
     cur.execute(
         "UPDATE announcements SET queued = queued + %s, cursor = coalesce(%s, cursor),"
-        " finished_at = CASE WHEN %s THEN now() END WHERE forum_id = %s",
-        (logged, reached, finished, forum_id),
+        " finished_at = CASE WHEN %s THEN now() END WHERE id = %s",
+        (logged, reached, finished, announcement_id),
     )
 
 
 def progress(cur, forum_id):
-    """``queued``, ``started_at``, ``finished_at`` of the forum's announcement, or None."""
+    """``queued``, ``started_at``, ``finished_at`` of the forum's opening announcement, or None."""
     return cur.execute(
-        "SELECT queued, started_at, finished_at FROM announcements WHERE forum_id = %s", (forum_id,)
+        "SELECT queued, started_at, finished_at FROM announcements WHERE forum_id = %s AND template = %s",
+        (forum_id, FORUM_OPENING),
     ).fetchone()
 
 

@@ -136,3 +136,33 @@ def drop_subscribers(cur, person_id, email):
     cur.execute(
         "DELETE FROM subscribers WHERE person_id = %s OR lower(email) = lower(%s)", (person_id, email)
     )
+
+
+# A round's call goes to the forum's registrants as they stand when it is handled.
+REGISTRANTS = """
+SELECT registration_id, person_id, token_version, email, first_name, last_name, locale, status
+FROM roster_registrants WHERE forum_id = %(forum_id)s AND status IN ('confirmed', 'waitlisted')
+ORDER BY registration_id
+"""
+# What the roster knows of some people, by person id: every registration's and subscription's row
+# (``rules.contacts`` chooses where each is reached).
+ABOUT_PEOPLE = """
+SELECT person_id, email, first_name, last_name, locale, token_version, status, as_of, 'registrant' AS source
+FROM roster_registrants WHERE person_id = ANY(%(ids)s)
+UNION ALL
+SELECT person_id, email, first_name, last_name, locale, token_version, status, as_of, 'subscriber' AS source
+FROM subscribers WHERE person_id = ANY(%(ids)s)
+"""
+
+
+def registrants_of(cur, forum_id, batch=500):
+    """The forum's confirmed and waitlisted registrants, fetched a batch at a time (bounded memory)."""
+    with cur.connection.cursor(name=f"roster_{uuid.uuid4().hex}") as rows:
+        rows.itersize = batch
+        rows.execute(REGISTRANTS, {"forum_id": forum_id})
+        yield from rows
+
+
+def about_people(cur, person_ids):
+    """The roster's rows (registrants' and subscribers') about these people."""
+    return cur.execute(ABOUT_PEOPLE, {"ids": list(person_ids)}).fetchall()

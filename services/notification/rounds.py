@@ -1,0 +1,94 @@
+"""A forum's prioritisation rounds, as the topics events tell them: who is called to vote, and the results.
+
+``round_opened`` is told to the forum's registrants (confirmed or waitlisted, each with their own link to
+vote) and announced to every confirmed subscriber (a bulk message, with one-click unsubscribe and the
+subscriber's own link to vote, see ``announcements``); a person who is both gets one email, the
+registrant's. ``round_closing_soon`` goes the same way to those who have not voted. ``round_closed``
+gives the agenda to those who voted, with a link to the public results. The topics' titles are kept
+(``store.topics``) from the opening, since the results name topics by id only.
+
+The link to vote is the round's page with the person's management token in its fragment, as ``/manage``
+carries it: the topics API recognises a participant by it. A person is reached at the address the
+roster knows for them (``rules.contacts``); a voter it does not know, or erased, gets nothing.
+"""
+
+import logging
+
+from services.notification import announcements, deliveries, roster, rules, store
+from services.notification.incoming import FORUM
+from services.notification.rendering import one_line
+
+log = logging.getLogger(__name__)
+
+
+def named(person):
+    """Names on one line each: a name cannot break a header or a layout."""
+    return dict(person) | {
+        "first_name": one_line(person["first_name"]),
+        "last_name": one_line(person["last_name"]),
+    }
+
+
+def forum_of(cur, forum_id):
+    """The newest copy of the forum this service knows, or None (its events not seen yet)."""
+    row = store.roster.newest_forum(cur, forum_id)
+    return FORUM.load(row["forum"]) if row else None
+
+
+def round_context(data, forum):
+    timezone = forum["timezone"] if forum else rules.DEFAULT_TIMEZONE
+    block = {"id": data["round_id"], "method": data["method"], "timezone": timezone}
+    return {"forum": forum, "round": block | {"closes_at": data.get("closes_at")}}
+
+
+def call(cur, renderer, links, envelope, data, context, voters=()):
+    """Tell the forum's registrants who have not voted, then announce to the subscribers not told yet."""
+    template, forum_id, round_id = envelope["type"], data["forum_id"], data["round_id"]
+    logged = 0
+    for registrant in rules.round_audience(store.roster.registrants_of(cur, forum_id), voters):
+        person = named(registrant)
+        vote = links.vote(forum_id, round_id, person) if person["person_id"] else None
+        rendered = renderer.render(
+            template, person["locale"], context | {"person": person, "links": {"vote": vote}}
+        )
+        logged += deliveries.log_message(cur, envelope, template, person, rendered, forum_id)
+
+    def marked_links(mark):
+        return {"vote": f"{links.round_page(forum_id, round_id)}#token={mark['token']}"}
+
+    announcements.announce_round(cur, renderer, envelope, forum_id, template, context, voters, marked_links)
+    return logged
+
+
+def round_opened(cur, renderer, links, envelope, data):
+    store.topics.keep_titles(cur, data["topics"], envelope["time"])
+    context = round_context(data, forum_of(cur, data["forum_id"]))
+    context["topics"] = [topic["title"] for topic in data["topics"]]
+    return call(cur, renderer, links, envelope, data, context)
+
+
+def round_closing_soon(cur, renderer, links, envelope, data):
+    context = round_context(data, forum_of(cur, data["forum_id"]))
+    context["hours_left"] = rules.hours_left(data["closes_at"], envelope["time"])
+    return call(cur, renderer, links, envelope, data, context, data["voters"])
+
+
+def round_closed(cur, renderer, links, envelope, data):
+    """The agenda to each voter the roster knows (and who was not erased since)."""
+    agenda = data["results"]["agenda"]
+    context = round_context(data, forum_of(cur, data["forum_id"]))
+    context |= {
+        "agenda": rules.agenda_titles(agenda, store.topics.titles(cur, agenda)),
+        "links": {"results": links.results(data["round_id"])},
+    }
+    found = rules.contacts(store.roster.about_people(cur, data["voters"]))
+    logged = 0
+    for voter in data["voters"]:
+        person = found.get(str(voter))
+        if person is None or roster.erased(cur, person, envelope["time"]):
+            log.info("round %s: no address for voter %s, results not sent", data["round_id"], voter)
+            continue
+        person = named(person)
+        rendered = renderer.render("round_closed", person["locale"], context | {"person": person})
+        logged += deliveries.log_message(cur, envelope, "round_closed", person, rendered, data["forum_id"])
+    return logged
