@@ -2,9 +2,9 @@
 (the latest replacing the earlier), closed once (at its closing time by whichever replica's timer takes
 it first, or by an organiser), its results tallied by ``rules.tally`` and kept with the round.
 
-A ballot is taken with the round's row share-locked and a round is closed with it locked for update, so
-a ballot either lands before the tally (and counts) or finds the round closed: none is ever stored
-uncounted. Ballots never leave this service: events carry counts only.
+A ballot is taken under the round's shared lock and a round is closed under its exclusive one
+(``store.rounds.hold``), so a ballot either lands before the tally (and counts) or finds the round
+closed: none is ever stored uncounted. Ballots never leave this service: events carry counts only.
 """
 
 from datetime import timedelta
@@ -72,7 +72,8 @@ def open_round(tx, forum_id, data):
 def cast_ballot(tx, round_id, token, content, stakeholder_group=None):
     """The person's ballot, replacing their earlier one while the round is open."""
     person = participant(tx, token)
-    row = found(store.rounds.read(tx.cur, round_id, lock="share"), round_id)
+    store.rounds.hold(tx.cur, round_id)
+    row = found(store.rounds.read(tx.cur, round_id), round_id)
     if row["status"] != "open" or tx.now >= row["closes_at"]:
         raise RoundNotOpen("this round is closed: ballots are no longer taken")
     group = ballot_group(tx, person, stakeholder_group)
@@ -109,7 +110,7 @@ def tally(tx, row):
 
 
 def close(tx, round_id, closed_by="organiser"):
-    row = found(store.rounds.read(tx.cur, round_id, lock="update"), round_id)
+    row = found(store.rounds.read(tx.cur, round_id, lock=True), round_id)
     if row["status"] != "open":
         raise RoundNotOpen("this round is already closed")
     closed = closing(tx, row, closed_by)
@@ -117,6 +118,7 @@ def close(tx, round_id, closed_by="organiser"):
 
 
 def closing(tx, row, closed_by):
+    store.rounds.hold(tx.cur, row["id"], exclusive=True)  # the ballots being taken land first
     results = tally(tx, row)
     closed = store.rounds.close(tx.cur, row["id"], results, closed_by, tx.now)
     tx.emit(
@@ -171,7 +173,8 @@ def get(tx, round_id, organiser=False):
 
 def paper_tally(tx, round_id, group, tally_in):
     """An organiser's paper tally for one group (in-room voting), replacing an earlier one of that group."""
-    row = found(store.rounds.read(tx.cur, round_id, lock="share"), round_id)
+    store.rounds.hold(tx.cur, round_id)
+    row = found(store.rounds.read(tx.cur, round_id), round_id)
     if row["status"] != "open":
         raise RoundNotOpen("this round is closed: its tallies can no longer change")
     checked = rules.check_paper(row["method"], params_of(row), topic_ids(row), tally_in)

@@ -134,6 +134,7 @@ def merge(tx, topic_id, into):
 
 
 def follow_in_round(tx, row, source, target):
+    store.rounds.hold(tx.cur, row["id"], exclusive=True)  # no ballot taken meanwhile against the old topics
     method, params = row["method"], {key: row[key] for key in rules.PARAMETERS[row["method"]]}
     topics = [str(topic) for topic in row["topic_ids"]]
     store.rounds.set_topics(tx.cur, row["id"], rules.merged_topics(topics, source, target))

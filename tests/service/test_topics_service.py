@@ -2,7 +2,9 @@
 forums from registration's events (published here as the registration relay would), takes proposals and
 their moderation, runs prioritisation rounds and closes each exactly once, even with two replicas."""
 
+import threading
 import uuid
+from collections import Counter
 from datetime import UTC, datetime, timedelta
 
 import psycopg
@@ -14,6 +16,7 @@ from psycopg.rows import dict_row
 from harness.testing import wait_until
 from kit import tokens
 from services.registration.events import catalog
+from services.topics.rules import GROUPS
 from services.topics.service import TopicsService
 
 from .registration_support import Bus
@@ -315,3 +318,36 @@ def test_a_round_closing_soon_is_announced_once_with_who_voted(
     assert soon["data"]["round_id"] == closed["data"]["round_id"] == round_["id"]
     assert soon["data"]["voters"] == closed["data"]["voters"] == [str(voter["person_id"])]
     assert "choices" not in str(closed["data"]) and "choices" not in str(soon["data"])
+
+
+def test_no_ballot_is_stored_after_the_tally(topics, series, topics_config):
+    """Ballots race the closing: each either counts in the results or is refused; none is stored uncounted."""
+    people = [series.registrant(GROUPS[n % len(GROUPS)]) for n in range(60)]
+    series.known(*people)
+    forum_id = str(series.forum["id"])
+    ids = [topics.propose(forum_id, topic(title))["id"] for title in ("A", "B", "C")]
+    round_ = topics.open_round(forum_id, {"method": "approval", "max_choices": 2, "agenda_size": 1,
+                                          "closes_at": later(3600)})  # fmt: skip
+    answers = Counter()
+
+    def vote(share):
+        with ServiceRpcProxy("topics", topics_config, timeout=30) as proxy:
+            for person in share:
+                try:
+                    proxy.cast_ballot(round_["id"], series.token(person), {"choices": ids[:2]})
+                    answers["taken"] += 1
+                except RemoteError as exc:
+                    answers[exc.exc_type] += 1
+
+    threads = [threading.Thread(target=vote, args=(people[n::6],)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    wait_until(lambda: answers["taken"] >= 10, message="ballots coming in")
+    results = topics.close_round(round_["id"])["results"]
+    for thread in threads:
+        thread.join(60)
+    stored = query(topics_config, "SELECT count(*) AS n FROM ballots WHERE round_id = %s", round_["id"])[0][
+        "n"
+    ]
+    assert set(answers) <= {"taken", "RoundNotOpen"} and sum(answers.values()) == len(people)
+    assert results["ballots"] == stored == answers["taken"]

@@ -27,13 +27,31 @@ def insert(cur, forum_id, data, topic_ids, now):
     ).fetchone()  # fmt: skip
 
 
-LOCKS = {None: "", "share": " FOR SHARE", "update": " FOR UPDATE"}
+# A round's ballots are taken under a shared advisory lock on the round and its tally under the exclusive
+# one, so a ballot either commits before the tally reads (and counts) or finds the round closed. A row
+# lock (FOR SHARE) did the same, but every concurrent ballot then rewrote the round's row (a MultiXact):
+# an advisory lock lives in memory only. The two-key form, in this space, is this service's alone.
+ROUND_SPACE = 0x726E6473  # "rnds"
 
 
-def read(cur, round_id, lock=None):
-    """The round; ``lock="share"`` while a ballot is taken (so that closing waits for it, and a ballot
-    never lands after the tally), ``"update"`` to close it."""
-    return cur.execute(f"SELECT {COLUMNS} FROM rounds WHERE id = %s{LOCKS[lock]}", (round_id,)).fetchone()
+def hold(cur, round_id, exclusive=False):
+    """Hold the round's lock until the transaction ends: shared to take a ballot or a tally, exclusive to
+    close the round or rewrite its ballots."""
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    cur.execute(f"SELECT {function}(%s::int, hashtext(%s::text))", (ROUND_SPACE, str(round_id)))
+
+
+# A round's row is locked FOR NO KEY UPDATE to close it: a ballot's foreign key takes KEY SHARE on the
+# row, which that lock lets through (FOR UPDATE would not: the ballot, holding the round's shared lock,
+# and the closing, holding the row and waiting for the exclusive one, would deadlock).
+ROW_LOCK = " FOR NO KEY UPDATE"
+
+
+def read(cur, round_id, lock=False):
+    """The round; ``lock``: its row locked until the transaction ends (to close it)."""
+    return cur.execute(
+        f"SELECT {COLUMNS} FROM rounds WHERE id = %s{ROW_LOCK if lock else ''}", (round_id,)
+    ).fetchone()
 
 
 def of_forum(cur, forum_id):
@@ -47,7 +65,7 @@ def next_due(cur, now):
     closed by one of them, once."""
     return cur.execute(
         f"SELECT {COLUMNS} FROM rounds WHERE status = 'open' AND closes_at <= %s"
-        " ORDER BY closes_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+        f" ORDER BY closes_at LIMIT 1{ROW_LOCK} SKIP LOCKED",
         (now,),
     ).fetchone()
 
@@ -128,7 +146,7 @@ def forget_voter(cur, person_id):
 def open_with(cur, topic_id):
     """The open rounds whose topics include ``topic_id``, locked: a merge rewrites them."""
     return cur.execute(
-        f"SELECT {COLUMNS} FROM rounds WHERE status = 'open' AND %s = ANY(topic_ids) FOR UPDATE", (topic_id,)
+        f"SELECT {COLUMNS} FROM rounds WHERE status = 'open' AND %s = ANY(topic_ids){ROW_LOCK}", (topic_id,)
     ).fetchall()
 
 
@@ -158,7 +176,7 @@ def next_to_remind(cur, now, lead):
     """One open round closing within ``lead`` and not yet reminded, locked (skipped by other replicas)."""
     return cur.execute(
         f"SELECT {COLUMNS} FROM rounds WHERE status = 'open' AND reminded_at IS NULL"
-        " AND closes_at - %s <= %s AND closes_at > %s ORDER BY closes_at LIMIT 1 FOR UPDATE SKIP LOCKED",
+        f" AND closes_at - %s <= %s AND closes_at > %s ORDER BY closes_at LIMIT 1{ROW_LOCK} SKIP LOCKED",
         (lead, now, now),
     ).fetchone()
 
