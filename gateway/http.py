@@ -8,7 +8,8 @@
   request bodies above ``MAX_BODY`` are refused (413), a chunked one included, and idle connections
   are closed after a while (eventlet's server otherwise keeps them forever);
 - a refused request (4xx) is logged in one line, a server error (5xx) with its traceback;
-- public and participant routes that change something are limited per client (429, ``kit.ratelimit``);
+- public and participant routes that change something are limited per client (429, ``kit.ratelimit``),
+  and so are routes open to participants and organisers alike, unless an organiser calls;
 - the access log never shows a token (``redact``);
 - each route carries its OpenAPI description (``doc=``), so a route cannot go undocumented.
 """
@@ -29,6 +30,7 @@ from werkzeug.exceptions import HTTPException, NotFound, RequestEntityTooLarge
 from werkzeug.routing import BaseConverter, Map
 from werkzeug.wrappers import Request, Response
 
+from gateway.auth import claims_organiser, configured
 from gateway.errors import (
     CLIENT_ERRORS_IN_ONE_LINE,
     ApiError,
@@ -38,7 +40,7 @@ from gateway.errors import (
     UnsupportedMediaType,
     response_for,
 )
-from gateway.openapi import PERSON, PUBLIC
+from gateway.openapi import EITHER, PERSON, PUBLIC
 from gateway.redact import RedactingLog
 from kit.db import DEADLINE
 from kit.idempotency import KEY as IDEMPOTENCY_KEY
@@ -154,18 +156,25 @@ class ApiHandler(HttpRequestHandler):
     def setup(self):
         super().setup()
         logging.getLogger("nameko.containers").addFilter(CLIENT_ERRORS_IN_ONE_LINE)
+        self.bootstrap = configured(self.container.config)
 
     def handle_request(self, request):
-        """Public and participant routes that change something count against the client's limit first
+        """Public and participant requests that change something count against the client's limit first
         (``kit.ratelimit``); past it, 429 with ``Retry-After`` and no worker, no call to any service."""
-        if self.limited(request.method):
+        if self.limited(request):
             wait = self.limits.wait(request)
             if wait is not None:
                 return response_for(TooManyRequests(wait))
         return super().handle_request(request)
 
-    def limited(self, method):
-        return method not in SAFE_METHODS and self.doc is not None and self.doc.auth in (PUBLIC, PERSON)
+    def limited(self, request):
+        """Whether the request counts: an organiser's does not (their tokens are accountable), on a route
+        open to both (``EITHER``) told by their token's look, as the worker is not started yet."""
+        if request.method in SAFE_METHODS or self.doc is None:
+            return False
+        if self.doc.auth in (PUBLIC, PERSON):
+            return True
+        return self.doc.auth == EITHER and not claims_organiser(request, self.bootstrap)
 
     def response_from_result(self, result):
         if isinstance(result, Response):

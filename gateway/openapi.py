@@ -94,7 +94,7 @@ def success(doc):
 def responses(doc, has_path_parameters, method="GET"):
     found = defaultdict(list)
     changes = method.upper() not in SAFE
-    if changes and doc.auth in (PUBLIC, PERSON):
+    if changes and doc.auth in (PUBLIC, PERSON, EITHER):  # EITHER: a participant's request counts
         found[429].append("Too many requests from this client: try again after Retry-After seconds")
     if changes:
         found[400].append("An Idempotency-Key that is not 1 to 255 visible ASCII characters")
@@ -228,6 +228,7 @@ def build_openapi(public_base_url, service_cls):
         if name.endswith("Update"):  # a change has no defaults: what is not given stays as it is
             for field in schema["properties"].values():
                 field.pop("default", None)
-            schema["minProperties"] = 1  # and changes something (an empty change is a 400)
+            # and changes something beyond what it must say (a change of nothing is a 400)
+            schema["minProperties"] = 1 + len(schema.get("required", []))
             schema["additionalProperties"] = False  # as its create: unknown fields are a 400
     return document

@@ -3,10 +3,10 @@
 import logging
 
 import eventlet
-from nameko.exceptions import RemoteError
+from nameko.exceptions import RemoteError, UnknownService
 from nameko.rpc import RpcProxy
 
-from gateway.errors import UpstreamTimeout
+from gateway.errors import Unavailable, UpstreamTimeout
 from gateway.redact import REDACTING, redact
 from kit.rpc import ReplyListener
 
@@ -29,6 +29,9 @@ class TimedServiceProxy:
             except RemoteError as exc:
                 # its message is logged and may be answered: no token in it, whatever the service said
                 raise RemoteError(exc.exc_type, redact(exc.value)) from None
+            except UnknownService:
+                # the broker has no queue for it: the service has never run here (not yet deployed)
+                raise Unavailable(f"{self._service_name} is not running: try again later.") from None
 
         return call
 

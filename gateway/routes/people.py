@@ -2,6 +2,9 @@
 
 from functools import partial
 
+import eventlet
+from nameko.exceptions import RemoteError
+
 from gateway.http import api, validated
 from gateway.openapi import ORGANISER, PERSON, PUBLIC, Doc
 from gateway.routes import PRIVATE
@@ -11,6 +14,18 @@ EMAIL = EmailSchema()
 doc = partial(Doc, tag="people", auth=PERSON, raises=("InvalidToken",))
 
 
+def answer_of(ask, token):
+    """(answer, None) or (None, the exception): a green thread's failure is its caller's to raise."""
+    try:
+        return ask(token), None
+    except Exception as exc:  # noqa: BLE001 - handed back to the worker as it is
+        return None, exc
+
+
+def not_a_participant(exc):
+    return isinstance(exc, RemoteError) and exc.exc_type == "NotAParticipant"
+
+
 class PeopleRoutes:
     @api(
         "GET",
@@ -18,14 +33,24 @@ class PeopleRoutes:
         doc=doc(
             "Everything held about me (JSON export)",
             answer="PersonExport",
+            description="What each service holds: the registration service (person, registrations, "
+            "subscriptions) and the topics service (topics: null for a person it does not know as a "
+            "participant, such as one whose registration it has not yet heard of). If a service cannot "
+            "answer, neither does the export (503).",
             returns="The export",
             headers=("Content-Disposition",),
         ),
     )
     def me(self, request):
         token = self.auth.person(request)
+        calls = [eventlet.spawn(answer_of, ask, token) for ask in (self.registration.me, self.topics.my_data)]
+        (held, failed), (topics, topics_failed) = (call.wait() for call in calls)  # asked in parallel
+        if failed:
+            raise failed
+        if topics_failed and not not_a_participant(topics_failed):
+            raise topics_failed  # an export without what topics holds would pretend it holds nothing
         disposition = 'attachment; filename="opendetat-my-data.json"'
-        return 200, PRIVATE | {"Content-Disposition": disposition}, self.registration.me(token)
+        return 200, PRIVATE | {"Content-Disposition": disposition}, held | {"topics": topics}
 
     @api(
         "DELETE",

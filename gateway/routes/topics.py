@@ -1,8 +1,11 @@
-"""Topics: participants propose them, organisers moderate them, everyone reads the published ones; and
-prioritisation rounds over a forum's published topics: organisers open and close them, participants vote,
-everyone reads the results once closed."""
+"""Topics: participants propose them (for a forum or the series backlog), organisers moderate, edit,
+merge and carry them over, everyone reads the published ones with their history; and prioritisation
+rounds over a forum's published topics: organisers open and close them, participants vote, everyone reads
+the results once closed."""
 
 from functools import partial
+
+from werkzeug.wrappers import Response
 
 from gateway.http import api, json_body, query, validated
 from gateway.openapi import EITHER, ORGANISER, PERSON, SEES_MORE, Doc
@@ -11,14 +14,20 @@ from gateway.schemas import (
     BallotSchema,
     PaperTallySchema,
     RoundCreateSchema,
+    TopicCarryOverSchema,
     TopicCreateSchema,
+    TopicMergeSchema,
     TopicQuerySchema,
     TopicRejectSchema,
+    TopicUpdateSchema,
 )
 from gateway.schemas.common import STAKEHOLDER_GROUPS
 
 TOPIC_CREATE = TopicCreateSchema()
 TOPIC_REJECT = TopicRejectSchema()
+TOPIC_UPDATE = TopicUpdateSchema()
+TOPIC_MERGE = TopicMergeSchema()
+TOPIC_CARRY_OVER = TopicCarryOverSchema()
 TOPIC_QUERY = TopicQuerySchema()
 ROUND_CREATE = RoundCreateSchema()
 BALLOT = BallotSchema()
@@ -28,7 +37,12 @@ GROUP = f"<any({', '.join(STAKEHOLDER_GROUPS)}):group>"
 PARTICIPANTS = "the forums' registrants and confirmed subscribers, by the token of their emailed link"
 doc = partial(Doc, tag="topics", answer="Topic", returns="The topic")
 moderation = partial(doc, auth=ORGANISER, raises=("TopicNotFound", "InvalidTransition"))
+changes = partial(doc, auth=ORGANISER, answer="TopicDetail", returns="The topic with its history")
 rounds = partial(Doc, tag="rounds", answer="Round", returns="The round")
+
+
+def created(topic):
+    return 201, {"Location": f"/api/v1/topics/{topic['id']}"}, topic
 
 
 class TopicRoutes:
@@ -41,13 +55,111 @@ class TopicRoutes:
             body="TopicCreate",
             status=201,
             returns="The topic, proposed or published",
+            headers=("Location",),
             raises=("ForumNotFound", "InvalidTransition", "InvalidToken", "NotAParticipant"),
             description=f"Participants are {PARTICIPANTS}. A forum held or cancelled takes no topic (409).",
         ),
     )
     def propose_topic(self, request, forum_id):
         token = self.auth.organiser_or_person(request)
-        return 201, self.topics.propose(str(forum_id), validated(TOPIC_CREATE, request), token)
+        return created(self.topics.propose(str(forum_id), validated(TOPIC_CREATE, request), token))
+
+    @api(
+        "POST",
+        "/api/v1/topics",
+        doc=doc(
+            "Propose a topic for the series backlog, for no forum yet (a participant's awaits moderation)",
+            auth=EITHER,
+            body="TopicCreate",
+            status=201,
+            returns="The topic, proposed or published",
+            headers=("Location",),
+            raises=("InvalidToken", "NotAParticipant"),
+            description=f"Participants are {PARTICIPANTS}.",
+        ),
+    )
+    def propose_for_backlog(self, request):
+        token = self.auth.organiser_or_person(request)
+        return created(self.topics.propose(None, validated(TOPIC_CREATE, request), token))
+
+    @api(
+        "GET",
+        "/api/v1/topics/backlog",
+        doc=doc(
+            "The series backlog: published topics of no forum yet, in publication order",
+            answer="TopicList",
+            returns="The topics",
+        ),
+    )
+    def backlog(self, request):
+        return 200, self.topics.list_topics(None)
+
+    @api(
+        "GET",
+        "/api/v1/topics/<uuid:topic_id>",
+        doc=doc(
+            "A topic with its edit notes and carry-overs; one awaiting moderation is the organisers' to see",
+            auth=SEES_MORE,
+            answer="TopicDetail",
+            returns="The topic with its history",
+            raises=("TopicNotFound",),
+            description="Published, rejected and merged topics are public; a proposed one is a 404 to "
+            "anyone but an organiser.",
+        ),
+    )
+    def get_topic(self, request, topic_id):
+        return 200, self.topics.get_topic(str(topic_id), self.auth.is_organiser(request))
+
+    @api(
+        "PATCH",
+        "/api/v1/topics/<uuid:topic_id>",
+        doc=changes(
+            "Edit a proposed or published topic, with a public note saying why",
+            body="TopicUpdate",
+            raises=("TopicNotFound", "InvalidTransition"),
+            description="The fields as they were stay in the topic's changes. A rejected or merged topic is "
+            "no longer edited (409).",
+        ),
+    )
+    def edit_topic(self, request, topic_id):
+        self.auth.organiser(request)
+        edit = validated(TOPIC_UPDATE, request)
+        note = edit.pop("note")
+        return 200, self.topics.edit_topic(str(topic_id), edit, note)
+
+    @api(
+        "POST",
+        "/api/v1/topics/<uuid:topic_id>/merge",
+        doc=changes(
+            "Merge a duplicate into another topic",
+            body="TopicMerge",
+            returns="The merged topic",
+            raises=("TopicNotFound", "InvalidTransition"),
+            description="Its ballots and paper counts in open rounds go to the topic it joins, within each "
+            "round's limits. A topic is not merged into itself, nor a published one into one not published "
+            "(409).",
+        ),
+    )
+    def merge_topic(self, request, topic_id):
+        self.auth.organiser(request)
+        return 200, self.topics.merge_topic(str(topic_id), validated(TOPIC_MERGE, request)["into"])
+
+    @api(
+        "POST",
+        "/api/v1/topics/<uuid:topic_id>/carry-over",
+        doc=changes(
+            "Carry a published topic the forum did not put on its agenda over to a coming forum or the backlog",
+            body="TopicCarryOver",
+            raises=("TopicNotFound", "ForumNotFound", "InvalidTransition"),
+            description="Where it stood in the forum's last closed round, and why not this time, stay in "
+            "its history. A topic on the agenda, or carried to its own forum or one held or cancelled, is "
+            "refused (409).",
+        ),
+    )
+    def carry_over_topic(self, request, topic_id):
+        self.auth.organiser(request)
+        carry = validated(TOPIC_CARRY_OVER, request)
+        return 200, self.topics.carry_over_topic(str(topic_id), carry["why"], carry["forum_id"])
 
     @api(
         "GET",
@@ -179,6 +291,27 @@ class TopicRoutes:
     )
     def round_results(self, request, round_id):
         return 200, self.topics.round_results(str(round_id))
+
+    @api(
+        "GET",
+        "/api/v1/rounds/<uuid:round_id>/results.csv",
+        doc=rounds(
+            "A round's results as CSV (UTF-8): one line per topic per ranking (overall, consensus, each group)",
+            media="text/csv",
+            answer=None,
+            returns="The CSV file",
+            headers=("Content-Disposition",),
+            raises=("RoundNotFound", "ResultsNotYet"),
+            description="Public when the results are (409 otherwise).",
+        ),
+    )
+    def round_results_csv(self, request, round_id):
+        disposition = f'attachment; filename="round-{round_id}-results.csv"'
+        return Response(
+            self.topics.round_results_csv(str(round_id)),
+            headers={"Content-Disposition": disposition},
+            content_type="text/csv; charset=utf-8",
+        )
 
     @api(
         "PUT",

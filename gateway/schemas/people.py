@@ -4,6 +4,7 @@ from marshmallow import Schema, fields
 
 from gateway.schemas.common import Answer, email, group, locale, text
 from gateway.schemas.registrations import RegistrationSchema
+from gateway.schemas.topics import MyTopicsSchema
 
 
 class PersonSchema(Answer):
@@ -21,6 +22,13 @@ class PersonExportSchema(Answer):
     person = fields.Nested(PersonSchema)
     registrations = fields.List(fields.Nested(RegistrationSchema))
     subscriptions = fields.List(fields.Dict())
+    topics = fields.Nested(
+        MyTopicsSchema,
+        allow_none=True,
+        metadata={
+            "description": "My proposals and ballots; null for a person who may not take part in topics"
+        },
+    )
 
 
 class ErasureSchema(Answer):

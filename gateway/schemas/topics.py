@@ -4,7 +4,7 @@ The shapes are checked here (ids, whole numbers, bounds); what a round's method 
 choices, the budget, which topics are in the round) is the topics service's to say (422, by field).
 """
 
-from marshmallow import Schema, fields, validate
+from marshmallow import Schema, ValidationError, fields, validate, validates_schema
 
 from gateway.schemas.common import (
     STAKEHOLDER_GROUPS,
@@ -23,6 +23,7 @@ from services.topics.events import METHODS
 TOPIC_STATUSES = ("proposed", "published", "rejected", "merged")
 AGENDA_FROM = ("overall", "consensus")
 MOST_TOPICS = 100  # in one ballot or tally: far more than any forum's agenda
+EDITABLE = ("title", "description", "commitment_ref")
 __all__ = ["METHODS", "STAKEHOLDER_GROUPS"]
 
 
@@ -36,6 +37,40 @@ class TopicCreateSchema(Schema):
     commitment_ref = Text(
         validate=validate.Length(min=1, max=50),
         metadata={"description": "An Open Government action-plan commitment it relates to, e.g. FRA0042"},
+    )
+
+
+class TopicUpdateSchema(TopicCreateSchema):
+    """An organiser's edit: any of the fields of a proposal, at least one (the document says so with
+    minProperties, ``note`` being required), and a public note saying why."""
+
+    commitment_ref = Text(
+        allow_none=True,
+        validate=validate.Length(min=1, max=50),
+        metadata={"description": "An action-plan commitment it relates to; null: none any more"},
+    )
+    note = text(1000, multiline=True, metadata={"description": "Why it changed: public, in its history"})
+
+    def __init__(self, **kwargs):
+        # nothing is filled in: what is not given stays as it is
+        super().__init__(partial=EDITABLE, **kwargs)
+
+    @validates_schema
+    def something(self, data, **kwargs):
+        if not any(field in data for field in EDITABLE):
+            raise ValidationError(f"Give at least one of {', '.join(EDITABLE)} to change.")
+
+
+class TopicMergeSchema(Schema):
+    into = Id(required=True, metadata={"description": "The topic it joins (its ballots in open rounds too)"})
+
+
+class TopicCarryOverSchema(Schema):
+    why = text(1000, multiline=True, metadata={"description": "Why not this time: public, in its history"})
+    forum_id = Id(
+        load_default=None,
+        allow_none=True,
+        metadata={"description": "The coming forum it goes to; absent or null: the series backlog"},
     )
 
 
@@ -65,6 +100,32 @@ class TopicSchema(Answer):
     published_at = fields.AwareDateTime(allow_none=True)
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
+
+
+class TopicChangeSchema(Answer):
+    at = fields.AwareDateTime()
+    note = fields.String()
+    previous = fields.Dict(metadata={"description": "The changed fields as they were"})
+
+
+class TopicStopSchema(Answer):
+    """A forum the topic left without being put on its agenda, where it stood there, and where it went."""
+
+    forum_id = fields.UUID()
+    round_id = fields.UUID(allow_none=True, metadata={"description": "The forum's last closed round"})
+    method = fields.String(allow_none=True)
+    score = fields.Float(allow_none=True)
+    rank = fields.Integer(allow_none=True)
+    why = fields.String(metadata={"description": "The organiser's answer: why not this time"})
+    to_forum_id = fields.UUID(allow_none=True, metadata={"description": "null: the series backlog"})
+    at = fields.AwareDateTime()
+
+
+class TopicDetailSchema(TopicSchema):
+    changes = fields.List(fields.Nested(TopicChangeSchema), metadata={"description": "Edits, oldest first"})
+    history = fields.List(
+        fields.Nested(TopicStopSchema), metadata={"description": "Its carry-overs, oldest first"}
+    )
 
 
 class TopicListSchema(Answer):

@@ -3,12 +3,14 @@ most one email of a kind per window whatever is asked (and the answers do not te
 registration never carries the requester's words, and the limits hold across gateway replicas."""
 
 import uuid
+from datetime import UTC, datetime, timedelta
 
 import requests
 
 from harness.stack import Stack, free_port
+from harness.testing import wait_until
 
-from .client import mail_to, person, problem, stays_true, wait_for_mail, wait_for_mails
+from .client import mail_to, person, problem, stays_true, token_from, wait_for_mail, wait_for_mails
 
 # Each test acts as its own client, behind one trusted proxy that says who the client is.
 STACK_SETTINGS = {
@@ -52,6 +54,39 @@ def test_a_client_past_its_limit_gets_429_with_retry_after_and_others_go_on(api)
     assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
     assert ask_link(api, "nobody@example.org", client()).status_code == 202  # another client
     assert api.organiser("GET", "/forums").status_code == 200  # reads and organisers are not limited
+
+
+def test_a_participants_proposals_and_ballots_count_and_an_organisers_proposals_do_not(api, mail):
+    forum, someone = api.create_forum(), person()
+    assert api.call("POST", f"/forums/{forum['id']}/registrations", json=someone, headers=client()).ok
+    token = token_from(wait_for_mail(mail, [someone["email"]])[someone["email"]][0])
+    wait_until(lambda: api.call("GET", "/people/me/topics", token).ok, 30, message="known to topics")
+
+    headers, topics = client(), f"/forums/{forum['id']}/topics"
+    answers = [
+        api.call("POST", topics, token, json={"title": f"Topic {n}"}, headers=headers) for n in range(6)
+    ]
+    answers += [
+        api.call("POST", "/topics", token, json={"title": f"Later {n}"}, headers=headers) for n in range(6)
+    ]
+    assert [answer.status_code for answer in answers] == [201] * LIMIT + [429] * 2
+    assert problem(answers[-1], 429)["title"] == "Too many requests"
+    assert 1 <= int(answers[-1].headers["Retry-After"]) <= 60
+    for path in (topics, "/topics"):  # the organiser, from the same client, is not limited
+        assert api.call("POST", path, api.token, json={"title": "Ours"}, headers=headers).status_code == 201
+
+    closes_at = (datetime.now(UTC) + timedelta(hours=1)).isoformat(timespec="seconds")
+    round_body = {"method": "approval", "max_choices": 1, "agenda_size": 1, "closes_at": closes_at}
+    opened = api.call("POST", f"/forums/{forum['id']}/rounds", api.token, json=round_body, headers=headers)
+    assert opened.status_code == 201, opened.text
+    elsewhere = client()
+    ballots = [
+        api.call(
+            "PUT", f"/rounds/{opened.json()['id']}/ballot", token, json={"choices": []}, headers=elsewhere
+        )
+        for _ in range(LIMIT + 1)
+    ]
+    assert [answer.status_code for answer in ballots] == [200] * LIMIT + [429]
 
 
 def test_subscribing_an_address_again_and_again_sends_one_confirmation(api, mail):

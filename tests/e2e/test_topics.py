@@ -1,7 +1,10 @@
 """Topics and their prioritisation, from outside: registrants propose with the token of their emailed
-link, the organiser moderates and opens a round, participants vote (and change their mind), and once the
-round is closed anyone reads the ranking and the agenda. What each may not do is refused as documented."""
+link, the organiser moderates, edits, merges and carries topics over, and opens a round, participants vote
+(and change their mind), and once the round is closed anyone reads the ranking and the agenda, as JSON or
+CSV. What each may not do is refused as documented."""
 
+import csv
+import io
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -212,6 +215,115 @@ def test_ballots_and_rounds_the_rules_refuse(api, mail, stack):
         assert carol.split(".")[0] not in stack.log_path(name).read_text(errors="replace"), name
 
 
+def test_a_topic_is_read_edited_merged_and_carried_over_with_its_public_history(api, mail):
+    forum = api.create_forum()
+    (alice,) = participants(api, mail, forum, "civil_society")
+    topics_of_forum = f"/forums/{forum['id']}/topics"
+    proposed = api.call(
+        "POST", topics_of_forum, alice, json={"title": "Open data", "commitment_ref": "FRA0042"}
+    )
+    assert proposed.status_code == 201, proposed.text
+    first = proposed.json()["id"]
+    assert proposed.headers["Location"] == f"/api/v1/topics/{first}"
+    problem(api.call("GET", f"/topics/{first}"), 404)  # awaiting moderation: the organisers' to see
+    problem(api.call("GET", f"/topics/{first}", alice), 404)
+    assert api.organiser("GET", f"/topics/{first}").json()["status"] == "proposed"
+    assert api.organiser("POST", f"/topics/{first}/publish").status_code == 200
+
+    edit = {"title": "Open data for all", "commitment_ref": None, "note": "A clearer title"}
+    edited = api.organiser("PATCH", f"/topics/{first}", json=edit)
+    assert edited.status_code == 200, edited.text
+    read = api.call("GET", f"/topics/{first}")
+    assert read.status_code == 200, read.text
+    assert (read.json()["title"], read.json()["commitment_ref"]) == ("Open data for all", None)
+    [change] = read.json()["changes"]
+    assert change["note"] == "A clearer title"
+    assert change["previous"] == {"title": "Open data", "commitment_ref": "FRA0042"}
+    assert set(problem(api.organiser("PATCH", f"/topics/{first}", json={"note": "x"}), 400)["errors"]) == {
+        "_schema"
+    }
+    problem(api.call("PATCH", f"/topics/{first}", alice, json=edit), 403)
+    problem(api.organiser("PATCH", f"/topics/{uuid.uuid4()}", json=edit), 404)
+
+    ids = [first]
+    for title in ("Données ouvertes", "Lobbying"):
+        made = api.organiser("POST", topics_of_forum, json={"title": title})
+        assert made.status_code == 201 and made.headers["Location"] == f"/api/v1/topics/{made.json()['id']}"
+        ids.append(made.json()["id"])
+    _, duplicate, lobbying = ids
+    merged = api.organiser("POST", f"/topics/{duplicate}/merge", json={"into": first})
+    assert merged.status_code == 200, merged.text
+    assert (merged.json()["status"], merged.json()["merged_into"]) == ("merged", first)
+    assert api.call("GET", f"/topics/{duplicate}").json()["status"] == "merged"  # public, as merged
+    problem(api.organiser("POST", f"/topics/{duplicate}/merge", json={"into": first}), 409)
+    problem(api.organiser("POST", f"/topics/{first}/merge", json={"into": first}), 409)
+    problem(api.organiser("POST", f"/topics/{first}/merge", json={"into": "the other"}), 400)
+
+    opened = api.organiser("POST", f"/forums/{forum['id']}/rounds", json=approval())
+    assert opened.status_code == 201, opened.text
+    round_id = opened.json()["id"]
+    problem(api.call("GET", f"/rounds/{round_id}/results.csv"), 409)  # not while open
+    assert ballot(api, round_id, alice, {"choices": [lobbying]}).status_code == 200
+    assert api.organiser("POST", f"/rounds/{round_id}/close").status_code == 200
+    sheet = api.call("GET", f"/rounds/{round_id}/results.csv")
+    assert sheet.status_code == 200, sheet.text
+    assert sheet.headers["Content-Type"] == "text/csv; charset=utf-8"
+    assert sheet.headers["Content-Disposition"] == f'attachment; filename="round-{round_id}-results.csv"'
+    rows = list(csv.DictReader(io.StringIO(sheet.content.decode("utf-8"))))
+    overall = [row for row in rows if row["ranking"] == "overall"]
+    assert [(row["topic_id"], row["title"], row["score"], row["on_agenda"]) for row in overall] == [
+        (lobbying, "Lobbying", "1", "yes"),
+        (first, "Open data for all", "0", "no"),
+    ]
+
+    problem(api.organiser("POST", f"/topics/{lobbying}/carry-over", json={"why": "On the agenda?"}), 409)
+    problem(api.organiser("POST", f"/topics/{first}/carry-over", json={"forum_id": None}), 400)
+    carried = api.organiser("POST", f"/topics/{first}/carry-over", json={"why": "One vote short"})
+    assert carried.status_code == 200, carried.text
+    [stop] = api.call("GET", f"/topics/{first}").json()["history"]
+    assert (stop["forum_id"], stop["round_id"], stop["rank"]) == (forum["id"], round_id, 2)
+    assert (stop["why"], stop["to_forum_id"]) == ("One vote short", None)
+    assert [t["id"] for t in api.call("GET", topics_of_forum).json()["items"]] == [lobbying]
+    backlog = api.call("GET", "/topics/backlog")
+    assert backlog.status_code == 200, backlog.text
+    assert first in [t["id"] for t in backlog.json()["items"]]
+
+
+def test_a_participant_proposes_for_the_backlog_and_finds_it_in_their_export(api, mail):
+    forum = api.create_forum()
+    (erin,) = participants(api, mail, forum, "citizen")
+    proposed = api.call("POST", "/topics", erin, json={"title": "Un registre des lobbies"})
+    assert (proposed.status_code, proposed.json()["status"]) == (201, "proposed"), proposed.text
+    topic = proposed.json()
+    assert (topic["forum_id"], proposed.headers["Location"]) == (None, f"/api/v1/topics/{topic['id']}")
+    assert topic["id"] not in [t["id"] for t in api.call("GET", "/topics/backlog").json()["items"]]
+    assert topic["id"] in [t["id"] for t in api.organiser("GET", "/topics").json()["items"]]
+    assert api.organiser("POST", f"/topics/{topic['id']}/publish").status_code == 200
+    assert topic["id"] in [t["id"] for t in api.call("GET", "/topics/backlog").json()["items"]]
+    own = api.organiser("POST", "/topics", json={"title": "Budget participatif national"})
+    assert (own.status_code, own.json()["status"]) == (201, "published"), own.text
+    problem(api.call("POST", "/topics", json={"title": "x"}), 401)
+    problem(api.call("POST", "/topics", erin, json={"title": "x", "forum_id": forum["id"]}), 400)
+
+    export = api.call("GET", "/people/me", erin)
+    assert export.status_code == 200, export.text
+    assert export.json()["topics"]["stakeholder_group"] == "citizen"
+    assert [p["id"] for p in export.json()["topics"]["proposals"]] == [topic["id"]]
+    assert export.json()["registrations"][0]["forum_id"] == forum["id"]
+
+
+def test_the_export_is_refused_while_the_topics_service_is_down(api, mail, stack):
+    forum = api.create_forum()
+    (fay,) = participants(api, mail, forum, "company")
+    stack.kill("topics")
+    try:
+        refused = problem(api.call("GET", "/people/me", fay), 503)  # after RPC_TIMEOUT
+        assert "topics" in refused["detail"]
+    finally:
+        stack.start("topics").wait_ready()
+    assert api.call("GET", "/people/me", fay).json()["topics"]["stakeholder_group"] == "company"
+
+
 def test_the_documents_describe_topics(api):
     document = api.call("GET", "/openapi.json").json()
     for path, method in [
@@ -220,6 +332,13 @@ def test_the_documents_describe_topics(api):
         ("/api/v1/rounds/{round_id}/ballot", "put"),
         ("/api/v1/rounds/{round_id}/results", "get"),
         ("/api/v1/people/me/topics", "get"),
+        ("/api/v1/topics/{topic_id}", "get"),
+        ("/api/v1/topics/{topic_id}", "patch"),
+        ("/api/v1/topics/{topic_id}/merge", "post"),
+        ("/api/v1/topics/{topic_id}/carry-over", "post"),
+        ("/api/v1/topics", "post"),
+        ("/api/v1/topics/backlog", "get"),
+        ("/api/v1/rounds/{round_id}/results.csv", "get"),
     ]:
         assert method in document["paths"][path], path
     events = api.call("GET", "/asyncapi.json").json()

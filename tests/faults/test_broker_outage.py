@@ -19,6 +19,7 @@ from .support import answers, burst, mail_trail, received, retry_failures, store
 
 pytestmark = pytest.mark.skipif(not PrivateBroker.available(), reason="needs rabbitmq-server on this machine")
 RPC_TIMEOUT, CLIENTS, BURST_SECONDS, OUTAGE_SECONDS = 4, 8, 16, 6
+PROCESSES = ("gateway", "registration", "notification", "topics")  # each must stay alive through it
 RELAY_DELAY = 0.05  # seconds per message: 20 emails/s, fewer than the burst registers
 TOKEN = f"organiser-{uuid.uuid4().hex}"
 FORUM = {
@@ -72,7 +73,7 @@ def test_a_broker_outage_mid_burst_loses_nothing_and_needs_no_hand(platform, dat
         ]
         time.sleep(OUTAGE_SECONDS - 1)
         seen["sent"] = sum(received(sink).values()) - sent_before
-        seen["alive"] = {name: stack.running(name) for name in ("gateway", "registration", "notification")}
+        seen["alive"] = {name: stack.running(name) for name in PROCESSES}
         broker.start_app()
 
     url = f"{stack.base_url}/api/v1/forums/{forum['id']}/registrations"

@@ -22,6 +22,7 @@ pytestmark = pytest.mark.skipif(
     reason="needs PostgreSQL's server programs and root (to run them as postgres)",
 )
 RPC_TIMEOUT, CLIENTS, BURST_SECONDS, OUTAGE_SECONDS = 4, 8, 16, 6
+PROCESSES = ("gateway", "registration", "notification", "topics")  # each must stay alive through it
 STACK_SETTINGS = {"RPC_TIMEOUT": RPC_TIMEOUT, "DATABASE_WAIT_SECONDS": 2}
 ANSWERS = {(201, False, False), (503, True, False)}
 
@@ -53,7 +54,7 @@ def test_a_database_outage_mid_burst_loses_nothing_and_needs_no_hand(
             for what in ("ready", "live")
         ]
         time.sleep(OUTAGE_SECONDS - 1)
-        seen["alive"] = {name: stack.running(name) for name in ("gateway", "registration", "notification")}
+        seen["alive"] = {name: stack.running(name) for name in PROCESSES}
         postgres.start()
         stack.wait_ready()
 
@@ -72,4 +73,4 @@ def test_a_database_outage_mid_burst_loses_nothing_and_needs_no_hand(
     assert seen["health"] == [503, 200]
     assert all(seen["alive"].values()), seen["alive"]  # nobody died
     assert during[(503, True, False)] > 0, f"the outage was not felt: {during}"
-    assert all(stack.running(name) for name in ("gateway", "registration", "notification"))
+    assert all(stack.running(name) for name in PROCESSES)

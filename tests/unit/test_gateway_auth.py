@@ -8,7 +8,7 @@ import pytest
 from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
-from gateway.auth import Callers
+from gateway.auth import Callers, claims_organiser, configured
 from gateway.errors import Forbidden, Unauthenticated
 from kit import organiser_tokens
 from kit.tokens import mint
@@ -137,3 +137,18 @@ def test_a_token_is_minted_at_the_gateway_and_only_its_digest_goes_to_the_servic
     token = answer["token"]
     assert organiser_tokens.looks_stored(token)
     assert caller.registration.args == ("Camille", "read", hashlib.sha256(token.encode()).hexdigest())
+
+
+def test_the_client_limit_tells_an_organisers_request_by_its_token_without_asking_anyone():
+    bootstrap = configured({"ORGANISER_TOKEN": f" another, {CONFIGURED} "})
+    assert len(bootstrap) == 2
+    for token in (CONFIGURED, WRITER, REVOKED):  # a false one of the created shape is refused by the route
+        assert claims_organiser(request(token, method="POST"), bootstrap)
+    assert not claims_organiser(request(method="POST"), bootstrap)
+    for header in (
+        f"Bearer {PARTICIPANT}",
+        "Bearer configured",
+        f"Basic {CONFIGURED}",
+        "Bearer " + "a" * 3000,
+    ):
+        assert not claims_organiser(request(authorization=header, method="POST"), bootstrap), header

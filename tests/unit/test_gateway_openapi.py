@@ -27,6 +27,10 @@ BODIES = {
     ("/api/v1/organiser-tokens", "post"): "OrganiserTokenCreate",
     ("/api/v1/forums/{forum_id}/topics", "post"): "TopicCreate",
     ("/api/v1/topics/{topic_id}/reject", "post"): "TopicReject",
+    ("/api/v1/topics", "post"): "TopicCreate",
+    ("/api/v1/topics/{topic_id}", "patch"): "TopicUpdate",
+    ("/api/v1/topics/{topic_id}/merge", "post"): "TopicMerge",
+    ("/api/v1/topics/{topic_id}/carry-over", "post"): "TopicCarryOver",
     ("/api/v1/forums/{forum_id}/rounds", "post"): "RoundCreate",
     ("/api/v1/rounds/{round_id}/ballot", "put"): "Ballot",
     ("/api/v1/rounds/{round_id}/paper-tallies/{group}", "put"): "PaperTally",
@@ -63,6 +67,9 @@ REQUIRED = """
     POST /api/v1/forums/{forum_id}/rounds; GET /api/v1/rounds/{round_id}; PUT /api/v1/rounds/{round_id}/ballot
     POST /api/v1/rounds/{round_id}/close; GET /api/v1/rounds/{round_id}/results
     PUT /api/v1/rounds/{round_id}/paper-tallies/{group}; GET /api/v1/people/me/topics
+    GET /api/v1/topics/{topic_id}; PATCH /api/v1/topics/{topic_id}; POST /api/v1/topics/{topic_id}/merge
+    POST /api/v1/topics/{topic_id}/carry-over; POST /api/v1/topics; GET /api/v1/topics/backlog
+    GET /api/v1/rounds/{round_id}/results.csv
     GET /health/live; GET /health/ready; GET /api/v1/openapi.json; GET /api/v1/asyncapi.json; GET /api/v1/ping
 """
 
@@ -143,6 +150,23 @@ def test_the_topics_routes_state_their_shapes():
         "closes_at",
         "agenda_size",
     }
+
+
+def test_a_topic_edit_must_change_something_besides_its_note():
+    update = DOCUMENT["components"]["schemas"]["TopicUpdate"]
+    assert update["required"] == ["note"] and update["minProperties"] == 2
+    assert update["additionalProperties"] is False
+    assert update["properties"]["note"]["maxLength"] == 1000
+    assert "default" not in update["properties"]["description"]
+    carry = DOCUMENT["components"]["schemas"]["TopicCarryOver"]
+    assert carry["required"] == ["why"] and "null" in carry["properties"]["forum_id"]["type"]
+    proposal = DOCUMENT["paths"]["/api/v1/forums/{forum_id}/topics"]["post"]
+    assert "Location" in proposal["responses"]["201"]["headers"]
+    assert "429" in proposal["responses"]  # a participant's proposal counts against the client's limit
+    csv = DOCUMENT["paths"]["/api/v1/rounds/{round_id}/results.csv"]["get"]
+    assert csv["security"] == [] and "text/csv" in csv["responses"]["200"]["content"]
+    export = DOCUMENT["components"]["schemas"]["PersonExport"]["properties"]["topics"]
+    assert export  # what the topics service holds, or null
 
 
 def test_every_service_error_is_documented_somewhere():
