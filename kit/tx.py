@@ -6,7 +6,8 @@ in the same transaction, so an event leaves only if the change commits), the tim
 what its own use cases need by subclassing it.
 
 ``Transactions`` is mixed into a service class: its entrypoints call ``self._read(action, ...)`` for a
-question and ``self._run(action, ...)`` for a command, and never open a transaction themselves.
+question, ``self._run(action, ...)`` for a command (its answer kept under the caller's key) and
+``self._put(action, ...)`` for a command idempotent by nature; they never open a transaction themselves.
 """
 
 from dataclasses import dataclass
@@ -40,11 +41,19 @@ class Transactions:
     def _tx(self, cur):
         return Tx(cur, self.events, datetime.now(UTC), self.actor)
 
+    def _in_one_transaction(self, action, *args, **kwargs):
+        with self.db.transaction() as cur:
+            return action(self._tx(cur), *args, **kwargs)
+
     def _read(self, action, *args, **kwargs):
         """One transaction for a question: no answer kept, even when the gateway asks it while keyed (a
         token looked up during a write must be looked up afresh on a retry)."""
-        with self.db.transaction() as cur:
-            return action(self._tx(cur), *args, **kwargs)
+        return self._in_one_transaction(action, *args, **kwargs)
+
+    def _put(self, action, *args, **kwargs):
+        """One transaction for a command that is idempotent by nature (a PUT: sent again, redelivered or
+        retried, it leaves the same state), so its answer need not be kept."""
+        return self._in_one_transaction(action, *args, **kwargs)
 
     def _run(self, action, *args, **kwargs):
         """One transaction for a command: the action, its events and, when the gateway keyed the call,

@@ -165,7 +165,7 @@ class TopicsService(health.HealthChecks, dead_letters.DeadLetterLog, audit.Audit
 
     @command
     def cast_ballot(self, round_id, token, content, stakeholder_group=None):
-        return self._run(rounds.cast_ballot, round_id, token, content, stakeholder_group)
+        return self._put(rounds.cast_ballot, round_id, token, content, stakeholder_group)
 
     @command
     def close_round(self, round_id):

@@ -153,6 +153,7 @@ def test_an_approval_round_from_opening_to_results(topics, series, topics_bus, t
     first, second, third = (series.token(person) for person in voters)
     topics.cast_ballot(round_["id"], first, {"choices": [c]})
     assert topics.cast_ballot(round_["id"], first, {"choices": [a, b]})["replaced"] == 1  # replaces
+    assert topics.cast_ballot(round_["id"], first, {"choices": [b, a]})["replaced"] == 1  # the same, again
     topics.cast_ballot(round_["id"], second, {"choices": [b]})
     topics.cast_ballot(round_["id"], third, {"choices": [b, c]})
     assert failure(topics.cast_ballot, round_["id"], third, {"choices": [a, b, c]}) == "BallotInvalid"

@@ -79,13 +79,14 @@ def close(cur, round_id, results, closed_by, now):
 
 
 def keep_ballot(cur, round_id, person_id, group, content, now):
-    """The person's ballot for the round, replacing their earlier one; its row."""
+    """The person's ballot for the round, replacing their earlier one; its row. The same ballot again
+    changes nothing (``replaced`` counts changes), so a ballot sent twice is one."""
     return cur.execute(
         "INSERT INTO ballots AS b (id, round_id, person_id, stakeholder_group, content, cast_at)"
         " VALUES (%s, %s, %s, %s, %s, %s)"
         " ON CONFLICT (round_id, person_id) DO UPDATE SET content = excluded.content,"
         " stakeholder_group = excluded.stakeholder_group, cast_at = excluded.cast_at,"
-        " replaced = b.replaced + 1"
+        " replaced = b.replaced + (b.content IS DISTINCT FROM excluded.content)::int"
         " RETURNING id, round_id, stakeholder_group, content, cast_at, replaced",
         (uuid.uuid4(), round_id, person_id, group, Jsonb(content), now),
     ).fetchone()
