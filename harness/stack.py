@@ -62,7 +62,8 @@ class Stack:
         return self.log_dir / f"{name}.log"
 
     def start(self, *names):
-        """Start the named processes (all of them, in order, by default) that are not running."""
+        """Start the named processes (all of them, in order, by default) that are not running. A name
+        ``<service>#<n>`` is one more replica of that service (``topics#2``), with a log of its own."""
         self.log_dir.mkdir(parents=True, exist_ok=True)
         for name in names or SERVICES:
             if self.running(name):
@@ -71,7 +72,7 @@ class Stack:
                 log.write(f"--- {time.strftime('%H:%M:%S')} starting {name} ---\n".encode())
                 log.flush()
                 self.processes[name] = subprocess.Popen(
-                    [str(NAMEKO), "run", "--config", str(self.config), SERVICES[name]],
+                    [str(NAMEKO), "run", "--config", str(self.config), SERVICES[name.split("#")[0]]],
                     cwd=ROOT,
                     env=os.environ | self.env,
                     stdin=subprocess.DEVNULL,
@@ -120,7 +121,11 @@ class Stack:
 
     def stop(self):
         """SIGTERM every process (gateway first), wait, and SIGKILL whatever outlives the bound."""
-        self._terminate([name for name in reversed(SERVICES) if name in self.processes])
+        self._terminate([name for base in reversed(SERVICES) for name in self.of(base)])
+
+    def of(self, service):
+        """The running processes' names of one service: itself and its replicas."""
+        return [name for name in self.processes if name.split("#")[0] == service]
 
     def _terminate(self, names):
         processes = [self.processes.pop(name) for name in names if name in self.processes]
@@ -138,7 +143,7 @@ class Stack:
     def logs_tail(self, lines=30):
         """The last lines of every process log, for failure messages."""
         parts = []
-        for name in SERVICES:
+        for name in sorted(set(SERVICES) | set(self.processes)):
             path = self.log_path(name)
             if path.exists():
                 tail = path.read_text(errors="replace").splitlines()[-lines:]

@@ -211,17 +211,18 @@ class Delivery:
 
 
 class Bus:
-    """An integrator's own durable queue, bound to every registration event, read with pika."""
+    """An integrator's own durable queue, bound to every event of one service (registration's by
+    default), read with pika."""
 
-    def __init__(self, amqp_uri):
+    def __init__(self, amqp_uri, exchange=EXCHANGE):
         parameters = pika.URLParameters(amqp_uri.replace("pyamqp://", "amqp://", 1))
         self.connection = pika.BlockingConnection(parameters)
         self.channel = self.connection.channel()
         self.channel.confirm_delivery()
-        self.channel.exchange_declare(EXCHANGE, exchange_type="topic", durable=True)
+        self.channel.exchange_declare(exchange, exchange_type="topic", durable=True)
         self.queue = unique("e2e-integrator")
         self.channel.queue_declare(self.queue, durable=True)
-        self.channel.queue_bind(self.queue, EXCHANGE, routing_key="#")
+        self.channel.queue_bind(self.queue, exchange, routing_key="#")
         self.received = []
 
     def poll(self):
