@@ -344,3 +344,25 @@ def test_the_documents_describe_topics(api):
     events = api.call("GET", "/asyncapi.json").json()
     assert "round_closed" in events["channels"]["topics.events"]["messages"]
     assert "topics.round_closed.v1" in events["components"]["schemas"]
+
+
+def test_taking_part_goes_on_while_the_registration_service_is_down(api, mail, stack):
+    """The topics service knows its people from the events it kept: with registration killed, a registrant
+    still proposes and votes, and the organiser (a configured token) still moderates and closes."""
+    forum = api.create_forum()
+    (erin,) = participants(api, mail, forum, "other")
+    made = api.organiser("POST", f"/forums/{forum['id']}/topics", json={"title": "Participation"})
+    opened = api.organiser("POST", f"/forums/{forum['id']}/rounds", json=approval())
+    assert (made.status_code, opened.status_code) == (201, 201), (made.text, opened.text)
+    stack.kill("registration")
+    try:
+        proposed = api.call("POST", f"/forums/{forum['id']}/topics", erin, json={"title": "Open budgets"})
+        assert proposed.status_code == 201, proposed.text
+        assert api.organiser("POST", f"/topics/{proposed.json()['id']}/publish").status_code == 200
+        assert ballot(api, opened.json()["id"], erin, {"choices": [made.json()["id"]]}).status_code == 200
+        closed = api.organiser("POST", f"/rounds/{opened.json()['id']}/close")
+        assert closed.status_code == 200 and closed.json()["results"]["ballots"] == 1, closed.text
+        assert api.call("GET", f"/forums/{forum['id']}").status_code == 503  # registration's own route
+    finally:
+        stack.start("registration")
+        stack.wait_ready()
