@@ -14,6 +14,7 @@ import requests
 from harness.testing import wait_until
 
 EXCHANGE = "registration.events"
+LINK_SUBJECT = "Your link to manage your Open d'Etat registrations"  # the management link's email
 PROBLEM = "application/problem+json"
 # An emailed link ends with the token: /manage#token=…, /subscriptions/confirm#token=…
 LINK = r"{page}#token=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)"

@@ -1,9 +1,7 @@
 """A person without an account: the link in their emails lets them see, change and cancel their own
 registration, and nothing of anyone else's; they can ask for it again, and revoke it."""
 
-from .client import inbox, parts, person, problem, stays_true, token_from, wait_for_mails
-
-LINK_SUBJECT = "Your link to manage your Open d'Etat registrations"
+from .client import LINK_SUBJECT, inbox, parts, person, problem, stays_true, token_from, wait_for_mails
 
 
 def tampered(token):

@@ -10,7 +10,7 @@ from datetime import UTC, datetime, timedelta
 
 from harness.testing import wait_until
 
-from .client import person, problem, token_from, wait_for_mails
+from .client import LINK_SUBJECT, inbox, person, problem, token_from, wait_for_mails
 
 
 def known_to_topics(api, token):
@@ -366,3 +366,34 @@ def test_taking_part_goes_on_while_the_registration_service_is_down(api, mail, s
     finally:
         stack.start("registration")
         stack.wait_ready()
+
+
+def test_a_revoked_link_no_longer_votes_and_the_new_one_does(api, mail):
+    """Revoking one's links (registration) reaches the topics service by the event that emails the new
+    link: the old token is refused (401) once it has arrived, the new one votes."""
+    forum = api.create_forum()
+    someone = api.registered(forum["id"], person(stakeholder_group="citizen"))
+    old = token_from(wait_for_mails(mail, {someone["email"]: 1})[someone["email"]][0])
+    known_to_topics(api, old)
+    made = api.organiser("POST", f"/forums/{forum['id']}/topics", json={"title": "Revocation"})
+    opened = api.organiser("POST", f"/forums/{forum['id']}/rounds", json=approval())
+    assert ballot(api, opened.json()["id"], old, {"choices": [made.json()["id"]]}).status_code == 200
+    assert api.call("POST", "/people/me/revoke-links", old).status_code == 202
+    link = wait_until(
+        lambda: next(
+            (m for m in inbox(mail, someone["email"])[someone["email"]] if m["Subject"] == LINK_SUBJECT), None
+        ),
+        30,
+        message="the new link",
+    )
+    new = token_from(link)
+    wait_until(
+        lambda: ballot(api, opened.json()["id"], old, {"choices": []}).status_code == 401,
+        30,
+        message="the old link refused by the topics service",
+    )
+    assert ballot(api, opened.json()["id"], new, {"choices": [made.json()["id"]]}).json()["replaced"] == 0
+    results = api.organiser("POST", f"/rounds/{opened.json()['id']}/close").json()["results"]
+    assert (
+        results["ballots"] == 1 and results["ranking"][0]["score"] == 1
+    )  # the old link's last try never counted
