@@ -138,6 +138,7 @@ REMOTE_ERRORS = {
     "RoundNotOpen": Remote(409, "Round not open"),
     "ResultsNotYet": Remote(409, "Results not yet public"),
     "NoTopics": Remote(422, "No published topic"),
+    "NothingToChange": Remote(422, "Nothing to change"),
     "NotAParticipant": Remote(403, "Not a participant"),
     # well-formed, but not what this round takes: errors by field, from the service's rules
     "BallotInvalid": Remote(422, "Invalid ballot", fields=True),

@@ -116,9 +116,9 @@ class TopicRoutes:
         doc=changes(
             "Edit a proposed or published topic, with a public note saying why",
             body="TopicUpdate",
-            raises=("TopicNotFound", "InvalidTransition"),
+            raises=("TopicNotFound", "InvalidTransition", "NothingToChange"),
             description="The fields as they were stay in the topic's changes. A rejected or merged topic is "
-            "no longer edited (409).",
+            "no longer edited (409); an edit that changes nothing is refused (422), its note kept nowhere.",
         ),
     )
     def edit_topic(self, request, topic_id):

@@ -61,6 +61,10 @@ class ResultsNotYet(TopicsError):
     """Results asked for while the round is open and the organiser chose not to show running counts."""
 
 
+class NothingToChange(TopicsError):
+    """An edit whose fields already say what it asks: no change, so its note has nothing to explain."""
+
+
 class NoTopics(TopicsError):
     """A round opened over a forum with no published topic."""
 

@@ -183,7 +183,7 @@ def paper_tally(tx, round_id, group, tally_in):
     return {"round_id": str(round_id), "stakeholder_group": group} | checked
 
 
-CSV_HEADER = ("ranking", "rank", "topic_id", "title", "score", "on_agenda")
+CSV_HEADER = ("ranking", "rank", "topic_id", "title", "score", "on_agenda", "final")
 
 
 def results_csv(tx, round_id):
@@ -194,9 +194,10 @@ def results_csv(tx, round_id):
     agenda = set(found_results["agenda"])
     rankings = [("overall", found_results["ranking"]), ("consensus", found_results["consensus"])]
     rankings += [(f"group:{group}", ranked) for group, ranked in found_results["by_group"].items()]
+    final = "no" if found_results.get("running") else "yes"  # running results, shown while it is open
     lines = [
         (name, rank, entry["topic_id"], titles.get(entry["topic_id"], ""), entry["score"],
-         "yes" if entry["topic_id"] in agenda else "no")
+         "yes" if entry["topic_id"] in agenda else "no", final)
         for name, ranked in rankings
         for rank, entry in enumerate(ranked, 1)
     ]  # fmt: skip

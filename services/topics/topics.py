@@ -3,7 +3,7 @@ published at once. Each use case reads through ``store``, decides, writes, then 
 
 from kit.serial import jsonable
 from services.topics import rules, store
-from services.topics.errors import ForumNotFound, InvalidTransition, TopicNotFound
+from services.topics.errors import ForumNotFound, InvalidTransition, NothingToChange, TopicNotFound
 from services.topics.people import participant
 from services.topics.views import topic_event_block, topic_view
 
@@ -106,8 +106,8 @@ def edit(tx, topic_id, changes, note):
     if topic["status"] not in ("proposed", "published"):
         raise InvalidTransition(f"this topic is {topic['status']}: it is no longer edited")
     changed = {key: value for key, value in changes.items() if key in EDITABLE and value != topic[key]}
-    if not changed:
-        return get(tx, topic_id, organiser=True)
+    if not changed:  # a note about nothing would be kept nowhere: say so rather than drop it
+        raise NothingToChange("the topic already says this: nothing was changed, and the note was not kept")
     topic = store.topics.edit(tx.cur, topic_id, changed, note, {key: topic[key] for key in changed}, tx.now)
     tx.emit("topic_edited", {"topic": topic_event_block(topic), "note": note, "changes": sorted(changed)})
     tx.record("topic_edited", topic_id, {"changes": sorted(changed), "note": note})
