@@ -29,6 +29,9 @@ class ConfirmingPublisher:
         self.confirm_timeout = confirm_timeout
         self.kombu = None
         self.channel = None
+        self.first_tag = self.next_tag = 1  # a batch that fails before its connection is made: none confirmed
+        self.acked = set()
+        self.nacked = False
 
     def _connect(self):
         self.kombu = Connection(self.amqp_uri, heartbeat=0)

@@ -179,3 +179,15 @@ def test_a_batch_is_confirmed_whole_and_the_publisher_recovers_from_a_lost_conne
                 received.append(message.payload["value"])
         assert received == list(range(500)) + [0, 1]
         assert simple.qsize() == 0
+
+
+def test_a_first_batch_that_finds_no_broker_fails_as_unconfirmed():
+    """Before any batch went out, the publisher had no first tag: a broker away at the start raised an
+    AttributeError instead of saying that nothing was confirmed."""
+    from harness.stack import free_port
+    from kit.publisher import ConfirmingPublisher, PublishFailed
+
+    publisher = ConfirmingPublisher(f"pyamqp://guest:guest@127.0.0.1:{free_port()}//", "probe.events", b"key")
+    with pytest.raises(PublishFailed) as failed:
+        publisher.publish([("thing_happened", "1", {"value": 1})])
+    assert failed.value.args[0] == 0
