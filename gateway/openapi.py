@@ -68,6 +68,7 @@ class Doc:
     raises: tuple = ()  # names in errors.REMOTE_ERRORS
     headers: tuple = ()  # names in HEADERS
     description: str | None = None
+    pages: tuple = ()  # statuses a page answers with a page of its own (text/html) as well as problem+json
 
 
 def ref(component):
@@ -113,6 +114,8 @@ def responses(doc, has_path_parameters, method="GET"):
     answers = {str(doc.status): success(doc)}
     for status in sorted(found):
         answers[str(status)] = problem("; ".join(dict.fromkeys(found[status])))
+        if status in doc.pages:  # a malformed id is still the router's problem+json
+            answers[str(status)]["content"]["text/html"] = {"schema": {"type": "string"}}
     if "429" in answers:
         answers["429"]["headers"] = {"Retry-After": HEADERS["Retry-After"]}
     answers["default"] = problem(

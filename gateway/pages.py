@@ -11,19 +11,61 @@ from werkzeug.wrappers import Response
 
 TEMPLATES = Path(__file__).resolve().parent / "templates"
 MONTHS = "janvier février mars avril mai juin juillet août septembre octobre novembre décembre".split()
+ENGLISH_MONTHS = (
+    "January February March April May June July August September October November December".split()
+)
+# The words of the pages, French then English (the notification service's emails say the same).
+GROUPS = {
+    "administration": ("administrations", "public administrations"),
+    "civil_society": ("société civile", "civil society"),
+    "company": ("entreprises", "companies"),
+    "citizen": ("citoyens", "citizens"),
+    "research_media": ("recherche et médias", "research and media"),
+    "other": ("autres", "other"),
+}
+METHODS = {
+    "approval": ("Approbation", "Approval"),
+    "dots": ("Gommettes", "Dots"),
+    "ranked": ("Classement (méthode de Schulze)", "Ranking (Schulze method)"),
+}
 
 
-def french_datetime(value, timezone="Europe/Paris"):
+def french_datetime(value, timezone="Europe/Paris", months=MONTHS):
     """``2027-03-01T09:00:00+01:00`` → ``1 mars 2027, 09:00`` in the forum's own time zone."""
     try:
         moment = datetime.fromisoformat(value).astimezone(ZoneInfo(timezone))
     except (TypeError, ValueError, KeyError):
         return value
-    return f"{moment.day} {MONTHS[moment.month - 1]} {moment.year}, {moment:%H:%M}"
+    return f"{moment.day} {months[moment.month - 1]} {moment.year}, {moment:%H:%M}"
+
+
+def english_datetime(value, timezone="Europe/Paris"):
+    """``2027-03-01T09:00:00+01:00`` → ``1 March 2027, 09:00``."""
+    return french_datetime(value, timezone, ENGLISH_MONTHS)
+
+
+def in_order(by_group):
+    """The groups of a mapping in the order of the registration form (the stored results lost theirs)."""
+    return sorted(
+        by_group,
+        key=lambda group: (list(GROUPS).index(group), "") if group in GROUPS else (len(GROUPS), group),
+    )
+
+
+def count(value):
+    """A score that is a count (ballots, points, Schulze wins): ``2.0`` → ``2``."""
+    return str(int(value)) if float(value).is_integer() else str(value)
+
+
+def share(value):
+    """A consensus share (0 to 1, 4 decimals) as a percentage: ``0.6667`` → ``66,67 %``."""
+    return f"{value * 100:.2f}".replace(".", ",") + "\u00a0%"
 
 
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
-ENV.filters["french_datetime"] = french_datetime
+ENV.filters |= {"french_datetime": french_datetime, "english_datetime": english_datetime}
+ENV.filters |= {"count": count, "share": share}
+ENV.globals |= {"GROUPS": GROUPS, "METHODS": METHODS, "in_order": in_order}
 
 
 def headers(nonce):

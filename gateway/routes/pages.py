@@ -1,15 +1,21 @@
-"""Public HTML pages, outside /api/. The emailed links lead to /manage and /subscriptions/confirm with
-the token in the fragment (``#token=…``), which browsers never send: the page's own script reads it
-and calls the API with it in the Authorization header."""
+"""Public HTML pages, outside /api/. The emailed links lead to /manage, /subscriptions/confirm and a
+round's vote page with the token in the fragment (``#token=…``), which browsers never send: the page's
+own script reads it and calls the API with it in the Authorization header. A round's results page is
+rendered here, from the same RPCs as the API, and needs no script."""
 
 from functools import partial
+
+import eventlet
+from nameko.exceptions import RemoteError
 
 from gateway.http import api
 from gateway.openapi import Doc
 from gateway.pages import render
+from gateway.schemas.common import STAKEHOLDER_GROUPS
 
 page = partial(Doc, tag="pages", media="text/html", returns="The page")
 UPCOMING_SHOWN = 100
+FORUM_TITLE_TIMEOUT = 2  # seconds: the title is a nicety; with registration down, the page goes without it
 
 
 class PageRoutes:
@@ -33,3 +39,63 @@ class PageRoutes:
     )
     def confirm_page(self, request):
         return render("confirm.html")
+
+    @api(
+        "GET",
+        "/forums/<uuid:forum_id>/rounds/<uuid:round_id>",
+        doc=page(
+            "Vote in a prioritisation round (token in the fragment: #token=…)",
+            description="The page's script reads the round and the forum's topics from the API and casts the "
+            "ballot with the token; the page itself asks no service, so it is served for any id.",
+        ),
+    )
+    def vote_page(self, request, forum_id, round_id):
+        return render("vote.html", forum_id=str(forum_id), round_id=str(round_id), groups=STAKEHOLDER_GROUPS)
+
+    @api(
+        "GET",
+        "/rounds/<uuid:round_id>/results",
+        doc=page(
+            "A prioritisation round's results, in HTML",
+            pages=(404,),
+            description="A round still open is answered 200 with a page saying when its results come (or its "
+            "running results, marked as such, if the organiser chose to show them): the address is the "
+            "right one, emailed to be kept, and a person reads a page, not a status. An unknown round is a "
+            "404 page.",
+        ),
+    )
+    def results_page(self, request, round_id):
+        """200 for an open round, not the API's 409: the link is the right one and will show the results
+        once the round closes; nothing about the request is wrong."""
+        try:
+            found = self.topics.get_round(str(round_id))
+        except RemoteError as exc:
+            if exc.exc_type != "RoundNotFound":
+                raise
+            return render("not_found.html", status=404, what="round")
+        forum = eventlet.spawn(self._forum_or_none, found["forum_id"])  # meanwhile, the topics service
+        results = None
+        if found["status"] == "closed" or found.get("show_running"):
+            results = self.topics.round_results(str(round_id))
+        ids = list(found["topic_ids"]) + [row["topic_id"] for row in (results or {}).get("ranking", ())]
+        titles = self._titles(found["forum_id"], dict.fromkeys(ids))
+        return render("results.html", round=found, results=results, titles=titles, forum=forum.wait())
+
+    def _forum_or_none(self, forum_id):
+        try:
+            return self.registration.get_forum(forum_id, timeout=FORUM_TITLE_TIMEOUT)
+        except Exception:  # noqa: BLE001 - registration down, slow or the forum gone: no title, still a page
+            return None
+
+    def _titles(self, forum_id, ids):
+        """topic id → title: the forum's published topics in one call, then each one that has since left
+        the forum (merged into another, carried over) by itself."""
+        titles = {topic["id"]: topic["title"] for topic in self.topics.list_topics(forum_id)["items"]}
+        for topic_id in ids:
+            if topic_id not in titles:
+                try:
+                    titles[topic_id] = self.topics.get_topic(topic_id)["title"]
+                except RemoteError as exc:
+                    if exc.exc_type != "TopicNotFound":
+                        raise
+        return titles

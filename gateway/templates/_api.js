@@ -9,7 +9,8 @@ function takeToken(key) {
   return sessionStorage.getItem(key);
 }
 
-// One API call: JSON in and out; an error carries the HTTP status and the problem's detail.
+// One API call: JSON in and out; an error carries the HTTP status, the problem's detail and its errors by
+// field (problem+json ``errors``), if any.
 async function call(token, method, path, body) {
   const init = { method: method, headers: { Accept: "application/json" } };
   if (token) init.headers.Authorization = "Bearer " + token;
@@ -22,6 +23,7 @@ async function call(token, method, path, body) {
   if (!response.ok) {
     const error = new Error(data.detail || response.statusText);
     error.status = response.status;
+    error.errors = data.errors || {};
     throw error;
   }
   return data;
