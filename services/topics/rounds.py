@@ -114,7 +114,7 @@ def close(tx, round_id, closed_by="organiser"):
     if row["status"] != "open":
         raise RoundNotOpen("this round is already closed")
     closed = closing(tx, row, closed_by)
-    return round_view(closed) | {"results": closed["results"]}
+    return round_view(closed) | {"results": in_group_order(closed["results"])}
 
 
 def closing(tx, row, closed_by):
@@ -155,11 +155,21 @@ def remind_next(tx, lead=REMINDER_LEAD):
     return row["id"]
 
 
+def in_group_order(results):
+    """Stored results come back from JSONB with their keys in PostgreSQL's order: the groups as the tally
+    gives them (``rules.GROUPS``) again."""
+    place = {group: n for n, group in enumerate(rules.GROUPS)}
+    for key in ("by_group", "paper"):
+        if key in results:
+            results[key] = dict(sorted(results[key].items(), key=lambda item: place.get(item[0], len(place))))
+    return results
+
+
 def results(tx, round_id, organiser=False):
     """The results: once closed, to anyone; while open, only if the organiser chose to show them."""
     row = found(store.rounds.read(tx.cur, round_id), round_id)
     if row["status"] == "closed":
-        return row["results"]
+        return in_group_order(row["results"])
     if not row["show_running"]:
         raise ResultsNotYet("the results are shown once the round closes")
     return tally(tx, row) | {"running": True}

@@ -165,6 +165,11 @@ def test_an_approval_round_from_opening_to_results(topics, series, topics_bus, t
     assert failure(topics.cast_ballot, round_["id"], late, {"choices": [a]}) == "GroupRequired"
     topics.cast_ballot(round_["id"], late, {"choices": [a]}, "research_media")
     assert failure(topics.round_results, round_["id"]) == "ResultsNotYet"
+    assert list(topics.get_round(round_["id"], True)["participation"]) == [
+        "citizen",
+        "company",
+        "research_media",
+    ]
     assert topics.get_round(round_["id"], True)["participation"] == {
         "citizen": 2, "company": 1, "research_media": 1,
     }  # fmt: skip
@@ -177,6 +182,15 @@ def test_an_approval_round_from_opening_to_results(topics, series, topics_bus, t
     ]  # fmt: skip
     assert results["agenda"] == [b, a]
     assert topics.round_results(round_["id"]) == results
+    assert (
+        list(results["by_group"])
+        == list(topics.round_results(round_["id"])["by_group"])
+        == [
+            "company",
+            "citizen",
+            "research_media",
+        ]
+    )  # the groups in the tally's order (rules.GROUPS), not the database's
     lines = topics.round_results_csv(round_["id"]).splitlines()
     assert lines[0] == "ranking,rank,topic_id,title,score,on_agenda,final"
     assert lines[1] == f"overall,1,{b},B,3,yes,yes" and f"group:company,1,{b},B,1,yes,yes" in lines
