@@ -98,4 +98,5 @@ def test_a_broker_outage_mid_burst_loses_nothing_and_needs_no_hand(platform, dat
         60,
         message=lambda: f"every registrant's email: {mail_trail(database_url, sink, registered)}",
     )
-    assert set(received(sink).values()) == {1}  # and emailed once
+    # and emailed once (the sink also gets what the platform sends to other tests' people in this database)
+    assert {address: n for address, n in received(sink).items() if address in registered and n != 1} == {}

@@ -191,6 +191,11 @@ def test_a_last_call_says_how_long_is_left():
     assert "n'avez pas encore voté" in fr.text
     en = RENDERER.render("round_closing_soon", "en", context(hours_left=24))
     assert "closes in 24 hours" in en.text and "you have not voted yet" in en.text
+    one = RENDERER.render("round_closing_soon", "en", context(hours_left=1))
+    assert one.subject.startswith("1 hour left to vote") and "closes in 1 hour," in one.text
+    assert RENDERER.render("round_closing_soon", "fr", context(hours_left=1)).subject.startswith(
+        "Plus que 1 heure pour"
+    )
 
 
 def test_the_results_give_the_agenda_in_order_and_the_public_page():
