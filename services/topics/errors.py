@@ -1,6 +1,7 @@
 """The errors this service raises on purpose; the gateway maps each (by class name) to an HTTP status."""
 
 from kit.db import OUTAGES
+from kit.errors import FieldErrors
 from kit.idempotency import IdempotencyKeyReused
 from kit.paging import InvalidCursor
 from kit.tokens import InvalidToken
@@ -10,26 +11,11 @@ class TopicsError(Exception):
     """Base of the expected errors: answered as 4xx by the gateway (by class name)."""
 
 
-class _FieldErrors(TopicsError):
-    """Errors by field, marshmallow-like: ``{"choices": ["at most 3 topics"]}``.
-
-    The dict is the exception's only argument, so it crosses RPC in ``exc_args``; ``str()`` reads as one
-    line (``choices: at most 3 topics``), which is what the gateway shows as the detail.
-    """
-
-    def __init__(self, errors):
-        super().__init__(errors)
-        self.errors = errors
-
-    def __str__(self):
-        return "; ".join(f"{field}: {', '.join(messages)}" for field, messages in self.errors.items())
-
-
-class BallotInvalid(_FieldErrors):
+class BallotInvalid(FieldErrors, TopicsError):
     """A ballot, or an organiser's paper tally, that the round cannot take."""
 
 
-class RoundInvalid(_FieldErrors):
+class RoundInvalid(FieldErrors, TopicsError):
     """A round's method or parameters that make no sense (no choice at all, a cap above the budget)."""
 
 
@@ -73,7 +59,7 @@ class NotAParticipant(TopicsError):
     """A valid link of a person the series does not know as a registrant or a confirmed subscriber."""
 
 
-class GroupRequired(_FieldErrors):
+class GroupRequired(FieldErrors, TopicsError):
     """A first ballot of someone who never declared a stakeholder group, without one; or with another
     group than the one they declared."""
 

@@ -25,7 +25,7 @@ ALIKE = {"ForumNotFound", "InvalidTransition"}
 
 
 def named(*bases):
-    """The names of every subclass, but a private base's (``_FieldErrors``: never raised itself)."""
+    """The names of every subclass, but a private base's (a name in ``_``: never raised itself)."""
     found = set()
     for base in bases:
         for cls in base.__subclasses__():
