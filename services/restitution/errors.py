@@ -50,3 +50,15 @@ class SettingsInvalid(FieldErrors, RestitutionError):
 
 
 EXPECTED = (RestitutionError, InvalidToken, InvalidCursor, IdempotencyKeyReused, *OUTAGES)
+
+
+class ForumNotFound(RestitutionError):
+    pass
+
+
+class RestitutionNotFound(RestitutionError):
+    """No version of this forum's restitution is published (yet), or not this one."""
+
+
+class CommitmentNotFound(RestitutionError):
+    pass

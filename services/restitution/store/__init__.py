@@ -1,0 +1,9 @@
+"""All of the restitution service's SQL, one module per table group: ``facts`` (its copies of forums,
+registrations by group, closed rounds and topic titles, from other services' events), ``drafts``
+(drafts and published versions), ``commitments`` (the series' register and its history). Each function is
+one intent on a cursor the caller's transaction owns; none decides, none emits.
+"""
+
+from services.restitution.store import commitments, drafts, facts
+
+__all__ = ["commitments", "drafts", "facts"]

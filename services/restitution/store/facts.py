@@ -1,0 +1,103 @@
+"""Copies of what other services' events say (tables ``forums``, ``registrations``, ``rounds``,
+``topic_titles``): each copy only moves forward by the time of the event that told it."""
+
+from psycopg.types.json import Jsonb
+
+KEEP_FORUM = """
+INSERT INTO forums AS f (id, title, starts_at, ends_at, timezone, status, as_of)
+VALUES (%(id)s, %(title)s, %(starts_at)s, %(ends_at)s, %(timezone)s, %(status)s, %(as_of)s)
+ON CONFLICT (id) DO UPDATE SET title = excluded.title, starts_at = excluded.starts_at,
+    ends_at = excluded.ends_at, timezone = excluded.timezone, status = excluded.status, as_of = excluded.as_of
+WHERE excluded.as_of >= f.as_of AND f.status NOT IN ('cancelled', 'held')
+"""
+KEEP_REGISTRATION = """
+INSERT INTO registrations AS r (registration_id, forum_id, stakeholder_group, status, rank, as_of)
+VALUES (%(registration_id)s, %(forum_id)s, %(group)s, %(status)s, %(rank)s, %(as_of)s)
+ON CONFLICT (registration_id) DO UPDATE SET status = excluded.status, rank = excluded.rank,
+    stakeholder_group = excluded.stakeholder_group, as_of = excluded.as_of
+WHERE (excluded.rank, excluded.as_of) >= (r.rank, r.as_of)
+"""
+
+
+def keep_forum(cur, forum, as_of):
+    cur.execute(KEEP_FORUM, {key: forum[key] for key in ("id", "title", "starts_at", "ends_at", "timezone",
+                                                          "status")} | {"as_of": as_of})  # fmt: skip
+
+
+def forum(cur, forum_id):
+    return cur.execute(
+        "SELECT id, title, starts_at, ends_at, timezone, status FROM forums WHERE id = %s", (forum_id,)
+    ).fetchone()
+
+
+def forums_by_id(cur, forum_ids):
+    rows = cur.execute(
+        "SELECT id, title, starts_at, ends_at, timezone, status FROM forums WHERE id = ANY(%s)",
+        (list(forum_ids),),
+    ).fetchall()
+    return {row["id"]: row for row in rows}
+
+
+def keep_registration(cur, registration_id, forum_id, group, status, rank, as_of):
+    cur.execute(
+        KEEP_REGISTRATION,
+        {"registration_id": registration_id, "forum_id": forum_id, "group": group, "status": status,
+         "rank": rank, "as_of": as_of},
+    )  # fmt: skip
+
+
+def checked_in(cur, registration_id, forum_id, group, at):
+    """A check-in, whichever of it and the registration's own events arrives first."""
+    cur.execute(
+        "INSERT INTO registrations (registration_id, forum_id, stakeholder_group, status, rank, as_of,"
+        " checked_in_at) VALUES (%s, %s, %s, 'confirmed', 0, '-infinity', %s)"
+        " ON CONFLICT (registration_id) DO UPDATE SET checked_in_at = coalesce(registrations.checked_in_at,"
+        " excluded.checked_in_at)",
+        (registration_id, forum_id, group, at),
+    )
+
+
+def attendance(cur, forum_id):
+    """({group: confirmed registrations}, {group: checked in}) of the forum."""
+    rows = cur.execute(
+        "SELECT stakeholder_group, count(*) FILTER (WHERE status = 'confirmed') AS registered,"
+        " count(checked_in_at) AS checked_in FROM registrations WHERE forum_id = %s GROUP BY 1",
+        (forum_id,),
+    ).fetchall()
+    return (
+        {row["stakeholder_group"]: row["registered"] for row in rows},
+        {row["stakeholder_group"]: row["checked_in"] for row in rows},
+    )
+
+
+def keep_round(cur, round_id, forum_id, method, results, closed_at):
+    cur.execute(
+        "INSERT INTO rounds (round_id, forum_id, method, results, closed_at) VALUES (%s, %s, %s, %s, %s)"
+        " ON CONFLICT (round_id) DO NOTHING",
+        (round_id, forum_id, method, Jsonb(results), closed_at),
+    )
+
+
+def last_round(cur, forum_id):
+    """The forum's latest closed round, or None."""
+    return cur.execute(
+        "SELECT round_id, forum_id, method, results, closed_at FROM rounds WHERE forum_id = %s"
+        " ORDER BY closed_at DESC LIMIT 1",
+        (forum_id,),
+    ).fetchone()
+
+
+def keep_title(cur, topic_id, title, as_of):
+    cur.execute(
+        "INSERT INTO topic_titles AS t (topic_id, title, as_of) VALUES (%s, %s, %s)"
+        " ON CONFLICT (topic_id) DO UPDATE SET title = excluded.title, as_of = excluded.as_of"
+        " WHERE excluded.as_of >= t.as_of",
+        (topic_id, title, as_of),
+    )
+
+
+def titles(cur, topic_ids):
+    rows = cur.execute(
+        "SELECT topic_id, title FROM topic_titles WHERE topic_id = ANY(%s)", (list(topic_ids),)
+    ).fetchall()
+    return {str(row["topic_id"]): row["title"] for row in rows}

@@ -1,0 +1,196 @@
+"""The restitution service in a real container (real RabbitMQ vhost, real PostgreSQL): the facts come from
+registration's and topics' events (published here as their relays would), drafts are saved with a version
+check, publishing makes immutable numbered versions, and the commitments' register follows each commitment
+across the series."""
+
+import csv
+import io
+import uuid
+from datetime import UTC, datetime, timedelta
+
+import psycopg
+import pytest
+from kombu import Connection, Producer
+from nameko.exceptions import RemoteError
+from nameko.standalone.events import get_event_exchange
+from nameko.standalone.rpc import ServiceRpcProxy
+from psycopg.rows import dict_row
+
+from harness.testing import publish_signed, wait_until
+from services.registration.events import catalog as registration_events
+from services.restitution.service import RestitutionService
+from services.topics.events import catalog as topics_events
+
+from .registration_support import Bus
+from .test_notification_emails import forum_block
+
+
+@pytest.fixture
+def restitution(container_factory, service_config):
+    container_factory(RestitutionService, service_config).start()
+    with ServiceRpcProxy("restitution", service_config, timeout=30) as proxy:
+        yield proxy
+
+
+@pytest.fixture
+def restitution_bus(service_config):
+    listener = Bus(service_config["AMQP_URI"], "restitution")
+    yield listener
+    listener.close()
+
+
+@pytest.fixture
+def tell(service_config):
+    """Publish envelopes as the registration and topics relays would (signed with the shared key)."""
+    with Connection(service_config["AMQP_URI"]) as conn:
+        producers = {source: Producer(conn.default_channel, exchange=get_event_exchange(source, {}))
+                     for source in ("registration", "topics")}  # fmt: skip
+
+        def send(*envelopes):
+            for envelope in envelopes:
+                producer = producers[envelope["source"]]
+                publish_signed(
+                    producer, service_config["SECRET_KEY"], envelope, envelope["type"], delivery_mode=2
+                )
+
+        yield send
+
+
+def query(config, sql, *params):
+    with psycopg.connect(
+        config["DATABASE_URL"], options="-c search_path=restitution", row_factory=dict_row
+    ) as c:
+        return c.execute(sql, params).fetchall()
+
+
+def failure(call, *args):
+    with pytest.raises(RemoteError) as raised:
+        call(*args)
+    return raised.value.exc_type
+
+
+def topic_block(forum_id, title):
+    return {"id": uuid.uuid4(), "forum_id": forum_id, "title": title, "description": "", "status": "published",
+            "proposed_by": "organiser", "proposer_id": None}  # fmt: skip
+
+
+def a_forum_with_facts(tell, restitution, config):
+    """A forum, three registrants (one checked in) and a closed round whose agenda is one topic."""
+    forum = forum_block()
+    tell(registration_events.envelope("forum_scheduled", {"forum": forum}))
+    registrations = []
+    for group in ("citizen", "citizen", "company"):
+        person = {"person_id": uuid.uuid4(), "token_version": 0, "email": f"{uuid.uuid4().hex[:8]}@example.org",
+                  "first_name": "A", "last_name": "B", "locale": "fr"}  # fmt: skip
+        data = {"registration_id": uuid.uuid4(), "forum": forum, "person": person, "organisation": "",
+                "stakeholder_group": group, "status": "confirmed"}  # fmt: skip
+        registrations.append(data)
+        tell(registration_events.envelope("registration_confirmed", data))
+    tell(registration_events.envelope("attendee_checked_in", {
+        "registration_id": registrations[0]["registration_id"], "forum_id": forum["id"],
+        "stakeholder_group": "citizen", "checked_in_at": datetime.now(UTC)}))  # fmt: skip
+    chosen, other = topic_block(forum["id"], "Données ouvertes"), topic_block(forum["id"], "Lobbying")
+    for block in (chosen, other):
+        tell(topics_events.envelope("topic_published", {"topic": block}))
+    ranking = [{"topic_id": str(chosen["id"]), "score": 2}, {"topic_id": str(other["id"]), "score": 1}]
+    results = {"ballots": 2, "ranking": ranking, "by_group": {"citizen": ranking}, "consensus": ranking,
+               "agenda": [str(chosen["id"])], "paper": {}}  # fmt: skip
+    tell(topics_events.envelope("round_closed", {"round_id": uuid.uuid4(), "forum_id": forum["id"],
+                                                  "method": "approval", "closed_by": "organiser",
+                                                  "results": results, "voters": []}))  # fmt: skip
+    forum_id = str(forum["id"])
+
+    def known():
+        try:
+            sections = restitution.get_draft(forum_id)["sections"]
+        except RemoteError:  # ForumNotFound until the forum's event has arrived
+            return False
+        rows = query(config, "SELECT count(*) AS n, count(checked_in_at) AS checked_in FROM registrations"
+                             " WHERE forum_id = %s", forum_id)  # fmt: skip
+        titled = sections and sections[0]["title"] != sections[0]["topic_id"]  # the title's event too
+        return titled and (rows[0]["n"], rows[0]["checked_in"]) == (3, 1)
+
+    wait_until(known, message="the facts known")
+    return forum_id, str(chosen["id"])
+
+
+def commitment(title="Publier les données", status="planned"):
+    due = (datetime.now(UTC) + timedelta(days=90)).date().isoformat()
+    return {"title": title, "owner": "DINUM", "due_on": due, "status": status}
+
+
+def test_a_draft_is_prefilled_saved_with_a_version_check_and_published(
+    restitution, tell, restitution_bus, service_config
+):
+    forum_id, chosen = a_forum_with_facts(tell, restitution, service_config)
+    draft = restitution.get_draft(forum_id)
+    assert draft["version"] == 0
+    assert draft["sections"] == [{"title": "Données ouvertes", "body": "", "topic_id": chosen}]
+    section = draft["sections"][0] | {"body": "On a parlé <script>alert(1)</script> de données."}
+    content = {"summary": "Un **forum** utile.", "decisions": ["Ouvrir les données"], "commitments": [commitment()],
+               "sections": [section]}  # fmt: skip
+    saved = restitution.save_draft(forum_id, content, 0)
+    assert saved["version"] == 1
+    assert failure(restitution.save_draft, forum_id, content, 0) == "VersionConflict"  # made on version 0
+    assert failure(restitution.latest, forum_id) == "RestitutionNotFound"
+
+    first = restitution.publish(forum_id, "")
+    assert (first["version"], first["summary_html"]) == (1, "<p>Un <strong>forum</strong> utile.</p>")
+    assert "<script" not in first["sections"][0]["html"] and "&lt;script&gt;" in first["sections"][0]["html"]
+    citizens = next(row for row in first["attendance"] if row["stakeholder_group"] == "citizen")
+    assert (citizens["registered"], citizens["checked_in"]) == (2, 1)
+    assert first["results"]["agenda"] == [chosen] and first["results"]["titles"][chosen] == "Données ouvertes"
+    [made] = first["commitments"]
+    assert made["status"] == "planned" and made["history"] == []
+    assert failure(restitution.publish, forum_id, "again") == "DraftInvalid"  # nothing changed
+
+    draft = restitution.get_draft(forum_id)
+    assert draft["commitments"][0]["id"] == made["id"]  # the draft names it now
+    draft["decisions"].append("Se revoir en juin")
+    restitution.save_draft(forum_id, {k: draft[k] for k in ("summary", "sections", "decisions", "commitments")},
+                           draft["version"])  # fmt: skip
+    assert failure(restitution.publish, forum_id, "") == "DraftInvalid"  # a later version says what changed
+    second = restitution.publish(forum_id, "Une décision ajoutée")
+    assert second["version"] == 2 and second["commitments"][0]["id"] == made["id"]  # the same commitment
+    assert restitution.version(forum_id, 1)["decisions"] == ["Ouvrir les données"]  # version 1 unchanged
+    assert [v["version"] for v in restitution.latest(forum_id)["versions"]] == [1, 2]
+    published = [e for e in restitution_bus.drain() if e["type"] == "restitution_published"]
+    assert [e["data"]["version"] for e in published] == [1, 2]
+    assert published[0]["data"]["summary"] == "Un forum utile."
+
+
+def test_a_commitment_is_followed_across_the_series(restitution, tell, restitution_bus, service_config):
+    forum_id, _ = a_forum_with_facts(tell, restitution, service_config)
+    restitution.save_draft(forum_id, {"summary": "Résumé", "sections": [], "decisions": [],
+                                      "commitments": [commitment()]})  # fmt: skip
+    [made] = restitution.publish(forum_id, "")["commitments"]
+    change = {"status": "in_progress", "note": "Le jeu de données est en préparation"}
+    updated = restitution.update_commitment(made["id"], change)
+    assert updated["status"] == "in_progress" and updated["history"][0]["note"] == change["note"]
+    assert failure(restitution.update_commitment, made["id"], {"status": "in_progress", "note": ""}) == (
+        "CommitmentChangeInvalid"
+    )
+    restitution.update_commitment(made["id"], {"status": "done", "note": "Publié"})
+    assert failure(restitution.update_commitment, made["id"], {"status": "planned", "note": "?"}) == (
+        "InvalidTransition"
+    )  # done is final but for reopening into in_progress
+    later_forum, _ = a_forum_with_facts(tell, restitution, service_config)
+    restitution.save_draft(later_forum, {"summary": "Le forum suivant", "sections": [], "decisions": [],
+                                         "commitments": []})  # fmt: skip
+    earlier = restitution.publish(later_forum, "")["earlier_commitments"]
+    mine = next(c for c in earlier if c["id"] == made["id"])
+    assert mine["status"] == "done" and [h["to"] for h in mine["history"]] == ["in_progress", "done"]
+    rows = list(csv.DictReader(io.StringIO(restitution.commitments_csv())))
+    assert {"id": made["id"], "status": "done"}.items() <= next(
+        r for r in rows if r["id"] == made["id"]
+    ).items()
+    updates = [e["data"] for e in restitution_bus.drain() if e["type"] == "commitment_updated"]
+    assert [u["change"]["to"] for u in updates] == ["in_progress", "done"]
+    assert updates[0]["commitment"]["id"] == made["id"]
+
+
+def test_an_empty_draft_is_not_published_and_an_unknown_forum_is_404(restitution, tell, service_config):
+    forum_id, _ = a_forum_with_facts(tell, restitution, service_config)
+    assert failure(restitution.publish, forum_id, "") == "DraftInvalid"
+    assert failure(restitution.get_draft, str(uuid.uuid4())) == "ForumNotFound"
+    assert failure(restitution.save_draft, forum_id, {"summary": "x", "sections": "no"}) == "DraftInvalid"
