@@ -6,16 +6,18 @@ Each announcement carries the subscriber's own unsubscribe link, in the body and
 it in ``announcements``; the ``AnnouncementWriter`` then logs it for the subscribers in batches by key, one
 transaction each, waking the sender after each: memory stays bounded however many there are, the first
 emails leave while later batches are written, and ``announcements.queued`` shows the progress.
-A round's opening and its last call (``rounds``) go to the subscribers the same way, as ``round_opened``
-and ``round_closing_soon``: one announcement per event, whose batches skip whoever already has that
-event's message (a registrant of the forum) and whoever voted; each carries the subscriber's own link to
-the round, minted when sent. Transactional messages (confirmations, promotions) do not look at
+A round's opening and its last call (``rounds``), and a restitution published (``restitutions``), are
+told to the forum's registrants first, one message each, then go to the subscribers the same way
+(``tell_forum``): one announcement per event, whose batches skip whoever already has that event's message
+(a registrant of the forum) and whoever voted; a round's carries the subscriber's own link to the round,
+minted when sent. Transactional messages (confirmations, promotions) do not look at
 subscriptions at all. The subscribers' statements are in ``store.roster``, the announcements' and the
 batch's in ``store.announcements``.
 """
 
 from kit.drainer import TableDrainer, notify
-from services.notification import bulk, mailer, roster, store
+from services.notification import bulk, deliveries, mailer, roster, rules, store
+from services.notification.rendering import named
 
 CHANNEL = "notification_announcements"
 
@@ -49,11 +51,28 @@ def announce(cur, renderer, links, envelope, forum):
     return 0  # nothing for the sender yet: the writer wakes it batch by batch
 
 
-def announce_round(cur, renderer, envelope, forum_id, template, context, excluded=(), marked_links=None):
-    """Prepare the announcement of a round's event to the subscribers (less ``excluded``, and less those
+def tell_forum(
+    cur, renderer, envelope, forum_id, context, excluded=(), personal_links=None, marked_links=None
+):
+    """Tell the event (its type names the message) to the forum's confirmed and waitlisted registrants not
+    in ``excluded``, one message each, then announce it to the subscribers not told yet; ``personal_links``
+    gives a registrant's own links, ``marked_links`` a subscriber's (``bulk.prepare``). How many
+    registrants' messages were logged (the subscribers' are the writer's)."""
+    template, logged = envelope["type"], 0
+    for registrant in rules.forum_audience(store.roster.registrants_of(cur, forum_id), excluded):
+        person = named(registrant)
+        own = context.get("links", {}) | (personal_links(person) if personal_links else {})
+        rendered = renderer.render(template, person["locale"], context | {"person": person, "links": own})
+        logged += deliveries.log_message(cur, envelope, template, person, rendered, forum_id)
+    announce_event(cur, renderer, envelope, forum_id, template, context, excluded, marked_links)
+    return logged
+
+
+def announce_event(cur, renderer, envelope, forum_id, template, context, excluded=(), marked_links=None):
+    """Prepare the announcement of a forum's event to the subscribers (less ``excluded``, and less those
     the event already has a message for); ``marked_links`` gives the links made of the recipient's
     markers (``bulk.prepare``)."""
-    if not store.announcements.start_round(cur, forum_id, envelope["id"], template, excluded):
+    if not store.announcements.start_event(cur, forum_id, envelope["id"], template, excluded):
         return 0
     bulk_id = bulk.prepare(
         cur, renderer, template, context, headers=unsubscribe_headers, marked_links=marked_links

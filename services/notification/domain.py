@@ -6,7 +6,8 @@ of the newest copy of the forum this service knows, so a confirmation handled af
 already gives the new date. Nothing is written for a person from an event older than their erasure.
 Which messages an event calls for is decided in ``rules``; what is read and written goes through the
 modules named below (their statements are in ``store``). The topics events are handled in ``rounds`` (a
-round's calls and results) and ``proposals`` (a proposal's outcome, told to its proposer).
+round's calls and results) and ``proposals`` (a proposal's outcome, told to its proposer); a restitution
+published in ``restitutions``.
 """
 
 from kit import dead_letters
@@ -17,6 +18,7 @@ from services.notification import (
     proposals,
     qr,
     reminders,
+    restitutions,
     roster,
     rounds,
     rules,
@@ -140,3 +142,4 @@ HANDLERS |= {
     "round_closing_soon": rounds.round_closing_soon,
     "round_closed": rounds.round_closed,
 }
+HANDLERS |= {"restitution_published": restitutions.restitution_published}  # commitment_updated: no email

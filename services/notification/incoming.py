@@ -1,8 +1,8 @@
 """What the notification service reads from other services' events: only the fields it uses.
 
-These are this service's own expectations of the registration and topics events (it never imports
-another service); an event missing one of them is invalid: it is recorded at once as a dead letter, with the
-field errors, for organisers to see (``kit.dead_letters``), and not retried.
+These are this service's own expectations of the registration, topics and restitution events (it never
+imports another service); an event missing one of them is invalid: it is recorded at once as a dead letter,
+with the field errors, for organisers to see (``kit.dead_letters``), and not retried.
 """
 
 from zoneinfo import available_timezones
@@ -165,6 +165,15 @@ class RoundClosing(RoundNotice):
     voters = fields.List(fields.UUID(), required=True)
 
 
+class RestitutionNotice(Schema):
+    forum_id = fields.UUID(required=True)
+    title = fields.String(required=True)
+    version = fields.Integer(required=True, validate=validate.Range(min=1))
+    note = fields.String(required=True)
+    summary = fields.String(required=True)  # plain text
+    commitments = fields.Integer(required=True, validate=validate.Range(min=0))
+
+
 FORUM = Forum()
 REGISTRATION_NOTICE = RegistrationNotice()
 SCHEMAS = {
@@ -194,3 +203,5 @@ TOPICS_SCHEMAS = {
     "round_closed": RoundClosing(),
 }
 SCHEMAS |= TOPICS_SCHEMAS
+RESTITUTION_SCHEMAS = {"restitution_published": RestitutionNotice()}  # commitment_updated: no email
+SCHEMAS |= RESTITUTION_SCHEMAS

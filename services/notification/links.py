@@ -41,6 +41,10 @@ class Links:
         """The public page of a closed round's results (no token: anyone may read them)."""
         return f"{self.base_url.rstrip('/')}/rounds/{round_id}/results"
 
+    def restitution(self, forum_id):
+        """The public page of a forum's restitution, its newest version (no token: anyone may read it)."""
+        return f"{self.base_url.rstrip('/')}/restitutions/{forum_id}"
+
     def confirm_subscription(self, subscription_id, token_version=0):
         """Minted with the person's token version, like every link of theirs: a revocation ends it too."""
         return tokens.link(self.base_url, self.secret, "confirm_subscription", subscription_id, token_version)

@@ -10,7 +10,8 @@ erased since, gets nothing (logged by ids only). Every topic event also keeps th
 import logging
 
 from services.notification import deliveries, roster, rules, store
-from services.notification.rounds import forum_of, named
+from services.notification.rendering import named
+from services.notification.rounds import forum_of
 
 log = logging.getLogger(__name__)
 

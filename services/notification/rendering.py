@@ -1,11 +1,11 @@
 """Rendering messages: one HTML and one text layout, and the words of each message per locale.
 
-A message is a subject, a heading, paragraphs, and optionally a numbered list (a round's topics, an
-agenda), a table of details (the forum's date and place, what changed, or a round's method and closing
-time), an attendee code shown large, and one link (a button in HTML). Its words live
-in ``locales/<locale>.yaml`` as small jinja2 templates; a paragraph that renders empty is left out. The
-HTML is rendered with autoescaping, so a name containing markup arrives as text; subjects never contain
-line breaks (no header injection).
+A message is a subject, a heading, paragraphs, and optionally a numbered list (a round's topics, an agenda),
+a quoted excerpt (a restitution's summary), a table of details (the forum's date and place, what changed, or
+a round's method and closing time), an attendee code shown large, and one link (a button in HTML). Its words
+live in ``locales/<locale>.yaml`` as small jinja2 templates; a paragraph that renders empty is left out. The
+HTML is rendered with autoescaping, so a name containing markup arrives as text; subjects never contain line
+breaks (no header injection).
 """
 
 from dataclasses import dataclass
@@ -38,6 +38,8 @@ DEFAULTS = {
     "hours_left": None,
     "topic": None,
     "into": None,
+    "restitution": None,
+    "excerpt": (),
 }
 
 
@@ -47,6 +49,14 @@ def clock(moment, timezone):
 
 def one_line(text):
     return " ".join(str(text).split())
+
+
+def named(person):
+    """The person with their names on one line each: a name cannot break a header or a layout."""
+    return dict(person) | {
+        "first_name": one_line(person["first_name"]),
+        "last_name": one_line(person["last_name"]),
+    }
 
 
 @dataclass(frozen=True)
@@ -109,6 +119,7 @@ class Renderer:
             heading=say(message["heading"]),
             paragraphs=[p for p in paragraphs if p],
             items=[one_line(item) for item in context[message["list"]]] if message.get("list") else [],
+            quote=[one_line(line) for line in context[message["quote"]]] if message.get("quote") else [],
             details=self._details(say, message.get("details"), common, context, env.autoescape),
             code=self._code(say, message, common, context),
             action=self._action(say, message.get("link"), common, context),

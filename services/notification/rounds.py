@@ -16,17 +16,9 @@ import logging
 
 from services.notification import announcements, deliveries, roster, rules, store
 from services.notification.incoming import FORUM
-from services.notification.rendering import one_line
+from services.notification.rendering import named
 
 log = logging.getLogger(__name__)
-
-
-def named(person):
-    """Names on one line each: a name cannot break a header or a layout."""
-    return dict(person) | {
-        "first_name": one_line(person["first_name"]),
-        "last_name": one_line(person["last_name"]),
-    }
 
 
 def forum_of(cur, forum_id):
@@ -42,22 +34,19 @@ def round_context(data, forum):
 
 
 def call(cur, renderer, links, envelope, data, context, voters=()):
-    """Tell the forum's registrants who have not voted, then announce to the subscribers not told yet."""
-    template, forum_id, round_id = envelope["type"], data["forum_id"], data["round_id"]
-    logged = 0
-    for registrant in rules.round_audience(store.roster.registrants_of(cur, forum_id), voters):
-        person = named(registrant)
-        vote = links.vote(forum_id, round_id, person) if person["person_id"] else None
-        rendered = renderer.render(
-            template, person["locale"], context | {"person": person, "links": {"vote": vote}}
-        )
-        logged += deliveries.log_message(cur, envelope, template, person, rendered, forum_id)
+    """Tell the forum's registrants who have not voted, each with their link to vote, then announce to the
+    subscribers not told yet, with theirs (``announcements.tell_forum``)."""
+    forum_id, round_id = data["forum_id"], data["round_id"]
+
+    def personal_links(person):
+        return {"vote": links.vote(forum_id, round_id, person) if person["person_id"] else None}
 
     def marked_links(mark):
         return {"vote": f"{links.round_page(forum_id, round_id)}#token={mark['token']}"}
 
-    announcements.announce_round(cur, renderer, envelope, forum_id, template, context, voters, marked_links)
-    return logged
+    return announcements.tell_forum(
+        cur, renderer, envelope, forum_id, context, voters, personal_links, marked_links
+    )
 
 
 def round_opened(cur, renderer, links, envelope, data):

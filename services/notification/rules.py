@@ -8,12 +8,13 @@ wins. The comparison itself is made by the upserts in ``store.roster``, in the s
 so that two events handled at once cannot both win; the ranks are given here.
 
 Which messages an event calls for: a new registrant state is told to the registrant (with the calendar
-invitation and the attendee code for a seat); a forum update is told to its registrants only for a
-change of date or venue, and not once the forum is final; an opened forum is announced to subscribers.
-A round's opening goes to the forum's registrants and the subscribers, one email each; its last call to
-those of them who have not voted; its results to those who voted. A participant's proposal published,
-rejected or merged is told to its proposer (an organiser's topic has none); a person is reached at the
-newest address the roster knows (a registration's, else a subscription's).
+invitation and the attendee code for a seat); a forum update is told to its registrants only for a change of
+date or venue, and not once the forum is final; an opened forum is announced to subscribers. A round's
+opening goes to the forum's registrants and the subscribers, one email each; its last call to those of them
+who have not voted; its results to those who voted. A restitution published (or updated) goes to the forum's
+registrants and the subscribers, one email each, with the first lines of its summary. A participant's
+proposal published, rejected or merged is told to its proposer (an organiser's topic has none); a person is
+reached at the newest address the roster knows (a registration's, else a subscription's).
 
 The mail sender's answer to a failure: a refusal of the message itself (5xx) is permanent; anything
 else (4xx, connection trouble, a refusal of the relay's settings) is retried, with exponential backoff.
@@ -45,6 +46,7 @@ NOTICE_FIELDS = ("waitlist_position", "attendee_code", "reason", "cancelled_by",
 TOPIC_OUTCOMES = ("topic_published", "topic_rejected", "topic_merged")  # told to the topic's proposer
 ROUND_CALLS = ("round_opened", "round_closing_soon")  # to registrants and subscribers (less the voters)
 DEFAULT_TIMEZONE = "Europe/Paris"  # a round of a forum this service does not know yet
+SUMMARY_LINES, SUMMARY_CHARS = 5, 600  # of a restitution's summary, in its email: a taste, not the text
 
 REMINDER_NAMESPACE = uuid.UUID("b3d3a0a4-52a4-4f0e-9a57-4c1d2b7e8f61")
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
@@ -154,9 +156,9 @@ def tells_proposer(event_type, topic):
     return event_type in TOPIC_OUTCOMES and topic.get("proposer_id") is not None
 
 
-def round_audience(registrants, voters=()):
-    """The forum's registrants (confirmed or waitlisted) a round's call goes to: those not among
-    ``voters``, one each (by person, else by address), in the order given."""
+def forum_audience(registrants, voters=()):
+    """The forum's registrants (confirmed or waitlisted) a round's call or a restitution goes to: those
+    not among ``voters``, one each (by person, else by address), in the order given."""
     voted, seen, audience = {str(v) for v in voters}, set(), []
     for person in registrants:
         person_id = str(person["person_id"]) if person.get("person_id") else None
@@ -197,3 +199,34 @@ def agenda_titles(agenda, titles):
 def hours_left(closes_at, now):
     """Whole hours until the round closes, as a last call says it (at least one)."""
     return max(1, round((closes_at - now).total_seconds() / 3600))
+
+
+def summary_excerpt(summary, lines=SUMMARY_LINES, chars=SUMMARY_CHARS):
+    """The first non-blank lines of a plain-text summary, each on one line: at most ``lines`` of them and
+    ``chars`` characters in all, a line cut at a word; "…" ends it where something was left out."""
+    found = [" ".join(line.split()) for line in summary.splitlines()]
+    found = [line for line in found if line]
+    kept, room = [], chars
+    for line in found[:lines]:
+        if len(line) > room:  # cut at the last word that fits
+            cut = line[: room + 1].rsplit(" ", 1)[0] if " " in line[: room + 1] else line[:room]
+            kept += [cut] if cut else []
+            break
+        kept.append(line)
+        room -= len(line)
+    else:
+        if len(found) <= lines:
+            return kept
+    if kept:
+        kept[-1] = kept[-1].rstrip(" ,;:.") + "…"
+    return kept
+
+
+def restitution_message(data):
+    """What a restitution's email says (``restitution_published``): the forum's title, whether it is an
+    update (version 2 and later, with what changed), the number of commitments, and the summary's first
+    lines (``excerpt``)."""
+    updated = data["version"] >= 2
+    block = {"title": data["title"], "version": data["version"], "updated": updated}
+    block |= {"note": data["note"].strip() if updated else "", "commitments": data["commitments"]}
+    return {"restitution": block, "excerpt": summary_excerpt(data["summary"])}

@@ -69,6 +69,17 @@ TOPIC_TITLES = [
 ]
 TOPIC = {"id": "00000000-0000-4000-8000-000000000005", "title": TOPIC_TITLES[2], "forum_id": FORUM["id"]}
 INTO = {"id": "00000000-0000-4000-8000-000000000006", "title": "Transparence des algorithmes publics"}
+RESTITUTION = {
+    "title": FORUM["title"],
+    "version": 2,
+    "updated": True,
+    "note": "Ajout du compte rendu de l'atelier sur les algorithmes publics.",
+    "commitments": 3,
+}
+SUMMARY = [
+    "Cent douze participants, dont un tiers de la société civile, ont travaillé sur trois sujets.",
+    "Les administrations présentes s'engagent à publier leurs données de marchés publics d'ici fin 2027.",
+]
 PER_TEMPLATE = {
     "registration_waitlisted": {"status": "waitlisted", "attendee_code": None},
     "registration_cancelled": {
@@ -83,6 +94,7 @@ PER_TEMPLATE = {
     "topic_published": {"topic": TOPIC},
     "topic_rejected": {"topic": TOPIC, "reason": "Ce sujet relève d'un autre forum de la série."},
     "topic_merged": {"topic": TOPIC, "into": INTO},
+    "restitution_published": {"restitution": RESTITUTION, "excerpt": SUMMARY},
 }
 
 
@@ -97,6 +109,7 @@ def links(base_url):
         "register": base + "/",
         "vote": f"{base}/forums/{FORUM['id']}/rounds/{ROUND['id']}#token={PLACEHOLDER_TOKEN}",
         "results": f"{base}/rounds/{ROUND['id']}/results",
+        "restitution": f"{base}/restitutions/{FORUM['id']}",
     }
 
 

@@ -132,6 +132,10 @@ class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit
     def handle_round_closed(self, body):
         self._handle(body, "round_closed")
 
+    @event_handler("restitution", "restitution_published")
+    def handle_restitution_published(self, body):
+        self._handle(body, "restitution_published")
+
     @timer(interval=30)
     def send_reminders(self):
         """Write the reminders now due to the delivery log, one forum per transaction."""

@@ -1,6 +1,6 @@
 """The notification service names each event it consumes in three places: its entrypoints, its reading
 of the event (``incoming.SCHEMAS``) and its handler table (``domain.HANDLERS``). They must agree, and
-every one must be an event its source service emits (registration or topics)."""
+every one must be an event its source service emits (registration, topics or restitution)."""
 
 import inspect
 
@@ -10,9 +10,14 @@ from kit.handlers import EventHandler
 from services.notification import domain, incoming
 from services.notification.service import NotificationService
 from services.registration.events import catalog as registration_catalog
+from services.restitution.events import catalog as restitution_catalog
 from services.topics.events import catalog as topics_catalog
 
-CATALOGS = {"registration": registration_catalog, "topics": topics_catalog}
+CATALOGS = {
+    "registration": registration_catalog,
+    "topics": topics_catalog,
+    "restitution": restitution_catalog,
+}
 
 
 def consumed():
@@ -39,3 +44,9 @@ def test_the_topics_events_are_read_from_the_topics_service():
     assert from_topics == set(incoming.TOPICS_SCHEMAS)
     assert {"round_opened", "round_closing_soon", "round_closed", "topic_published"} <= from_topics
     assert {"topic_rejected", "topic_merged"} <= from_topics
+
+
+def test_a_restitution_published_is_read_from_the_restitution_service_and_nothing_else_of_it():
+    from_restitution = {event for event, (source, _) in consumed().items() if source == "restitution"}
+    assert from_restitution == set(incoming.RESTITUTION_SCHEMAS) == {"restitution_published"}
+    assert "commitment_updated" not in domain.HANDLERS  # no email for it (yet)

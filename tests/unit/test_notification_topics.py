@@ -85,14 +85,14 @@ def test_a_round_call_goes_once_to_each_registrant_who_has_not_voted():
         person("noid@example.org"),
         person("NOID@example.org"),
     ]
-    everyone = rules.round_audience(registrants)
+    everyone = rules.forum_audience(registrants)
     assert [p["email"] for p in everyone] == [
         "a@example.org",
         "voter@example.org",
         "twice@example.org",
         "noid@example.org",
     ]
-    reminded = rules.round_audience(registrants, [str(voted)])
+    reminded = rules.forum_audience(registrants, [str(voted)])
     assert "voter@example.org" not in [p["email"] for p in reminded] and len(reminded) == 3
 
 

@@ -15,10 +15,11 @@ RESULTS = "https://forums.example.org/rounds/r1/results"
 # The topics' messages speak of a round or a proposal, not of the forum's date and place.
 ROUND_MESSAGES = ("round_opened", "round_closing_soon", "round_closed")
 PROPOSAL_MESSAGES = ("topic_published", "topic_rejected", "topic_merged")
+RESTITUTION_MESSAGES = ("restitution_published",)  # names the forum by the title the restitution gives
 FORUM_MESSAGES = [
     t
     for t in RENDERER.templates()
-    if t not in ("subscription_requested", *ROUND_MESSAGES, *PROPOSAL_MESSAGES)
+    if t not in ("subscription_requested", *ROUND_MESSAGES, *PROPOSAL_MESSAGES, *RESTITUTION_MESSAGES)
 ]
 NAMELESS = ("subscription_requested",)  # to an address nobody has confirmed yet: no name typed by anyone
 
@@ -66,6 +67,14 @@ def context(first_name="Ana", title="Forum ouvert", **extra):
         "hours_left": 24,
         "topic": {"id": "t1", "title": "Open contracts", "forum_id": "f1"},
         "into": {"id": "t2", "title": "Open procurement data", "forum_id": "f1"},
+        "restitution": {
+            "title": title,
+            "version": 2,
+            "updated": True,
+            "note": "Workshop notes",
+            "commitments": 2,
+        },
+        "excerpt": ["What was said", "What was decided"],
     } | extra
 
 
@@ -86,7 +95,7 @@ def test_every_message_renders_in_both_locales(template, locale):
             assert "Forum ouvert" in body
             assert "09:00" in body and "17:30" in body  # local time in Paris, not UTC
             assert "20 avenue de Ségur" in body or template == "forum_updated"  # that one says what changed
-    if template in ROUND_MESSAGES:
+    if template in (*ROUND_MESSAGES, *RESTITUTION_MESSAGES):
         assert "Forum ouvert" in rendered.subject
         for body in bodies(rendered):
             assert "Forum ouvert" in body
@@ -101,7 +110,8 @@ def test_every_message_renders_in_both_locales(template, locale):
 def test_markup_is_escaped_and_subjects_stay_on_one_line(template, locale):
     hostile = context(first_name="<script>x</script>", title="A <b>\r\nBcc: x@evil", reason="<i>r</i>")
     hostile["topic"]["title"] = hostile["into"]["title"] = "<u>\r\nBcc: y@evil"
-    hostile["topics"] = hostile["agenda"] = ["<s>struck</s>"]
+    hostile["topics"] = hostile["agenda"] = hostile["excerpt"] = ["<s>struck</s>"]
+    hostile["restitution"]["note"] = "<i>note</i>"
     hostile["forum"]["venue"]["accessibility"] = "<img src=x>"
     hostile["changed"] = ["date", "venue", "accessibility"]
     rendered = RENDERER.render(template, locale, hostile)

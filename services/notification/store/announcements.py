@@ -1,10 +1,11 @@
 """The announcements and bulk_messages tables, and the batch that writes an announcement's delivery rows.
 
-One announcement per forum opening, and one per round event announced (opened, closing soon), with its
-progress (``queued``, ``cursor``: the last subscription reached). A batch takes the next confirmed
-subscribers in key order, ``FOR KEY SHARE`` (an erasure deleting one of them waits for the batch, then
-purges its row), and writes a delivery row each in one statement. A round's batch skips the subscribers
-who voted (``excluded``) and those who have a message of the event already (as registrants of the forum).
+One announcement per forum opening, and one per forum event announced (a round opened or closing soon, a
+restitution published), with its progress (``queued``, ``cursor``: the last subscription reached). A batch
+takes the next confirmed subscribers in key order, ``FOR KEY SHARE`` (an erasure deleting one of them waits
+for the batch, then purges its row), and writes a delivery row each in one statement. An event's batch skips
+the subscribers who voted (``excluded``) and those who have a message of the event already (as registrants
+of the forum).
 """
 
 from services.notification.store.deliveries import MESSAGE_ID
@@ -37,11 +38,12 @@ WITH batch AS (
 SELECT (SELECT count(*) FROM batch) AS covered, (SELECT count(*) FROM logged) AS logged,
        (SELECT subscription_id FROM batch ORDER BY subscription_id DESC LIMIT 1) AS reached
 """
-ROUND_MESSAGE_ID = MESSAGE_ID.format(event="%(event_id)s", recipient="email", template="%(template)s")
-# A round's batch: the same, less the voters (``excluded``) and anyone the event already has a message
-# for (a registrant of the forum, by id or address: one email each); the fill also carries the person id,
-# for the personal link to the round (minted when sent, like the unsubscribe link).
-WRITE_ROUND_BATCH = f"""
+EVENT_MESSAGE_ID = MESSAGE_ID.format(event="%(event_id)s", recipient="email", template="%(template)s")
+# A forum event's batch (a round's, a restitution's): the same, less the voters (``excluded``) and anyone
+# the event already has a message for (a registrant of the forum, by id or address: one email each); the
+# fill also carries the person id, for a personal link to the round (minted when sent, like the
+# unsubscribe link).
+WRITE_EVENT_BATCH = f"""
 WITH batch AS (
     SELECT subscription_id, person_id, email, first_name, last_name, locale, token_version FROM subscribers s
     WHERE status = 'confirmed' AND subscription_id > %(cursor)s AND person_id <> ALL(%(excluded)s)
@@ -54,7 +56,7 @@ WITH batch AS (
     INSERT INTO deliveries (event_id, template, recipient, recipient_name, locale, forum_id, person_id,
                             message_id, subject, body_text, body_html, bulk_id, fill)
     SELECT %(event_id)s, %(template)s, email, first_name || ' ' || last_name, locale, %(forum_id)s,
-           person_id, {ROUND_MESSAGE_ID},
+           person_id, {EVENT_MESSAGE_ID},
            '', '', '', %(bulk_id)s,
            jsonb_build_object('first_name', first_name, 'last_name', last_name, 'person_id', person_id,
                               'subscription_id', subscription_id, 'token_version', token_version)
@@ -77,8 +79,8 @@ def start(cur, forum_id, event_id):
     return cur.rowcount != 0
 
 
-def start_round(cur, forum_id, event_id, template, excluded):
-    """Record the announcement of a round's event (its id is the event's) to the subscribers not in
+def start_event(cur, forum_id, event_id, template, excluded):
+    """Record the announcement of a forum's event (its id is the event's) to the subscribers not in
     ``excluded``; False if it had one already."""
     cur.execute(
         "INSERT INTO announcements (id, forum_id, event_id, template, excluded) VALUES (%s, %s, %s, %s, %s)"
@@ -101,7 +103,7 @@ def next_in_progress(cur):
 
 def write_batch(cur, announcement, batch_size):
     """The next batch of ``announcement``'s delivery rows: ``covered``, ``logged``, ``reached``."""
-    statement = WRITE_BATCH if announcement["template"] == FORUM_OPENING else WRITE_ROUND_BATCH
+    statement = WRITE_BATCH if announcement["template"] == FORUM_OPENING else WRITE_EVENT_BATCH
     return cur.execute(statement, dict(announcement) | {"batch": batch_size}).fetchone()
 
 
