@@ -7,7 +7,7 @@ cd "$(dirname "$0")/.."
 CTL=(.venv/bin/supervisorctl -c deploy/supervisord.conf)
 PORT=${GATEWAY_PORT:-8000}
 READY_URL="http://127.0.0.1:$PORT/health/ready"
-PROGRAMS=(notification topics registration gateway)
+PROGRAMS=(notification topics restitution registration gateway)
 # A local run is a development setting unless told otherwise: the published development secrets of
 # deploy/config.yaml are let through (with a warning). Set OPENDETAT_ENV=production and real secrets
 # to run it for others.

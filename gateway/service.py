@@ -27,11 +27,12 @@ from gateway.rpc import TimedRpcProxy
 from kit.asyncapi import build_asyncapi
 from kit.secrets import SecureSettings
 from services.registration.events import catalog as registration_events
+from services.restitution.events import catalog as restitution_events
 from services.topics.events import catalog as topics_events
 
 READY_TIMEOUT = 3
 # the public contracts only: no service code is imported
-EVENT_CATALOGS = (registration_events, topics_events)
+EVENT_CATALOGS = (registration_events, topics_events, restitution_events)
 JSON_OBJECT = {"type": "object"}
 
 
@@ -64,6 +65,7 @@ class GatewayService(
     registration = TimedRpcProxy("registration")
     notification = TimedRpcProxy("notification")
     topics = TimedRpcProxy("topics")
+    restitution = TimedRpcProxy("restitution")
 
     @api("GET", "/health/live", doc=Doc("The gateway process answers", tag="operations", returns="Alive"))
     def live(self, request):
@@ -85,6 +87,7 @@ class GatewayService(
             "registration": self.registration,
             "notification": self.notification,
             "topics": self.topics,
+            "restitution": self.restitution,
         }
         calls = {name: eventlet.spawn(check, proxy) for name, proxy in services.items()}  # in parallel
         checks = {name: call.wait() for name, call in calls.items()}

@@ -24,11 +24,13 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 NAMEKO = Path(sys.executable).parent / "nameko"
 CONFIG = ROOT / "deploy" / "config.yaml"
-# Started in this order: the notification and topics services declare their event queues before anything
-# is registered (events published before a queue exists are lost), and the gateway comes last.
+# Started in this order: the notification, topics and restitution services declare their event queues
+# before anything is registered or topics publishes (events published before a queue exists are lost), and
+# the gateway comes last.
 SERVICES = {
     "notification": "services.notification.service",
     "topics": "services.topics.service",
+    "restitution": "services.restitution.service",
     "registration": "services.registration.service",
     "gateway": "gateway.service",
 }
