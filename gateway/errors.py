@@ -144,6 +144,15 @@ REMOTE_ERRORS = {
     "BallotInvalid": Remote(422, "Invalid ballot", fields=True),
     "RoundInvalid": Remote(422, "Invalid round", fields=True),
     "GroupRequired": Remote(422, "Stakeholder group required", fields=True),
+    # restitution (ForumNotFound and InvalidTransition above mean the same there)
+    "RestitutionNotFound": Remote(404, "Restitution not found"),
+    "CommitmentNotFound": Remote(404, "Commitment not found"),
+    "VersionConflict": Remote(409, "Edited on an earlier version"),
+    "CommentNotAllowed": Remote(409, "Comment not allowed"),
+    "DraftInvalid": Remote(422, "Invalid draft", fields=True),
+    "CommitmentChangeInvalid": Remote(422, "Invalid commitment change", fields=True),
+    "CommentInvalid": Remote(422, "Invalid comment", fields=True),
+    "SettingsInvalid": Remote(422, "Invalid settings", fields=True),
 }
 
 

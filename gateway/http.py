@@ -5,8 +5,8 @@
 - any exception becomes a problem+json answer through ``errors.response_for``, including unknown
   routes and wrong methods (nameko would answer those in HTML);
 - a JSON body must say so (``Content-Type: application/json`` or ``application/*+json``, else 415);
-  request bodies above ``MAX_BODY`` are refused (413), a chunked one included, and idle connections
-  are closed after a while (eventlet's server otherwise keeps them forever);
+  request bodies above ``MAX_BODY`` (or the route's ``Doc.max_body``) are refused (413), a chunked one
+  included, and idle connections are closed after a while (eventlet's server otherwise keeps them forever);
 - a refused request (4xx) is logged in one line, a server error (5xx) with its traceback;
 - public and participant routes that change something are limited per client (429, ``kit.ratelimit``),
   and so are routes open to participants and organisers alike, unless an organiser calls;
@@ -74,12 +74,12 @@ class TokenConverter(BaseConverter):
 CONVERTERS = {"ref": ForumRefConverter, "token": TokenConverter}
 
 
-def read_chunked(environ):
+def read_chunked(environ, most=MAX_BODY):
     """Read a chunked body (eventlet's input joins the chunks) and hand it on with its length: werkzeug
     reads nothing of a body without one, and would cut one at MAX_BODY without a word. False when the
     body is over MAX_BODY."""
-    body = environ["wsgi.input"].read(MAX_BODY + 1)
-    if len(body) > MAX_BODY:
+    body = environ["wsgi.input"].read(most + 1)
+    if len(body) > most:
         return False
     environ["wsgi.input"], environ["CONTENT_LENGTH"] = io.BytesIO(body), str(len(body))
     del environ["HTTP_TRANSFER_ENCODING"]
@@ -93,10 +93,11 @@ class ProblemWsgiApp(WsgiApp):
             provider, values = adapter.match()
         except HTTPException as exc:
             return response_for(exc)(environ, start_response)
-        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower() and not read_chunked(environ):
+        most = provider.doc.max_body if getattr(provider, "doc", None) else MAX_BODY
+        if "chunked" in environ.get("HTTP_TRANSFER_ENCODING", "").lower() and not read_chunked(environ, most):
             return response_for(RequestEntityTooLarge())(environ, start_response)
         request = Request(environ, shallow=True)
-        request.max_content_length = MAX_BODY
+        request.max_content_length = most
         request.path_values = values
         return provider.handle_request(request)(environ, start_response)
 

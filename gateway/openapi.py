@@ -69,6 +69,7 @@ class Doc:
     headers: tuple = ()  # names in HEADERS
     description: str | None = None
     pages: tuple = ()  # statuses a page answers with a page of its own (text/html) as well as problem+json
+    max_body: int = 64 * 1024  # bytes of a request body; more is refused (413)
 
 
 def ref(component):
@@ -103,7 +104,7 @@ def responses(doc, has_path_parameters, method="GET"):
     if doc.body or doc.query:
         found[400].append("Malformed JSON, or missing, invalid or unknown fields (see errors)")
     if doc.body:
-        found[413].append("A body over 64 KiB (chunked or not)")
+        found[413].append(f"A body over {doc.max_body // 1024} KiB (chunked or not)")
         found[415].append("A body not sent as application/json (or application/*+json)")
     for status, text in AUTH_ERRORS.get(doc.auth, {}).items():
         found[status].append(text)
@@ -151,6 +152,10 @@ def operation(name, doc, path_parameters, method="GET"):
 def path_schema(converter, arguments):
     if converter == "any":  # werkzeug's any(a, b): one of these words
         return {"type": "string", "enum": [word.strip() for word in arguments.split(",")]}
+    if converter == "int":  # werkzeug's int(min=1, max=n): a whole number within those bounds
+        bounds = dict(part.strip().split("=") for part in arguments.split(",") if part.strip())
+        words = {"min": "minimum", "max": "maximum"}
+        return {"type": "integer"} | {words[key]: int(value) for key, value in bounds.items() if key in words}
     return PARAMETERS.get(converter, {"type": "string"})
 
 

@@ -22,6 +22,7 @@ from gateway.routes import (
     registrations,
     subscriptions,
 )
+from gateway.routes import restitution as restitution_routes
 from gateway.routes import topics as topic_routes
 from gateway.rpc import TimedRpcProxy
 from kit.asyncapi import build_asyncapi
@@ -55,6 +56,7 @@ class GatewayService(
     notifications.NotificationRoutes,
     organisers.OrganiserRoutes,
     topic_routes.TopicRoutes,
+    restitution_routes.RestitutionRoutes,
     pages.PageRoutes,
 ):
     name = "gateway"

@@ -5,11 +5,13 @@ import json
 
 import services.notification.service  # noqa: F401 - every module that defines an error is loaded
 import services.registration.service  # noqa: F401
+import services.restitution.service  # noqa: F401
 import services.topics.service  # noqa: F401
 from gateway.errors import REMOTE_ERRORS
 from kit import dead_letters
 from services.notification import errors as notification
 from services.registration import errors as registration
+from services.restitution import errors as restitution
 from services.topics import errors as topics
 
 BASES = {
@@ -17,8 +19,15 @@ BASES = {
     notification.NotificationError,
     dead_letters.DeadLetterError,
     topics.TopicsError,
+    restitution.RestitutionError,
 }
-EXPECTED = {*registration.EXPECTED, *notification.EXPECTED, *dead_letters.EXPECTED, *topics.EXPECTED}
+EXPECTED = {
+    *registration.EXPECTED,
+    *notification.EXPECTED,
+    *dead_letters.EXPECTED,
+    *topics.EXPECTED,
+    *restitution.EXPECTED,
+}
 # Services never import each other, so two may each name an error alike: only where it means the same
 # (one row answers both). Any other shared name fails below.
 ALIKE = {"ForumNotFound", "InvalidTransition"}
@@ -38,6 +47,7 @@ def test_every_service_error_has_a_row():
     assert {"TemplateNotFound", "OrganiserNameTaken", "DeadLetterNotFound", "InvalidCursor"} <= raised
     assert {"InvalidToken", "IdempotencyKeyReused", "DatabaseUnavailable", "DeadlinePassed"} <= raised
     assert {"RoundAlreadyOpen", "BallotInvalid", "GroupRequired", "NotAParticipant"} <= raised
+    assert {"RestitutionNotFound", "VersionConflict", "DraftInvalid", "CommitmentChangeInvalid"} <= raised
     assert raised - set(REMOTE_ERRORS) == set()
 
 
@@ -47,7 +57,7 @@ def test_one_error_class_per_name():
     names = [cls.__name__ for cls in classes]
     assert sorted({name for name in names if names.count(name) > 1}) == sorted(ALIKE)
     for name in ALIKE:  # the same kind of refusal in each service that raises it
-        assert {(registration.__name__, name), (topics.__name__, name)} == {
+        assert {(registration.__name__, name), (topics.__name__, name), (restitution.__name__, name)} == {
             (cls.__module__, cls.__name__) for cls in classes if cls.__name__ == name
         }
 
@@ -57,6 +67,18 @@ def named_classes(base):
     for cls in base.__subclasses__():
         found |= {cls} | named_classes(cls)
     return found
+
+
+def test_restitution_errors_by_field_are_answered_by_field():
+    """Restitution's field errors name a field inside a list by its place (``sections.0.title``)."""
+    from nameko.exceptions import RemoteError
+
+    from gateway.errors import remote_problem
+
+    raised = restitution.DraftInvalid({"sections.0.title": ["required"], "note": ["at most 2000 characters"]})
+    answer = json.loads(remote_problem(RemoteError("DraftInvalid", str(raised))).get_data())
+    assert (answer["status"], answer["title"]) == (422, "Invalid draft")
+    assert answer["errors"] == {"sections.0.title": ["required"], "note": ["at most 2000 characters"]}
 
 
 def test_errors_by_field_are_answered_by_field():

@@ -34,6 +34,9 @@ BODIES = {
     ("/api/v1/forums/{forum_id}/rounds", "post"): "RoundCreate",
     ("/api/v1/rounds/{round_id}/ballot", "put"): "Ballot",
     ("/api/v1/rounds/{round_id}/paper-tallies/{group}", "put"): "PaperTally",
+    ("/api/v1/forums/{forum_id}/restitution", "put"): "RestitutionSave",
+    ("/api/v1/forums/{forum_id}/restitution/publish", "post"): "RestitutionPublish",
+    ("/api/v1/commitments/{commitment_id}", "patch"): "CommitmentChange",
 }
 
 
@@ -70,6 +73,11 @@ REQUIRED = """
     GET /api/v1/topics/{topic_id}; PATCH /api/v1/topics/{topic_id}; POST /api/v1/topics/{topic_id}/merge
     POST /api/v1/topics/{topic_id}/carry-over; POST /api/v1/topics; GET /api/v1/topics/backlog
     GET /api/v1/rounds/{round_id}/results.csv
+    PUT /api/v1/forums/{forum_id}/restitution; GET /api/v1/forums/{forum_id}/restitution/draft
+    POST /api/v1/forums/{forum_id}/restitution/publish; GET /api/v1/forums/{forum_id}/restitution
+    GET /api/v1/forums/{forum_id}/restitution/versions/{number}; GET /api/v1/restitutions
+    PATCH /api/v1/commitments/{commitment_id}; GET /api/v1/commitments; GET /api/v1/commitments.csv
+    GET /api/v1/forums/{forum_id}/attendance.csv
     GET /health/live; GET /health/ready; GET /api/v1/openapi.json; GET /api/v1/asyncapi.json; GET /api/v1/ping
 """
 
@@ -175,8 +183,13 @@ def test_every_service_error_is_documented_somewhere():
         for _, _, operation in OPERATIONS
         for response in operation["responses"].values()
     )
-    for known in REMOTE_ERRORS.values():
-        assert known.title in described
+    for name, known in REMOTE_ERRORS.items():
+        assert (known.title in described) != (name in NOT_ROUTED_YET), name
+
+
+# Restitution's comments and settings have their errors (and rows) but no route yet: each leaves this set
+# when its route documents it.
+NOT_ROUTED_YET = {"CommentNotAllowed", "CommentInvalid", "SettingsInvalid"}
 
 
 def test_nameko_run_finds_the_one_gateway_service():
