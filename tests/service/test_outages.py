@@ -13,6 +13,7 @@ import pytest
 from harness.testing import DatabaseOutage, SmtpSink, wait_until
 from services.notification.service import NotificationService
 from services.registration.service import RegistrationService
+from services.restitution.service import RestitutionService
 from services.topics.service import TopicsService
 
 from .gateway_support import FORUM_IN, ORGANISER, Api, running_gateway
@@ -28,7 +29,13 @@ def api(rabbit_server, vhosts, database_url, tmp_path_factory):
     settings |= {"RPC_TIMEOUT": RPC_TIMEOUT, "DATABASE_WAIT_SECONDS": 1}
     try:
         with running_gateway(
-            rabbit_server, vhosts, RegistrationService, NotificationService, TopicsService, overrides=settings
+            rabbit_server,
+            vhosts,
+            RegistrationService,
+            NotificationService,
+            TopicsService,
+            RestitutionService,
+            overrides=settings,
         ) as url:
             yield Api(url)
     finally:
