@@ -2,6 +2,7 @@
 most one email of a kind per window whatever is asked (and the answers do not tell), a repeated
 registration never carries the requester's words, and the limits hold across gateway replicas."""
 
+import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 
@@ -21,8 +22,14 @@ STACK_SETTINGS = {
 LIMIT = 10
 
 
+NETS = ("203.0.113", "198.51.100", "192.0.2")  # documentation addresses: 750 clients, each used once
+_clients = itertools.count()
+
+
 def client():
-    return {"X-Forwarded-For": f"203.0.113.{uuid.uuid4().int % 250 + 1}, 10.{uuid.uuid4().int % 250}.0.1"}
+    """A client of its own: a random address among 250 made two tests share a limit now and then."""
+    n = next(_clients)
+    return {"X-Forwarded-For": f"{NETS[n // 250]}.{n % 250 + 1}, 10.{uuid.uuid4().int % 250}.0.1"}
 
 
 def ask_link(api, address, headers):
