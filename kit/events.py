@@ -17,6 +17,14 @@ class InvalidEvent(ValueError):
         self.errors = errors
 
 
+class Reading(Schema):
+    """The base of a consumer's own reading of another service's event (each service's ``incoming``):
+    fields it does not use are left out, nested ones too, since producers may add fields at any time."""
+
+    class Meta:
+        unknown = EXCLUDE
+
+
 class EnvelopeSchema(Schema):
     specversion = fields.String(required=True, validate=validate.Equal(SPECVERSION))
     id = fields.UUID(required=True)

@@ -7,15 +7,11 @@ with the field errors, for organisers to see (``kit.dead_letters``), and not ret
 
 from zoneinfo import available_timezones
 
-from marshmallow import EXCLUDE, ValidationError, fields, post_load, validate
-from marshmallow import Schema as BaseSchema
+from marshmallow import ValidationError, fields, post_load, validate
+
+from kit.events import Reading as Schema
 
 TIMEZONES = frozenset(available_timezones())
-
-
-class Schema(BaseSchema):
-    class Meta:
-        unknown = EXCLUDE  # producers may add fields at any time
 
 
 class Venue(Schema):

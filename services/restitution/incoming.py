@@ -5,13 +5,9 @@ missing one of them is invalid: it is recorded at once as a dead letter, with th
 organisers to see (``kit.dead_letters``), and not retried.
 """
 
-from marshmallow import EXCLUDE, fields
-from marshmallow import Schema as BaseSchema
+from marshmallow import fields
 
-
-class Schema(BaseSchema):
-    class Meta:
-        unknown = EXCLUDE  # producers may add fields at any time
+from kit.events import Reading as Schema
 
 
 class Forum(Schema):
