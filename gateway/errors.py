@@ -147,6 +147,7 @@ REMOTE_ERRORS = {
     # restitution (ForumNotFound and InvalidTransition above mean the same there)
     "RestitutionNotFound": Remote(404, "Restitution not found"),
     "CommitmentNotFound": Remote(404, "Commitment not found"),
+    "CommentNotFound": Remote(404, "Comment not found"),
     "VersionConflict": Remote(409, "Edited on an earlier version"),
     "CommentNotAllowed": Remote(409, "Comment not allowed"),
     "DraftInvalid": Remote(422, "Invalid draft", fields=True),

@@ -1,5 +1,6 @@
 """Restitutions and commitments: what organisers send (a forum's draft, publishing it, a commitment's
-change), what everyone reads (the published versions, the series' index and register of commitments).
+change), what everyone reads (the published versions, the series' index and register of commitments),
+and the discussion (participants' comments, organisers' moderation).
 
 The shapes and bounds are checked here, with the limits of ``services.restitution.rules``, so that what
 passes reaches the service whole; what depends on the forum as it is (a version conflict, nothing to
@@ -10,7 +11,7 @@ import re
 
 from marshmallow import Schema, ValidationError, fields, validate
 
-from gateway.schemas.common import Answer, Id, Name, Text, Whole
+from gateway.schemas.common import Answer, Flag, Id, Name, Text, Whole
 
 COMMITMENT_STATUSES = ("planned", "in_progress", "done", "dropped")
 # Multi-line text without any control character but tab, CR and LF (C1 included: the service refuses
@@ -155,3 +156,74 @@ class RestitutionIndexSchema(Answer):
     items = fields.List(
         fields.Dict(), metadata={"description": "forum_id, title, starts_at, version, published_at"}
     )
+
+
+MODERATIONS = ("pre", "post")
+COMMENT_STATUSES = ("pending", "published", "hidden")
+
+
+class CommentCreateSchema(Schema):
+    body = prose(
+        5_000, required=True, metadata={"description": "Plain text (shown as typed, never as markup)"}
+    )
+    parent_id = Id(
+        allow_none=True,
+        metadata={"description": "The comment it replies to: a published comment that is not itself a reply"},
+    )
+    commitment_id = Id(
+        allow_none=True,
+        metadata={"description": "A commitment the restitution shows (its own or an earlier forum's); absent: "
+                  "the restitution itself. A reply is about what its comment is about."},
+    )  # fmt: skip
+    author_name = Name(
+        validate=validate.Length(min=1, max=80),
+        allow_none=True,
+        metadata={"description": "The name to show, if any (else: a participant, with their group)"},
+    )
+    notify_replies = Flag(metadata={"description": "Email me when someone replies (default: no)"})
+
+
+class CommentHideSchema(Schema):
+    reason = prose(1_000, required=True, metadata={"description": "Public: shown in the comment's place"})
+
+
+class CommentSettingsSchema(Schema):
+    moderation = fields.String(
+        required=True,
+        validate=validate.OneOf(MODERATIONS),
+        metadata={"description": "pre: each comment waits for an organiser (the default); post: public at "
+                  "once, hidden afterwards if need be"},
+    )  # fmt: skip
+
+
+class CommentQuerySchema(Schema):
+    forum_id = Id(load_default=None, metadata={"description": "Without it: every forum"})
+
+
+class CommentSchema(Answer):
+    id = fields.UUID()
+    forum_id = fields.UUID()
+    commitment_id = fields.UUID(
+        allow_none=True, metadata={"description": "The commitment it is about, if any"}
+    )
+    parent_id = fields.UUID(allow_none=True, metadata={"description": "The comment it replies to, if any"})
+    author_name = fields.String(
+        allow_none=True, metadata={"description": "The name its author chose to show; null: none, or erased"}
+    )
+    stakeholder_group = fields.String(allow_none=True)
+    status = fields.String(validate=validate.OneOf(COMMENT_STATUSES))
+    body = fields.String(
+        allow_none=True, metadata={"description": "Plain text; null for a hidden comment (but to organisers)"}
+    )
+    hidden_reason = fields.String(allow_none=True, metadata={"description": "Why it is hidden: public"})
+    created_at = fields.String(metadata={"description": "RFC 3339"})
+    published_at = fields.String(allow_none=True, metadata={"description": "RFC 3339"})
+
+
+class CommentListSchema(Answer):
+    items = fields.List(fields.Nested(CommentSchema), metadata={"description": "Oldest first"})
+
+
+class CommentSettingsAnswerSchema(Answer):
+    forum_id = fields.UUID()
+    moderation = fields.String(validate=validate.OneOf(MODERATIONS))

@@ -62,3 +62,12 @@ class RestitutionNotFound(RestitutionError):
 
 class CommitmentNotFound(RestitutionError):
     pass
+
+
+class CommentNotFound(RestitutionError):
+    """No such comment, or one of another forum's discussion."""
+
+
+class NotAParticipant(RestitutionError):
+    """A valid link of a person this service does not know as verified (no registration, no confirmed
+    subscription): the same meaning, and row, as in topics."""

@@ -2,7 +2,7 @@
 
 This module is the contract with every consumer: each schema's docstring says when the event is sent
 and when it is not. Payloads only grow by new fields; a breaking change becomes a ``v2`` event. No
-personal data travels here.
+personal data travels here (a person appears only by id, to be told of a reply).
 """
 
 from marshmallow import Schema, fields
@@ -49,3 +49,57 @@ class CommitmentUpdated(Schema):
 
     commitment = fields.Nested(Commitment, required=True)
     change = fields.Nested(Change, required=True)
+
+
+class CommentRef(Schema):
+    id = fields.UUID(required=True)
+    forum_id = fields.UUID(
+        required=True, metadata={"description": "The forum whose restitution it discusses"}
+    )
+    commitment_id = fields.UUID(
+        required=True, allow_none=True, metadata={"description": "The commitment it is about, if any"}
+    )
+    parent_id = fields.UUID(
+        required=True, allow_none=True, metadata={"description": "The comment it replies to, if a reply"}
+    )
+
+
+class Submitted(CommentRef):
+    status = fields.String(required=True, metadata={"description": "pending (pre-moderation) or published"})
+    created_at = fields.AwareDateTime(required=True)
+
+
+@catalog.event("comment_submitted")
+class CommentSubmitted(Schema):
+    """Sent when a participant comments on a restitution or a commitment, whatever the forum's moderation
+    (with pre-moderation it waits: organisers are told in their moderation digest). Carries no text and
+    nobody's identity: a pending comment is not public."""
+
+    comment = fields.Nested(Submitted, required=True)
+
+
+class Published(CommentRef):
+    body = fields.String(required=True, metadata={"description": "The comment, as plain text"})
+    author_name = fields.String(
+        required=True, allow_none=True, metadata={"description": "The name its author chose to show"}
+    )
+    published_at = fields.AwareDateTime(required=True)
+
+
+@catalog.event("comment_published")
+class CommentPublished(Schema):
+    """Sent when a comment becomes public: at once under post-moderation, when an organiser approves it
+    under pre-moderation. ``notify_person_id`` is the author of the comment it replies to when they asked
+    to be told of replies (and are not its author themselves, nor erased); None otherwise."""
+
+    comment = fields.Nested(Published, required=True)
+    notify_person_id = fields.UUID(required=True, allow_none=True)
+
+
+@catalog.event("comment_hidden")
+class CommentHidden(Schema):
+    """Sent when an organiser hides a comment (pending or published), with the public reason shown in its
+    place. Final: a hidden comment is not shown again."""
+
+    comment = fields.Nested(CommentRef, required=True)
+    reason = fields.String(required=True)

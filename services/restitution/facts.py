@@ -1,5 +1,6 @@
 """What the other services' events tell this service: the facts a restitution states, never retyped."""
 
+from kit import people
 from services.restitution import store
 
 RANKS = {"waitlisted": 1, "confirmed": 2, "cancelled": 3}  # a registration only moves forward
@@ -22,6 +23,15 @@ def registration(tx, envelope, data):
         RANKS[status],
         envelope["time"],
     )
+    people.registrant(tx.cur, data["person"], data["stakeholder_group"], envelope["time"])  # may comment
+
+
+def subscriber(tx, envelope, data):
+    people.subscriber(tx.cur, data["person"])
+
+
+def link_requested(tx, envelope, data):
+    people.link_requested(tx.cur, data["person"])
 
 
 def checked_in(tx, envelope, data):

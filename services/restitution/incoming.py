@@ -7,7 +7,9 @@ organisers to see (``kit.dead_letters``), and not retried.
 
 from marshmallow import fields
 
+from kit import people
 from kit.events import Reading as Schema
+from kit.people import Person
 
 
 class Forum(Schema):
@@ -26,6 +28,7 @@ class ForumEvent(Schema):
 class Registration(Schema):
     registration_id = fields.UUID(required=True)
     forum = fields.Nested(Forum, required=True)
+    person = fields.Nested(Person, required=True)
     stakeholder_group = fields.String(required=True)
 
 
@@ -71,7 +74,9 @@ SCHEMAS = {event_type: ForumEvent() for event_type in FORUM_EVENTS}
 SCHEMAS |= {event_type: Registration() for event_type in REGISTRANT_EVENTS}
 SCHEMAS |= {event_type: TopicEvent() for event_type in TOPIC_EVENTS}
 SCHEMAS |= {"attendee_checked_in": CheckedIn(), "round_closed": RoundClosed()}
+SCHEMAS |= people.READINGS  # who may comment
 SOURCES = {
-    event_type: "registration" for event_type in (*FORUM_EVENTS, *REGISTRANT_EVENTS, "attendee_checked_in")
+    event_type: "registration"
+    for event_type in (*FORUM_EVENTS, *REGISTRANT_EVENTS, "attendee_checked_in", *people.READINGS)
 }
 SOURCES |= {event_type: "topics" for event_type in (*TOPIC_EVENTS, "round_closed")}

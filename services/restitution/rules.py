@@ -31,6 +31,7 @@ Comments (``new_comment``, ``approve_comment``, ``hide_comment``): on a publishe
 commitment only; one level of replies (a reply to a reply is refused, as is a reply to a comment that is
 not published). Pre-moderation makes a new comment ``pending``, post-moderation ``published``. Hiding
 needs a public reason and is final; a pending comment is hidden the same way (refused, with its reason).
+A commenter's ``display_name`` is optional, one line.
 
 Attendance (``attendance_rows``): open data, one row per stakeholder group, every group of ``GROUPS``
 (zeros included, so that a series' files line up), then any other group the facts name.
@@ -70,6 +71,7 @@ LIMITS = {
     "commitments": 100,
     "note": 2_000,
     "comment": 5_000,
+    "author_name": 80,
     "reason": 1_000,
 }
 DRAFT_FIELDS = ("summary", "sections", "decisions", "commitments")
@@ -212,6 +214,16 @@ def new_comment(body, moderation, target_published, parent=None):
     if errors:
         raise CommentInvalid(errors)
     return {"body": body, "status": INITIAL_STATUS[moderation], "parent_id": parent and parent["id"]}
+
+
+def display_name(name):
+    """The name a commenter chose to show (one line, trimmed), or None for none; CommentInvalid beyond
+    its limit or with a control character."""
+    errors = {}
+    name = _text(errors, "author_name", name, LIMITS["author_name"])
+    if errors:
+        raise CommentInvalid(errors)
+    return name or None
 
 
 def approve_comment(status):

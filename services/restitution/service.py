@@ -9,6 +9,8 @@ and topics events, kept here: this service never calls another and works when th
 from datetime import UTC, datetime
 from pathlib import Path
 
+from nameko.dependency_providers import Config
+
 from kit import audit, dead_letters, health
 from kit.db import Database
 from kit.events import InvalidEvent, read_envelope
@@ -18,7 +20,7 @@ from kit.inbox import first_time
 from kit.outbox import OutboxRelay
 from kit.rpc import rpc
 from kit.tx import Transactions
-from services.restitution import drafts, facts, public
+from services.restitution import comments, drafts, facts, public
 from services.restitution.errors import EXPECTED
 from services.restitution.events import catalog
 from services.restitution.incoming import FORUM_EVENTS, REGISTRANT_EVENTS, SCHEMAS, SOURCES, TOPIC_EVENTS
@@ -32,6 +34,11 @@ HANDLERS = {event_type: facts.forum for event_type in FORUM_EVENTS}
 HANDLERS |= {event_type: facts.registration for event_type in REGISTRANT_EVENTS}
 HANDLERS |= {event_type: facts.topic for event_type in TOPIC_EVENTS}
 HANDLERS |= {"attendee_checked_in": facts.checked_in, "round_closed": facts.round_closed}
+HANDLERS |= {
+    "subscription_confirmed": facts.subscriber,
+    "management_link_requested": facts.link_requested,
+    "person_erased": comments.erased,
+}
 
 
 class RestitutionService(health.HealthChecks, dead_letters.DeadLetterLog, audit.AuditTrail, Transactions):
@@ -39,11 +46,12 @@ class RestitutionService(health.HealthChecks, dead_letters.DeadLetterLog, audit.
 
     db = Database("restitution", MIGRATIONS)
     events = OutboxRelay(catalog)
+    config = Config()
     actor = audit.Actor()
     once = Idempotency(EXPECTED)
 
     def _tx(self, cur):
-        return Tx(cur, self.events, datetime.now(UTC), self.actor)
+        return Tx(cur, self.events, datetime.now(UTC), self.actor, self.config["SECRET_KEY"])
 
     def _handle(self, body, event_type):
         envelope, data = read_envelope(body, SCHEMAS[event_type])
@@ -97,6 +105,18 @@ class RestitutionService(health.HealthChecks, dead_letters.DeadLetterLog, audit.
     def handle_attendee_checked_in(self, body):
         self._handle(body, "attendee_checked_in")
 
+    @event_handler("registration", "subscription_confirmed")
+    def handle_subscription_confirmed(self, body):
+        self._handle(body, "subscription_confirmed")
+
+    @event_handler("registration", "management_link_requested")
+    def handle_management_link_requested(self, body):
+        self._handle(body, "management_link_requested")
+
+    @event_handler("registration", "person_erased")
+    def handle_person_erased(self, body):
+        self._handle(body, "person_erased")
+
     @event_handler("topics", "round_closed")
     def handle_round_closed(self, body):
         self._handle(body, "round_closed")
@@ -140,6 +160,10 @@ class RestitutionService(health.HealthChecks, dead_letters.DeadLetterLog, audit.
         return self._read(public.commitments)
 
     @command
+    def feed(self):
+        return self._read(public.feed)
+
+    @command
     def commitments_csv(self):
         return self._read(public.commitments_csv)
 
@@ -151,3 +175,32 @@ class RestitutionService(health.HealthChecks, dead_letters.DeadLetterLog, audit.
     @command
     def update_commitment(self, commitment_id, change):
         return self._run(public.update_commitment, commitment_id, change)
+
+    # the discussion: participants comment (token), organisers moderate
+    @command
+    def comment_settings(self, forum_id):
+        return self._read(comments.settings, forum_id)
+
+    @command
+    def set_comment_moderation(self, forum_id, moderation):
+        return self._put(comments.set_moderation, forum_id, moderation)
+
+    @command
+    def post_comment(self, forum_id, token, comment):
+        return self._run(comments.post, forum_id, token, comment)
+
+    @command
+    def comments(self, forum_id):
+        return self._read(comments.public, forum_id)
+
+    @command
+    def pending_comments(self, forum_id=None):
+        return self._read(comments.pending, forum_id)
+
+    @command
+    def approve_comment(self, comment_id):
+        return self._run(comments.approve, comment_id)
+
+    @command
+    def hide_comment(self, comment_id, reason):
+        return self._run(comments.hide, comment_id, reason)

@@ -7,7 +7,9 @@ field errors, for organisers to see (``kit.dead_letters``), and not retried.
 
 from marshmallow import fields
 
+from kit import people
 from kit.events import Reading as Schema
+from kit.people import Person
 
 
 class Forum(Schema):
@@ -15,11 +17,6 @@ class Forum(Schema):
     title = fields.String(required=True)
     starts_at = fields.AwareDateTime(required=True)
     status = fields.String(required=True)
-
-
-class Person(Schema):
-    person_id = fields.UUID(required=True)
-    token_version = fields.Integer(load_default=0)
 
 
 class Registration(Schema):
@@ -30,18 +27,6 @@ class Registration(Schema):
 
 class ForumEvent(Schema):
     forum = fields.Nested(Forum, required=True)
-
-
-class Subscription(Schema):
-    person = fields.Nested(Person, required=True)
-
-
-class LinkRequested(Schema):
-    person = fields.Nested(Person, required=True)
-
-
-class Erased(Schema):
-    person_id = fields.UUID(required=True)
 
 
 REGISTRANT_EVENTS = (
@@ -60,8 +45,4 @@ FORUM_EVENTS = (
 )
 SCHEMAS = {event_type: Registration() for event_type in REGISTRANT_EVENTS}
 SCHEMAS |= {event_type: ForumEvent() for event_type in FORUM_EVENTS}
-SCHEMAS |= {
-    "subscription_confirmed": Subscription(),
-    "management_link_requested": LinkRequested(),
-    "person_erased": Erased(),
-}
+SCHEMAS |= people.READINGS

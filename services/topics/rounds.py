@@ -9,7 +9,7 @@ closed: none is ever stored uncounted. Ballots never leave this service: events 
 
 from datetime import timedelta
 
-from kit import spreadsheet
+from kit import people, spreadsheet
 from services.topics import rules, store
 from services.topics.errors import (
     GroupRequired,
@@ -96,7 +96,7 @@ def ballot_group(tx, person, stakeholder_group):
             raise GroupRequired(
                 {"stakeholder_group": ["required: you have not said which group you belong to"]}
             )
-        store.people.declare_group(tx.cur, person["person_id"], stakeholder_group, tx.now)
+        people.declare_group(tx.cur, person["person_id"], stakeholder_group, tx.now)
         return stakeholder_group
     if stakeholder_group not in (None, declared):
         raise GroupRequired({"stakeholder_group": [f"you declared {declared} when you registered"]})

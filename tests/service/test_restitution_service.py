@@ -17,6 +17,7 @@ from nameko.standalone.rpc import ServiceRpcProxy
 from psycopg.rows import dict_row
 
 from harness.testing import publish_signed, wait_until
+from kit import tokens
 from services.registration.events import catalog as registration_events
 from services.restitution.service import RestitutionService
 from services.topics.events import catalog as topics_events
@@ -194,3 +195,133 @@ def test_an_empty_draft_is_not_published_and_an_unknown_forum_is_404(restitution
     assert failure(restitution.publish, forum_id, "") == "DraftInvalid"
     assert failure(restitution.get_draft, str(uuid.uuid4())) == "ForumNotFound"
     assert failure(restitution.save_draft, forum_id, {"summary": "x", "sections": "no"}) == "DraftInvalid"
+
+
+# the discussion
+def a_participant(tell, forum_id, config, group="civil_society"):
+    """A registrant of the forum (told as registration's relay would) and the token of their link."""
+    person = {"person_id": uuid.uuid4(), "token_version": 0, "email": f"{uuid.uuid4().hex[:8]}@example.org",
+              "first_name": "A", "last_name": "B", "locale": "fr"}  # fmt: skip
+    forum = forum_block() | {"id": uuid.UUID(forum_id)}
+    tell(registration_events.envelope("registration_confirmed", {
+        "registration_id": uuid.uuid4(), "forum": forum, "person": person, "organisation": "",
+        "stakeholder_group": group, "status": "confirmed"}))  # fmt: skip
+    wait_until(lambda: query(config, "SELECT 1 FROM people WHERE person_id = %s", person["person_id"]),
+               message="the participant known")  # fmt: skip
+    return str(person["person_id"]), tokens.mint(config["SECRET_KEY"], "manage", str(person["person_id"]))
+
+
+def published_forum(tell, restitution, config):
+    forum_id, _ = a_forum_with_facts(tell, restitution, config)
+    restitution.save_draft(forum_id, {"summary": "Résumé", "sections": [], "decisions": [],
+                                      "commitments": [commitment()]})  # fmt: skip
+    return forum_id, restitution.publish(forum_id, "")
+
+
+def test_comments_wait_for_moderation_by_default_and_take_one_level_of_replies(
+    restitution, tell, restitution_bus, service_config
+):
+    forum_id, published = published_forum(tell, restitution, service_config)
+    alice_id, alice = a_participant(tell, forum_id, service_config)
+    bob_id, bob = a_participant(tell, forum_id, service_config, "company")
+    assert restitution.comment_settings(forum_id)["moderation"] == "pre"
+
+    first = restitution.post_comment(forum_id, alice, {"body": " Merci ! ", "author_name": "Alice",
+                                                        "notify_replies": True})  # fmt: skip
+    assert (first["status"], first["body"], first["author_name"]) == ("pending", "Merci !", "Alice")
+    assert first["stakeholder_group"] == "civil_society"
+    assert restitution.comments(forum_id)["items"] == []  # not public while it waits
+    assert first["id"] in [c["id"] for c in restitution.pending_comments(forum_id)["items"]]
+    assert failure(restitution.post_comment, forum_id, bob, {"body": "Non", "parent_id": first["id"]}) == (
+        "CommentNotAllowed"
+    )  # no reply to a pending comment
+    restitution.approve_comment(first["id"])
+    assert failure(restitution.approve_comment, first["id"]) == "InvalidTransition"
+
+    restitution.set_comment_moderation(forum_id, "post")
+    reply = restitution.post_comment(forum_id, bob, {"body": "D'accord", "parent_id": first["id"]})
+    assert reply["status"] == "published" and reply["author_name"] is None
+    assert failure(restitution.post_comment, forum_id, alice, {"body": "Et ?", "parent_id": reply["id"]}) == (
+        "CommentNotAllowed"
+    )  # one level of replies
+    on_commitment = restitution.post_comment(
+        forum_id, bob, {"body": "Quand ?", "commitment_id": published["commitments"][0]["id"]}
+    )
+    assert on_commitment["commitment_id"] == published["commitments"][0]["id"]
+
+    hidden = restitution.hide_comment(on_commitment["id"], "Hors sujet")
+    assert (hidden["status"], hidden["hidden_reason"]) == ("hidden", "Hors sujet")
+    assert failure(restitution.hide_comment, on_commitment["id"], "encore") == "InvalidTransition"
+    assert failure(restitution.hide_comment, first["id"], "  ") == "CommentInvalid"  # a reason is public
+    assert failure(restitution.post_comment, forum_id, alice, {"body": "?", "parent_id": hidden["id"]}) == (
+        "CommentNotAllowed"
+    )
+    shown = {c["id"]: c for c in restitution.comments(forum_id)["items"]}
+    assert list(shown) == [first["id"], reply["id"], on_commitment["id"]]  # oldest first
+    assert (
+        shown[on_commitment["id"]]["body"] is None
+        and shown[on_commitment["id"]]["hidden_reason"] == "Hors sujet"
+    )
+    assert shown[reply["id"]]["parent_id"] == first["id"]
+
+    events = restitution_bus.drain()
+    assert [e["data"]["comment"]["id"] for e in events if e["type"] == "comment_submitted"] == [
+        first["id"], reply["id"], on_commitment["id"]]  # fmt: skip
+    told = {e["data"]["comment"]["id"]: e["data"] for e in events if e["type"] == "comment_published"}
+    assert set(told) == {first["id"], reply["id"], on_commitment["id"]}
+    assert told[reply["id"]]["notify_person_id"] == alice_id  # Alice asked to be told of replies
+    assert (
+        told[first["id"]]["notify_person_id"] is None and told[reply["id"]]["comment"]["body"] == "D'accord"
+    )
+    [gone] = [e["data"] for e in events if e["type"] == "comment_hidden"]
+    assert (gone["comment"]["id"], gone["reason"]) == (on_commitment["id"], "Hors sujet")
+    assert bob_id not in str([e["data"] for e in events if e["type"] == "comment_submitted"])
+
+
+def test_a_comment_needs_a_published_restitution_a_participant_and_a_target_it_shows(
+    restitution, tell, service_config
+):
+    forum_id, _ = a_forum_with_facts(tell, restitution, service_config)
+    _, alice = a_participant(tell, forum_id, service_config)
+    assert failure(restitution.post_comment, forum_id, alice, {"body": "Tôt"}) == "CommentNotAllowed"
+    assert failure(restitution.comments, forum_id) == "RestitutionNotFound"
+    other_forum, other = published_forum(tell, restitution, service_config)
+    stranger = tokens.mint(service_config["SECRET_KEY"], "manage", str(uuid.uuid4()))
+    assert failure(restitution.post_comment, other_forum, stranger, {"body": "Hi"}) == "NotAParticipant"
+    assert failure(restitution.post_comment, other_forum, "forged", {"body": "Hi"}) == "InvalidToken"
+    unknown = {"body": "Hi", "commitment_id": str(uuid.uuid4())}
+    assert failure(restitution.post_comment, other_forum, alice, unknown) == "CommentInvalid"
+    restitution.set_comment_moderation(other_forum, "post")
+    elsewhere = restitution.post_comment(other_forum, alice, {"body": "Ailleurs"})
+    restitution.save_draft(
+        forum_id, {"summary": "Résumé", "sections": [], "decisions": [], "commitments": []}
+    )
+    restitution.publish(forum_id, "")
+    assert failure(
+        restitution.post_comment, forum_id, alice, {"body": "x", "parent_id": elsewhere["id"]}
+    ) == ("CommentInvalid")  # a reply stays in its forum's discussion
+    earlier = {"body": "Et celui-ci ?", "commitment_id": other["commitments"][0]["id"]}
+    assert restitution.post_comment(forum_id, alice, earlier)["status"] == "pending"  # shown as earlier
+    assert failure(restitution.set_comment_moderation, forum_id, "none") == "SettingsInvalid"
+
+
+def test_an_erased_persons_comments_stay_without_author(restitution, tell, service_config):
+    forum_id, _ = published_forum(tell, restitution, service_config)
+    restitution.set_comment_moderation(forum_id, "post")
+    alice_id, alice = a_participant(tell, forum_id, service_config)
+    posted = restitution.post_comment(forum_id, alice, {"body": "Bonjour", "author_name": "Alice"})
+    erased = {"person_id": uuid.UUID(alice_id), "email": "gone@example.org", "erased_by": "person"}
+    tell(registration_events.envelope("person_erased", erased))
+
+    def forgotten():
+        [shown] = [c for c in restitution.comments(forum_id)["items"] if c["id"] == posted["id"]]
+        return (
+            shown["author_name"] is None and shown["stakeholder_group"] is None and shown["body"] == "Bonjour"
+        )
+
+    wait_until(forgotten, message="the comment without its author")
+    assert (
+        query(service_config, "SELECT count(*) AS n FROM comments WHERE author_id = %s", alice_id)[0]["n"]
+        == 0
+    )
+    assert failure(restitution.post_comment, forum_id, alice, {"body": "Encore"}) == "InvalidToken"

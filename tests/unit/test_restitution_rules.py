@@ -388,6 +388,17 @@ def test_a_comment_has_a_body_within_its_limit():
     assert errors_of(CommentInvalid, rules.new_comment, None, "post", True) == {"body": ["blank"]}
 
 
+def test_a_commenters_name_is_optional_and_one_line():
+    assert rules.display_name(None) is None
+    assert rules.display_name("   ") is None
+    assert rules.display_name("  Jeanne \n  Dupont ") == "Jeanne Dupont"
+    assert list(errors_of(CommentInvalid, rules.display_name, "x" * 81)) == ["author_name"]
+    assert errors_of(CommentInvalid, rules.display_name, "a\x00b") == {
+        "author_name": ["no control characters"]
+    }
+    assert list(errors_of(CommentInvalid, rules.display_name, 42)) == ["author_name"]
+
+
 def test_a_pending_comment_is_approved_once():
     assert rules.approve_comment("pending") == "published"
     for status in ("published", "hidden"):
