@@ -1,8 +1,15 @@
 """The few public HTML pages: jinja2 with autoescape, no outside assets, and headers that keep the
-inline script ours (a nonce per answer) and the address (which may hold a token) out of referrers."""
+inline script ours (a nonce per answer) and the address (which may hold a token) out of referrers.
 
+The pages of the public record (restitutions) may be cached (``cached=True``): they hold no token and no
+script, so their style is allowed by its hash rather than by a nonce, and the same page is the same body
+(its ETag lets a client ask again for free, ``fresh``)."""
+
+import base64
+import hashlib
+import re
 import secrets
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -22,6 +29,12 @@ GROUPS = {
     "citizen": ("citoyens", "citizens"),
     "research_media": ("recherche et médias", "research and media"),
     "other": ("autres", "other"),
+}
+COMMITMENT_STATUSES = {
+    "planned": ("prévu", "planned"),
+    "in_progress": ("en cours", "in progress"),
+    "done": ("réalisé", "done"),
+    "dropped": ("abandonné", "dropped"),
 }
 METHODS = {
     "approval": ("Approbation", "Approval"),
@@ -44,6 +57,20 @@ def english_datetime(value, timezone="Europe/Paris"):
     return french_datetime(value, timezone, ENGLISH_MONTHS)
 
 
+def french_date(value, months=MONTHS):
+    """``2027-06-30`` → ``30 juin 2027``."""
+    try:
+        day = date.fromisoformat(value)
+    except (TypeError, ValueError):
+        return value
+    return f"{day.day} {months[day.month - 1]} {day.year}"
+
+
+def english_date(value):
+    """``2027-06-30`` → ``30 June 2027``."""
+    return french_date(value, ENGLISH_MONTHS)
+
+
 def in_order(by_group):
     """The groups of a mapping in the order of the registration form (the stored results lost theirs)."""
     return sorted(
@@ -64,8 +91,10 @@ def share(value):
 
 ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
 ENV.filters |= {"french_datetime": french_datetime, "english_datetime": english_datetime}
-ENV.filters |= {"count": count, "share": share}
-ENV.globals |= {"GROUPS": GROUPS, "METHODS": METHODS, "in_order": in_order}
+ENV.filters |= {"count": count, "share": share, "french_date": french_date, "english_date": english_date}
+ENV.globals |= {"GROUPS": GROUPS, "METHODS": METHODS, "STATUSES": COMMITMENT_STATUSES, "in_order": in_order}
+STYLE = re.compile(r"<style\b[^>]*>(.*?)</style>", re.DOTALL)
+PUBLIC_CACHE = "public, max-age=60"
 
 
 def headers(nonce):
@@ -81,10 +110,34 @@ def headers(nonce):
     }
 
 
-def render(template, status=200, **context):
-    nonce = secrets.token_urlsafe(16)
+def cached_headers(html):
+    """For a page without script that anyone may keep: its styles allowed by their hashes."""
+    hashes = (
+        " ".join(
+            "'sha256-" + base64.b64encode(hashlib.sha256(style.encode()).digest()).decode() + "'"
+            for style in STYLE.findall(html)
+        )
+        or "'none'"
+    )
+    policy = (
+        f"default-src 'none'; script-src 'none'; style-src {hashes}; img-src 'self' data:; "
+        "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
+    )
+    return headers("") | {"Content-Security-Policy": policy, "Cache-Control": PUBLIC_CACHE}
+
+
+def render(template, status=200, cached=False, **context):
+    """The page; ``cached``: a public page with no script, that browsers and proxies may keep a minute."""
+    nonce = None if cached else secrets.token_urlsafe(16)
     html = ENV.get_template(template).render(nonce=nonce, **context)
-    return Response(html, status=status, headers=headers(nonce), content_type="text/html; charset=utf-8")
+    sent = cached_headers(html) if cached else headers(nonce)
+    return Response(html, status=status, headers=sent, content_type="text/html; charset=utf-8")
+
+
+def fresh(request, response):
+    """The answer with its ETag (a hash of its body); 304, without the body, to a client that has it."""
+    response.add_etag()
+    return response.make_conditional(request)
 
 
 def wants_html(request):

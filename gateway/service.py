@@ -14,12 +14,14 @@ from gateway.http import api
 from gateway.openapi import Doc, build_openapi
 from gateway.routes import (
     checkins,
+    comments,
     forums,
     notifications,
     organisers,
     pages,
     people,
     registrations,
+    restitution_pages,
     subscriptions,
 )
 from gateway.routes import restitution as restitution_routes
@@ -57,7 +59,9 @@ class GatewayService(
     organisers.OrganiserRoutes,
     topic_routes.TopicRoutes,
     restitution_routes.RestitutionRoutes,
+    comments.CommentRoutes,
     pages.PageRoutes,
+    restitution_pages.RestitutionPageRoutes,
 ):
     name = "gateway"
 

@@ -3,7 +3,8 @@ as numbered versions; everyone reads the published versions, the series' index, 
 with each one's history, and the open data (commitments and attendance as CSV). Organisers record each
 commitment's changes."""
 
-from functools import partial
+from functools import cache, partial
+from importlib import resources
 
 from werkzeug.wrappers import Response
 
@@ -26,6 +27,16 @@ drafting = partial(doc, auth=ORGANISER, answer="RestitutionDraft", returns="The 
 open_data = partial(
     doc, media="text/csv", answer=None, returns="The CSV file", headers=("Content-Disposition",)
 )
+
+
+SCHEMA_MEDIA = "application/schema+json"
+SCHEMA_NOTE = " Its JSON Schema (draft 2020-12): GET /api/v1/restitution.schema.json."
+
+
+@cache
+def published_schema():
+    """The JSON Schema of a published version, kept beside the service that answers it."""
+    return resources.files("services.restitution").joinpath("restitution.schema.json").read_bytes()
 
 
 def csv_file(content, filename):
@@ -99,7 +110,7 @@ class RestitutionRoutes:
         doc=doc(
             "The forum's restitution: its latest published version",
             raises=("RestitutionNotFound",),
-            description="404 until a version is published.",
+            description="404 until a version is published." + SCHEMA_NOTE,
         ),
     )
     def latest_restitution(self, request, forum_id):
@@ -108,10 +119,31 @@ class RestitutionRoutes:
     @api(
         "GET",
         f"/api/v1/forums/<uuid:forum_id>/restitution/versions/{VERSION}",
-        doc=doc("One published version of the forum's restitution", raises=("RestitutionNotFound",)),
+        doc=doc(
+            "One published version of the forum's restitution",
+            raises=("RestitutionNotFound",),
+            description="As published, with its commitments as they stand now." + SCHEMA_NOTE,
+        ),
     )
     def restitution_version(self, request, forum_id, number):
         return 200, self.restitution.version(str(forum_id), number)
+
+    @api(
+        "GET",
+        "/api/v1/restitution.schema.json",
+        doc=doc(
+            "The JSON Schema (draft 2020-12) of a published version of a restitution",
+            media=SCHEMA_MEDIA,
+            answer={"type": "object"},
+            returns="The schema",
+            description="What GET /api/v1/forums/{forum_id}/restitution and its versions answer, key by key "
+            "(schema_version 1).",
+        ),
+    )
+    def restitution_schema(self, request):
+        return Response(
+            published_schema(), content_type=SCHEMA_MEDIA, headers={"Cache-Control": "public, max-age=3600"}
+        )
 
     @api(
         "GET",

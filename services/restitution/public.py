@@ -74,11 +74,40 @@ def index(tx):
     items = [
         {"forum_id": row["forum_id"], "version": row["version"], "published_at": row["published_at"],
          "title": forums[row["forum_id"]]["title"] if row["forum_id"] in forums else "",
-         "starts_at": forums[row["forum_id"]]["starts_at"] if row["forum_id"] in forums else None}
+         "starts_at": forums[row["forum_id"]]["starts_at"] if row["forum_id"] in forums else None,
+         "timezone": forums[row["forum_id"]]["timezone"] if row["forum_id"] in forums else None}
         for row in rows
     ]  # fmt: skip
     items.sort(key=lambda item: (item["starts_at"] is None, item["starts_at"] or 0))
     return jsonable({"items": items})
+
+
+FEED_SIZE = 50
+SUMMARY_WORDS = 40
+
+
+def feed(tx):
+    """The series' news, newest first: each published version and each recorded change of a commitment
+    (at most ``FEED_SIZE`` in all). Text only: a version's note, or the first words of its summary."""
+    versions = [
+        {"kind": "version", "forum_id": row["forum_id"], "forum_title": row["forum_title"],
+         "version": row["version"], "summary": row["note"] or first_words(row["summary"]),
+         "updated": row["published_at"]}
+        for row in store.drafts.recent(tx.cur, FEED_SIZE)
+    ]  # fmt: skip
+    changes = [
+        {"kind": "commitment_change", "id": row["id"], "commitment_id": row["commitment_id"],
+         "forum_id": row["forum_id"], "title": row["title"], "on": row["on_date"], "from": row["from_status"],
+         "to": row["to_status"], "note": row["note"], "updated": row["recorded_at"]}
+        for row in store.commitments.recent_changes(tx.cur, FEED_SIZE)
+    ]  # fmt: skip
+    newest = sorted(versions + changes, key=lambda entry: entry["updated"], reverse=True)
+    return jsonable({"items": newest[:FEED_SIZE]})
+
+
+def first_words(text):
+    words = markdown.to_text(text or "").split()
+    return " ".join(words[:SUMMARY_WORDS]) + (" …" if len(words) > SUMMARY_WORDS else "")
 
 
 CSV_HEADER = ("id", "forum_id", "title", "owner", "due_on", "status", "last_change")

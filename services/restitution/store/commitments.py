@@ -82,3 +82,13 @@ def last_change_on(cur, commitment_id):
         "SELECT max(on_date) AS on_date FROM commitment_changes WHERE commitment_id = %s", (commitment_id,)
     ).fetchone()
     return row["on_date"]
+
+
+def recent_changes(cur, limit):
+    """The latest recorded changes of the whole register, newest first, with their commitment's title."""
+    return cur.execute(
+        "SELECT ch.id, ch.commitment_id, c.forum_id, c.title, ch.on_date, ch.from_status, ch.to_status,"
+        " ch.note, ch.recorded_at FROM commitment_changes ch JOIN commitments c ON c.id = ch.commitment_id"
+        " ORDER BY ch.recorded_at DESC, ch.id DESC LIMIT %s",
+        (limit,),
+    ).fetchall()

@@ -70,3 +70,13 @@ def index(cur):
         "SELECT DISTINCT ON (forum_id) forum_id, version, published_at FROM publications"
         " ORDER BY forum_id, version DESC"
     ).fetchall()
+
+
+def recent(cur, limit):
+    """The latest published versions of the whole series, newest first, with their forum's title."""
+    return cur.execute(
+        "SELECT p.forum_id, p.version, p.note, p.content->>'summary' AS summary, p.published_at,"
+        " coalesce(f.title, '') AS forum_title FROM publications p LEFT JOIN forums f ON f.id = p.forum_id"
+        " ORDER BY p.published_at DESC, p.forum_id, p.version DESC LIMIT %s",
+        (limit,),
+    ).fetchall()

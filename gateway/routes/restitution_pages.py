@@ -1,0 +1,93 @@
+"""The public record of the series, outside /api/: each forum's restitution as a page (the latest version,
+and every earlier one at its own address), the series' index, and an Atom feed of the publications and of
+the commitments' changes. Each answer costs one call to the restitution service; none has a script, none
+depends on who asks, so browsers and proxies may keep them a minute (ETag, 304)."""
+
+from datetime import UTC, datetime
+from functools import partial
+
+from nameko.exceptions import RemoteError
+from werkzeug.wrappers import Response
+
+from gateway import feed
+from gateway.http import api
+from gateway.openapi import Doc
+from gateway.pages import PUBLIC_CACHE, fresh, render
+
+page = partial(Doc, tag="pages", media="text/html", returns="The page")
+PUBLIC_RECORD = (
+    "Public and cacheable: answered with an ETag and Cache-Control: public, max-age=60; a request whose "
+    "If-None-Match names the current ETag is answered 304 without a body. The same data as JSON: {json} "
+    "(its JSON Schema: /api/v1/restitution.schema.json)."
+)
+ONE_VERSION = "<int(min=1, max=2147483647):number>"
+
+
+class RestitutionPageRoutes:
+    @api(
+        "GET",
+        "/restitutions",
+        doc=page(
+            "The series' restitutions, in HTML: each forum's latest version, with the open data",
+            description=PUBLIC_RECORD.format(json="GET /api/v1/restitutions"),
+        ),
+    )
+    def restitutions_page(self, request):
+        return fresh(request, render("restitutions.html", cached=True, **self.restitution.index()))
+
+    @api(
+        "GET",
+        "/restitutions/<uuid:forum_id>",
+        doc=page(
+            "A forum's restitution, in HTML: its latest published version",
+            pages=(404,),
+            description="A forum with no published restitution is a 404 page. "
+            + PUBLIC_RECORD.format(json="GET /api/v1/forums/{forum_id}/restitution"),
+        ),
+    )
+    def restitution_page(self, request, forum_id):
+        return self._restitution_page(request, self.restitution.latest, str(forum_id))
+
+    @api(
+        "GET",
+        f"/restitutions/<uuid:forum_id>/versions/{ONE_VERSION}",
+        doc=page(
+            "One published version of a forum's restitution, in HTML, saying whether a later one supersedes it",
+            pages=(404,),
+            description="An unknown version is a 404 page. "
+            + PUBLIC_RECORD.format(json="GET /api/v1/forums/{forum_id}/restitution/versions/{number}"),
+        ),
+    )
+    def restitution_version_page(self, request, forum_id, number):
+        return self._restitution_page(request, self.restitution.version, str(forum_id), number)
+
+    @api(
+        "GET",
+        "/restitutions/feed.atom",
+        doc=Doc(
+            "Atom feed of the series: each published version, each change of a commitment, newest first",
+            tag="pages",
+            media="application/atom+xml",
+            returns="The feed (at most 50 entries)",
+            description="Text only (no HTML in the feed). Links are absolute, under the platform's public "
+            "address. " + PUBLIC_RECORD.format(json="GET /api/v1/restitutions and GET /api/v1/commitments"),
+        ),
+    )
+    def restitution_feed(self, request):
+        base = self.config.get("PUBLIC_BASE_URL", "") or request.host_url
+        xml = feed.build(self.restitution.feed()["items"], base, datetime.now(UTC))
+        answer = Response(xml, content_type=feed.MEDIA_TYPE, headers={"Cache-Control": PUBLIC_CACHE})
+        return fresh(request, answer)
+
+    def _restitution_page(self, request, read, *args):
+        try:
+            found = read(*args)
+        except RemoteError as exc:
+            if exc.exc_type != "RestitutionNotFound":
+                raise
+            return render("not_found.html", status=404, what="restitution")
+        latest = max(v["version"] for v in found["versions"])
+        page_ = render(
+            "restitution.html", cached=True, r=found, latest=latest, superseded=found["version"] < latest
+        )
+        return fresh(request, page_)
