@@ -29,7 +29,13 @@ class CommentRoutes:
             body="CommentCreate",
             status=201,
             returns="The comment: published, or pending (pre-moderation)",
-            raises=("InvalidToken", "NotAParticipant", "RestitutionNotFound", "CommentNotAllowed", "CommentInvalid"),
+            raises=(
+                "InvalidToken",
+                "NotAParticipant",
+                "ForumNotFound",
+                "CommentNotAllowed",
+                "CommentInvalid",
+            ),
             description="Participants are the forums' registrants and confirmed subscribers, by the token of "
             "their emailed link. One level of replies: a reply to a reply, to a hidden or pending comment, "
             "or a comment before the restitution is published is refused (409). Under pre-moderation (the "
@@ -91,7 +97,11 @@ class CommentRoutes:
     )
     def hide_comment(self, request, comment_id):
         self.auth.organiser(request)
-        return 200, PRIVATE, self.restitution.hide_comment(str(comment_id), validated(HIDE, request)["reason"])
+        return (
+            200,
+            PRIVATE,
+            self.restitution.hide_comment(str(comment_id), validated(HIDE, request)["reason"]),
+        )
 
     @api(
         "GET",

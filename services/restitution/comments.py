@@ -14,6 +14,7 @@ from services.restitution import rules, store
 from services.restitution.errors import (
     CommentInvalid,
     CommentNotFound,
+    ForumNotFound,
     NotAParticipant,
     RestitutionNotFound,
 )
@@ -49,6 +50,8 @@ def post(tx, forum_id, token, comment):
     "notify_replies"?}``: published or pending by the forum's moderation."""
     author = people.participant(tx.cur, tx.secret, token, NotAParticipant)
     latest = store.drafts.latest(tx.cur, forum_id)
+    if latest is None and store.facts.forum(tx.cur, forum_id) is None:
+        raise ForumNotFound(f"no forum {forum_id}")
     parent = _parent(tx, forum_id, comment.get("parent_id"))
     commitment_id = parent["commitment_id"] if parent else _commitment(tx, forum_id, latest, comment)
     kept = rules.new_comment(comment.get("body"), _moderation(tx, forum_id), latest is not None, parent)
