@@ -34,8 +34,9 @@ class PeopleRoutes:
             "Everything held about me (JSON export)",
             answer="PersonExport",
             description="What each service holds: the registration service (person, registrations, "
-            "subscriptions) and the topics service (topics: null for a person it does not know as a "
-            "participant, such as one whose registration it has not yet heard of). If a service cannot "
+            "subscriptions), the topics service (topics) and the restitution service (restitution: my "
+            "comments); topics and restitution are null for a person the service does not know as a "
+            "participant, such as one whose registration it has not yet heard of. If a service cannot "
             "answer, neither does the export (503).",
             returns="The export",
             headers=("Content-Disposition",),
@@ -43,14 +44,18 @@ class PeopleRoutes:
     )
     def me(self, request):
         token = self.auth.person(request)
-        calls = [eventlet.spawn(answer_of, ask, token) for ask in (self.registration.me, self.topics.my_data)]
-        (held, failed), (topics, topics_failed) = (call.wait() for call in calls)  # asked in parallel
+        asked = (self.registration.me, self.topics.my_data, self.restitution.my_comments)
+        calls = [eventlet.spawn(answer_of, ask, token) for ask in asked]  # asked in parallel
+        (held, failed), *participations = (call.wait() for call in calls)
         if failed:
             raise failed
-        if topics_failed and not not_a_participant(topics_failed):
-            raise topics_failed  # an export without what topics holds would pretend it holds nothing
+        for _, participation_failed in participations:
+            if participation_failed and not not_a_participant(participation_failed):
+                raise participation_failed  # an export without a service's part would say it holds nothing
+        (topics, _), (restitution, _) = participations
         disposition = 'attachment; filename="opendetat-my-data.json"'
-        return 200, PRIVATE | {"Content-Disposition": disposition}, held | {"topics": topics}
+        export = held | {"topics": topics, "restitution": restitution}
+        return 200, PRIVATE | {"Content-Disposition": disposition}, export
 
     @api(
         "DELETE",

@@ -29,6 +29,11 @@ class PersonExportSchema(Answer):
             "description": "My proposals and ballots; null for a person who may not take part in topics"
         },
     )
+    restitution = fields.Dict(
+        allow_none=True,
+        metadata={"description": "comments: my comments on restitutions (CommentSchema, with the text of a "
+                  "hidden one); null for a person who may not comment"},
+    )  # fmt: skip
 
 
 class ErasureSchema(Answer):

@@ -99,6 +99,14 @@ def hide(tx, comment_id, reason):
     return comment_view(row, organiser=True)
 
 
+def mine(tx, token):
+    """What this service holds of the person: their comments, as organisers see them (with the text of a
+    hidden one)."""
+    author = people.participant(tx.cur, tx.secret, token, NotAParticipant)
+    rows = store.comments.of_author(tx.cur, author["person_id"])
+    return {"comments": [comment_view(row, organiser=True) for row in rows]}
+
+
 def erased(tx, envelope, data):
     """The person is forgotten here: their comments stay, without author."""
     people.erase(tx.cur, data["person_id"])

@@ -194,6 +194,10 @@ class RestitutionService(health.HealthChecks, dead_letters.DeadLetterLog, audit.
         return self._read(comments.public, forum_id)
 
     @command
+    def my_comments(self, token):
+        return self._read(comments.mine, token)
+
+    @command
     def pending_comments(self, forum_id=None):
         return self._read(comments.pending, forum_id)
 

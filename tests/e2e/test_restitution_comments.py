@@ -83,6 +83,10 @@ def test_a_discussion_moderated_before_then_after_publication(api, mail, restitu
     assert (shown[2]["body"], shown[2]["hidden_reason"], shown[2]["commitment_id"]) == (
         None, "Hors sujet", commitment_id)  # fmt: skip
 
+    mine = api.call("GET", "/people/me", bob).json()["restitution"]["comments"]
+    assert [(c["id"], c["body"]) for c in mine] == [
+        (reply.json()["id"], "D'accord"), (on_commitment.json()["id"], "Quand ?")]  # fmt: skip
+
     told = restitution_bus.wait_for(
         lambda e: e["type"] == "comment_published" and e["data"]["comment"]["id"] == reply.json()["id"],
         message="the reply published",

@@ -1,5 +1,5 @@
 """The topics routes of the gateway over real HTTP, in front of fake registration and topics services:
-what reaches the topics service, what is refused before it, and the export that asks both services."""
+what reaches the topics service, what is refused before it, and the export that asks every service."""
 
 import uuid
 
@@ -24,12 +24,15 @@ TOPICS = Fake(
     }
 )
 FakeTopics = fake_service("topics", TOPICS)
+COMMENTS = {"comments": [{"id": str(uuid.uuid4()), "body": "Merci", "status": "published"}]}
+RESTITUTION = Fake({"my_comments": COMMENTS, "health": "ok"})
+FakeRestitution = fake_service("restitution", RESTITUTION)
 FakeRegistration = fake_service("registration", FAKE)
 
 
 @pytest.fixture(scope="module")
 def gateway_url(rabbit_server, vhosts):
-    with running_gateway(rabbit_server, vhosts, FakeRegistration, FakeTopics) as url:
+    with running_gateway(rabbit_server, vhosts, FakeRegistration, FakeTopics, FakeRestitution) as url:
         yield url
 
 
@@ -37,6 +40,7 @@ def gateway_url(rabbit_server, vhosts):
 def api(gateway_url):
     FAKE.reset()
     TOPICS.reset()
+    RESTITUTION.reset()
     return Api(gateway_url)
 
 
@@ -124,15 +128,22 @@ def test_a_rounds_results_are_a_public_csv_file(api):
     assert (refused.status_code, refused.headers["Content-Type"]) == (409, "application/problem+json")
 
 
-def test_my_export_holds_what_both_services_hold(api):
+def test_my_export_holds_what_every_service_holds(api):
     export = api("GET", "/api/v1/people/me", token=TOKEN)
     assert export.status_code == 200, export.text
     assert export.json()["registrations"] == FAKE.replies["me"]["registrations"]
-    assert export.json()["topics"] == MINE
+    assert (export.json()["topics"], export.json()["restitution"]) == (MINE, COMMENTS)
     assert FAKE.args("me") == [TOKEN] and TOPICS.args("my_data") == [TOKEN]
+    assert RESTITUTION.args("my_comments") == [TOKEN]
     TOPICS.failure = ("NotAParticipant", "not known here")
+    RESTITUTION.failure = ("NotAParticipant", "not known here")
     unknown = api("GET", "/api/v1/people/me", token=TOKEN)
-    assert (unknown.status_code, unknown.json()["topics"]) == (200, None)
+    assert (unknown.status_code, unknown.json()["topics"], unknown.json()["restitution"]) == (200, None, None)
+    TOPICS.failure = None
+    RESTITUTION.failure = ("DatabaseUnavailable", "restitution: PoolTimeout")
+    outage = api("GET", "/api/v1/people/me", token=TOKEN)
+    assert (outage.status_code, outage.headers["Retry-After"]) == (503, "5")  # not an export without it
+    RESTITUTION.failure = None
     TOPICS.failure = ("DatabaseUnavailable", "topics: PoolTimeout")
     outage = api("GET", "/api/v1/people/me", token=TOKEN)
     assert (outage.status_code, outage.headers["Retry-After"]) == (503, "5")
