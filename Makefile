@@ -5,7 +5,8 @@ VENV := .venv
 BIN := $(VENV)/bin
 SUPERVISORCTL := $(BIN)/supervisorctl -c deploy/supervisord.conf
 
-.PHONY: help up down status logs migrate organiser-token test lint bench venv local-services compose-tool
+.PHONY: help up down status logs migrate organiser-token test lint bench venv local-services compose-tool \
+	browser-tool axe
 
 help:
 	@echo "make up       start the platform locally (supervisord), wait until ready"
@@ -13,7 +14,7 @@ help:
 	@echo "make status   show the processes;  make logs   follow var/log (SERVICE=gateway for one)"
 	@echo "make migrate  apply the database migrations of every service"
 	@echo "make organiser-token NAME=...  create an organiser token (SCOPE=read for a read-only one)"
-	@echo "make test     lint, validate docker-compose.yml, run the test suite"
+	@echo "make test     lint, validate docker-compose.yml, run the test suite (installs Chromium and axe-core first)"
 	@echo "make lint     ruff and the docker-compose.yml checks only"
 	@echo "make bench    run the benchmarks"
 
@@ -56,13 +57,27 @@ compose-tool:
 	@command -v docker-compose >/dev/null || { apt-get update -qq && \
 	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends docker-compose; }
 
+# The browser tier (tests/browser) drives Debian's Chromium through its chromedriver (one version, one
+# package source); axe-core, the accessibility checker it injects, comes from npm at the locked version.
+browser-tool:
+	@{ command -v chromium && command -v chromedriver; } >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends chromium chromium-driver; }
+
+axe: tests/browser/node_modules/axe-core/axe.min.js
+
+tests/browser/node_modules/axe-core/axe.min.js: tests/browser/package-lock.json
+	@command -v npm >/dev/null || { apt-get update -qq && \
+	  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends npm; }
+	npm ci --prefix tests/browser --no-audit --no-fund --silent
+	touch $@
+
 lint: venv compose-tool
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/check-jsonschema --builtin-schema vendor.compose-spec docker-compose.yml
 	$(COMPOSE_CHECK_ENV) docker-compose -f docker-compose.yml config -q
 
-test: lint local-services
+test: lint local-services browser-tool axe
 	$(BIN)/pytest
 
 bench: venv local-services
