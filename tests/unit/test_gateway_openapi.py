@@ -77,7 +77,9 @@ REQUIRED = """
     POST /api/v1/forums/{forum_id}/restitution/publish; GET /api/v1/forums/{forum_id}/restitution
     GET /api/v1/forums/{forum_id}/restitution/versions/{number}; GET /api/v1/restitutions
     PATCH /api/v1/commitments/{commitment_id}; GET /api/v1/commitments; GET /api/v1/commitments.csv
-    GET /api/v1/forums/{forum_id}/attendance.csv
+    GET /api/v1/forums/{forum_id}/attendance.csv; GET /api/v1/restitution.schema.json
+    GET /restitutions; GET /restitutions/{forum_id}; GET /restitutions/{forum_id}/versions/{number}
+    GET /restitutions/feed.atom
     GET /health/live; GET /health/ready; GET /api/v1/openapi.json; GET /api/v1/asyncapi.json; GET /api/v1/ping
 """
 
@@ -175,6 +177,23 @@ def test_a_topic_edit_must_change_something_besides_its_note():
     assert csv["security"] == [] and "text/csv" in csv["responses"]["200"]["content"]
     export = DOCUMENT["components"]["schemas"]["PersonExport"]["properties"]["topics"]
     assert export  # what the topics service holds, or null
+
+
+def test_the_restitution_outputs_state_their_media_and_schema():
+    paths = DOCUMENT["paths"]
+    feed = paths["/restitutions/feed.atom"]["get"]["responses"]["200"]["content"]
+    assert list(feed) == ["application/atom+xml"]
+    schema = paths["/api/v1/restitution.schema.json"]["get"]["responses"]["200"]["content"]
+    assert list(schema) == ["application/schema+json"]
+    for path in ("/restitutions/{forum_id}", "/restitutions/{forum_id}/versions/{number}"):
+        answers = paths[path]["get"]["responses"]
+        assert "text/html" in answers["200"]["content"] and "text/html" in answers["404"]["content"]
+        assert "ETag" in paths[path]["get"]["description"]
+    for path in (
+        "/api/v1/forums/{forum_id}/restitution",
+        "/api/v1/forums/{forum_id}/restitution/versions/{number}",
+    ):
+        assert "/api/v1/restitution.schema.json" in paths[path]["get"]["description"]
 
 
 def test_every_service_error_is_documented_somewhere():
