@@ -1,7 +1,8 @@
 """The public record of the series, outside /api/: each forum's restitution as a page (the latest version,
 and every earlier one at its own address), the series' index, and an Atom feed of the publications and of
-the commitments' changes. Each answer costs one call to the restitution service; none has a script, none
-depends on who asks, so browsers and proxies may keep them a minute (ETag, 304)."""
+the commitments' changes. Each answer costs one call to the restitution service (a restitution's page
+shows its discussion too: the published comments); none has a script, none depends on who asks, so
+browsers and proxies may keep them a minute (ETag, 304)."""
 
 from datetime import UTC, datetime
 from functools import partial
@@ -46,7 +47,7 @@ class RestitutionPageRoutes:
         ),
     )
     def restitution_page(self, request, forum_id):
-        return self._restitution_page(request, self.restitution.latest, str(forum_id))
+        return self._restitution_page(request, str(forum_id))
 
     @api(
         "GET",
@@ -59,7 +60,7 @@ class RestitutionPageRoutes:
         ),
     )
     def restitution_version_page(self, request, forum_id, number):
-        return self._restitution_page(request, self.restitution.version, str(forum_id), number)
+        return self._restitution_page(request, str(forum_id), number)
 
     @api(
         "GET",
@@ -79,15 +80,35 @@ class RestitutionPageRoutes:
         answer = Response(xml, content_type=feed.MEDIA_TYPE, headers={"Cache-Control": PUBLIC_CACHE})
         return fresh(request, answer)
 
-    def _restitution_page(self, request, read, *args):
+    def _restitution_page(self, request, forum_id, number=None):
         try:
-            found = read(*args)
+            found = self.restitution.page(forum_id, number)
         except RemoteError as exc:
             if exc.exc_type != "RestitutionNotFound":
                 raise
             return render("not_found.html", status=404, what="restitution")
-        latest = max(v["version"] for v in found["versions"])
+        shown = found["restitution"]
+        latest = max(v["version"] for v in shown["versions"])
         page_ = render(
-            "restitution.html", cached=True, r=found, latest=latest, superseded=found["version"] < latest
+            "restitution.html",
+            cached=True,
+            r=shown,
+            latest=latest,
+            superseded=shown["version"] < latest,
+            discussion=threads(found["discussion"]),
         )
         return fresh(request, page_)
+
+
+def threads(comments):
+    """The discussion as the page shows it: ``{target: [(comment, [replies])]}``, where the target is None
+    for the restitution itself or a commitment's id, each list oldest first."""
+    replies = {}
+    for comment in comments:
+        if comment["parent_id"]:
+            replies.setdefault(comment["parent_id"], []).append(comment)
+    found = {}
+    for comment in comments:
+        if not comment["parent_id"]:
+            found.setdefault(comment["commitment_id"], []).append((comment, replies.get(comment["id"], [])))
+    return found

@@ -6,7 +6,7 @@ from datetime import date
 
 from kit import spreadsheet
 from kit.serial import jsonable
-from services.restitution import markdown, rules, store
+from services.restitution import comments, markdown, rules, store
 from services.restitution.errors import CommitmentNotFound, RestitutionNotFound
 
 SCHEMA_VERSION = 1  # of the JSON answered here (published at /api/v1/restitution.schema.json)
@@ -65,6 +65,13 @@ def version(tx, forum_id, number):
     if row is None:
         raise RestitutionNotFound(f"no version {number} of forum {forum_id}'s restitution")
     return published_view(tx, row)
+
+
+def page(tx, forum_id, number=None):
+    """What a restitution's page shows, in one call: the version (the latest without ``number``) and the
+    forum's discussion as anyone sees it."""
+    shown = latest(tx, forum_id) if number is None else version(tx, forum_id, number)
+    return {"restitution": shown, "discussion": comments.public(tx, forum_id)["items"]}
 
 
 def index(tx):

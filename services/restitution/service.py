@@ -152,6 +152,10 @@ class RestitutionService(health.HealthChecks, dead_letters.DeadLetterLog, audit.
         return self._read(public.version, forum_id, number)
 
     @command
+    def page(self, forum_id, number=None):
+        return self._read(public.page, forum_id, number)
+
+    @command
     def index(self):
         return self._read(public.index)
 

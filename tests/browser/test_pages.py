@@ -12,6 +12,8 @@ from e2e.test_topics import approval, ballot, participants
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.keys import Keys
 
+from harness.testing import wait_until
+
 HOSTILE = ['<img src=x onerror="window.__pwned=1">', "<script>window.__pwned=1</script>"]
 FORM_SHOWN = "!document.getElementById('ballot').hidden"  # the vote page's script has loaded the round
 MINE_SHOWN = "!document.getElementById('mine').hidden"  # the manage page's, the registrations
@@ -39,6 +41,7 @@ def site(api, mail):
     assert ballot(api, closing.json()["id"], carol, {"choices": [first, hostile[0]]}).status_code == 200
     assert ballot(api, closing.json()["id"], dan, {"choices": [first]}).status_code == 200
     assert api.organiser("POST", f"/rounds/{closing.json()['id']}/close").status_code == 200
+    restitution = published_with_discussion(api, decided, carol, dan)
     return SimpleNamespace(
         voting=voting,
         topics=topics,
@@ -47,7 +50,44 @@ def site(api, mail):
         vote=f"/forums/{voting['id']}/rounds/{opened.json()['id']}",
         round_id=opened.json()["id"],
         results=f"/rounds/{closing.json()['id']}/results",
+        restitution=restitution,
     )
+
+
+def published_with_discussion(api, forum, carol, dan):
+    """The forum's restitution, published twice, hostile Markdown and text in every field, with a
+    discussion: a comment, its reply, a comment on the commitment and a hidden one. Its page's address."""
+    path = f"/forums/{forum['id']}/restitution"
+    wait_until(
+        lambda: api.organiser("GET", f"{path}/draft").json().get("sections"), 30, message="a prefilled draft"
+    )
+    draft = api.organiser("GET", f"{path}/draft").json()
+    for section in draft["sections"]:
+        section["body"] = f"Ce qui a été dit. {HOSTILE[0]} [x](javascript:window.__pwned=1)\n\n{HOSTILE[1]}"
+    content = {"summary": f"**Synthèse** {HOSTILE[1]}", "sections": draft["sections"], "decisions": HOSTILE,
+               "commitments": [{"title": HOSTILE[0], "owner": HOSTILE[1], "due_on": "2027-06-30"}]}  # fmt: skip
+    assert api.organiser("PUT", path, json=content).status_code == 200
+    assert api.organiser("POST", f"{path}/publish", json={}).status_code == 201
+    assert api.organiser("PUT", path, json=content | {"summary": "Synthèse précisée"}).status_code == 200
+    published = api.organiser("POST", f"{path}/publish", json={"note": HOSTILE[0]})
+    assert published.status_code == 201, published.text
+    commitment_id = published.json()["commitments"][0]["id"]
+    api.organiser("PUT", f"{path}/moderation", json={"moderation": "post"})
+    comments = f"{path}/comments"
+    first = api.call("POST", comments, carol, json={"body": HOSTILE[1], "author_name": HOSTILE[0]})
+    assert first.status_code == 201, first.text
+    assert (
+        api.call("POST", comments, dan, json={"body": "Réponse", "parent_id": first.json()["id"]}).status_code
+        == 201
+    )
+    on_it = api.call("POST", comments, dan, json={"body": HOSTILE[0], "commitment_id": commitment_id})
+    assert on_it.status_code == 201, on_it.text
+    hidden = api.call("POST", comments, dan, json={"body": "Hors sujet"}).json()
+    assert (
+        api.organiser("POST", f"/comments/{hidden['id']}/hide", json={"reason": HOSTILE[1]}).status_code
+        == 200
+    )
+    return f"/restitutions/{forum['id']}"
 
 
 # page → (address, what the page shows once ready, its status, a text it must show)
@@ -57,6 +97,8 @@ PAGES = {
     "results": lambda s: (s.results, "true", 200, "Classement général"),
     "manage": lambda s: (f"/manage#token={s.alice}", MINE_SHOWN, 200, s.voting["title"]),
     "restitutions": lambda s: ("/restitutions", "true", 200, "Restitutions des forums"),
+    "restitution": lambda s: (s.restitution, "true", 200, "Discussion"),
+    "restitution_v1": lambda s: (f"{s.restitution}/versions/1", "true", 200, "You are reading version 1"),
     "not_found": lambda s: (f"/rounds/{uuid.uuid4()}/results", "true", 404, "Page introuvable"),
 }
 
@@ -88,6 +130,12 @@ def test_without_javascript_the_results_and_home_pages_are_whole(browser, site):
     assert all(title in words for title in ["Eau potable", *HOSTILE])
     tab.screenshot("results")
 
+    assert tab.open(site.restitution) == []  # the record and its discussion: no script at all
+    words = tab.js("document.body.innerText")
+    assert "Discussion" in words and "Réponse" in words and "Comment hidden by the moderators" in words
+    assert tab.js("document.querySelectorAll('article.comment').length") == 4
+    tab.screenshot("restitution")
+
     assert tab.open("/") == []
     card = tab.js(
         "Array.from(document.querySelectorAll('ul.cards > li'), (li) => li.innerText)"
@@ -101,8 +149,8 @@ def test_without_javascript_the_results_and_home_pages_are_whole(browser, site):
     assert tab.js("document.getElementById('ballot').hidden")
 
 
-@pytest.mark.parametrize("name", ["vote", "results"])
-def test_a_hostile_topic_title_is_shown_as_text_and_never_runs(browser, site, name):
+@pytest.mark.parametrize("name", ["vote", "results", "restitution"])
+def test_a_hostile_text_is_shown_as_text_and_never_runs(browser, site, name):
     path, ready, _, _ = PAGES[name](site)
     tab = browser()
     assert tab.open(path, ready) == []

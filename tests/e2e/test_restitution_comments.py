@@ -7,10 +7,12 @@ nothing."""
 import uuid
 
 import pytest
+import requests
 
 from harness.testing import wait_until
 
 from .client import Bus, problem
+from .test_restitution_outputs import page
 from .test_topics import participants
 
 HOSTILE = "<script>window.__pwned=1</script> <img src=x onerror=alert(1)>"
@@ -82,6 +84,26 @@ def test_a_discussion_moderated_before_then_after_publication(api, mail, restitu
     assert shown[0]["body"] == HOSTILE and shown[0]["author_name"] == "Alice"
     assert (shown[2]["body"], shown[2]["hidden_reason"], shown[2]["commitment_id"]) == (
         None, "Hors sujet", commitment_id)  # fmt: skip
+
+    at_once = api.call("POST", comments, alice, json={"body": "Publié aussitôt"})  # post-moderation
+    api.organiser("PUT", moderation, json={"moderation": "pre"})
+    waiting = api.call("POST", comments, alice, json={"body": "En attente <b>de</b> lecture"})
+    assert (at_once.json()["status"], waiting.json()["status"]) == ("published", "pending")
+    shown_page = page(requests.get(f"{api.base_url}/restitutions/{forum['id']}", timeout=30))
+    ids = {value for name, value in shown_page.attributes if name == "id"}
+    assert {f"comment-{first.json()['id']}", f"comment-{reply.json()['id']}", "comments"} <= ids
+    assert f"comment-{waiting.json()['id']}" not in ids and "En attente" not in shown_page.text
+    assert HOSTILE in shown_page.text and "Alice" in shown_page.text  # the tags typed, shown as typed
+    assert "Hors sujet" in shown_page.text and "Quand ?" not in shown_page.text  # the reason, not the text
+    assert (
+        "D'accord" in shown_page.text
+        and "société civile" in shown_page.text
+        and "Publié aussitôt" in shown_page.text
+    )
+    raw = requests.get(f"{api.base_url}/restitutions/{forum['id']}", timeout=30).text
+    replies = raw.index('class="replies"')
+    assert raw.index(f"comment-{first.json()['id']}") < replies < raw.index(f"comment-{reply.json()['id']}")
+    assert raw.index(f"commitment-{commitment_id}") < raw.index(f"comment-{on_commitment.json()['id']}")
 
     mine = api.call("GET", "/people/me", bob).json()["restitution"]["comments"]
     assert [(c["id"], c["body"]) for c in mine] == [
