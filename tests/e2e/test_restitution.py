@@ -156,6 +156,15 @@ def test_organiser_routes_refuse_others_and_bad_input(api, mail):
         problem(api.call(method, route, json=body), 401)
         problem(api.call(method, route, alice, json=body), 403)
 
+    empty = api.organiser("POST", f"{path}/publish", json={})  # nothing saved: nothing to publish
+    assert problem(empty, 422)["errors"]
+    assert api.organiser("PUT", path, json={"summary": "Une synthèse"}).status_code == 200
+    assert api.organiser("POST", f"{path}/publish", json={}).status_code == 201
+    for method in ("PUT", "PATCH", "DELETE"):  # a published version is never edited
+        refused = api.organiser(method, f"{path}/versions/1", json={"summary": "Réécrit"})
+        assert problem(refused, 405)["status"] == 405 and "GET" in refused.headers["Allow"]
+    assert api.call("GET", f"{path}/versions/1").json()["summary"] == "Une synthèse"
+
     too_long = {
         "sections": [{"title": "t" * 201, "body": "b"}],
         "commitments": [{"title": "c", "owner": "o"}],

@@ -6,6 +6,7 @@ subscribers; the restitution events are published signed on the restitution exch
 
 import re
 import uuid
+from html.parser import HTMLParser
 
 import pytest
 from kombu import Connection, Producer
@@ -124,3 +125,45 @@ def test_a_restitution_reaches_registrants_and_subscribers_once_each_and_an_upda
     )
     assert len(rows) == 5 + 5
     assert received(smtp_sink, everyone, "est publiée", "is published") == told
+
+
+class Elements(HTMLParser):
+    """The elements and attribute names a mail client would make of an HTML part."""
+
+    def __init__(self):
+        super().__init__()
+        self.tags, self.attributes = [], []
+
+    def handle_starttag(self, tag, attrs):
+        self.tags.append(tag)
+        self.attributes += [name for name, _ in attrs]
+
+
+def html_of(message):
+    [part] = [p for p in message.walk() if p.get_content_type() == "text/html"]
+    return part.get_content()
+
+
+def test_markup_typed_in_a_restitution_comes_out_inert_in_its_email(
+    notification, publish, publish_restitution, smtp_sink, service_config
+):
+    hostile = "<script>alert(1)</script> <img src=x onerror=alert(2)>"
+    forum = forum_block(title=f"Forum {hostile}")
+    reader = someone("fr")
+    setup = [registration("registration_confirmed", forum, reader)]
+    publish(*setup)
+    handled(service_config, *setup)
+    data = {"forum_id": forum["id"], "title": forum["title"], "version": 2, "note": hostile,
+            "summary": f"Synthèse {hostile}", "commitments": 1}  # fmt: skip
+    envelope = catalog.envelope("restitution_published", data)
+    publish_restitution(envelope)
+    settled(service_config, envelope)
+    mail = only(mail_to(smtp_sink, reader["email"], 2), "La restitution de")
+    html, text = html_of(mail), text_of(mail)
+    elements = Elements()
+    elements.feed(html)
+    assert not {"script", "img"} & set(elements.tags) and not [
+        a for a in elements.attributes if a.startswith("on")
+    ]
+    assert html.count("&lt;script&gt;alert(1)&lt;/script&gt;") >= 2  # the title, the note, the summary: text
+    assert "Synthèse <script>alert(1)</script>" in text  # the text part says what was typed
