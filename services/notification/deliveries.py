@@ -53,7 +53,7 @@ def log_message(cur, envelope, template, person, rendered, forum_id=None, attach
             "event_id": envelope["id"],
             "template": template,
             "recipient": person["email"],
-            "recipient_name": f"{person['first_name']} {person['last_name']}",
+            "recipient_name": f"{person['first_name']} {person['last_name']}".strip(),  # none: an organiser
             "locale": person["locale"],
             "forum_id": forum_id,
             "person_id": person.get("person_id"),

@@ -7,12 +7,14 @@ already gives the new date. Nothing is written for a person from an event older 
 Which messages an event calls for is decided in ``rules``; what is read and written goes through the
 modules named below (their statements are in ``store``). The topics events are handled in ``rounds`` (a
 round's calls and results) and ``proposals`` (a proposal's outcome, told to its proposer); a restitution
-published in ``restitutions``.
+published in ``restitutions``; the comments on restitutions in ``comments`` (a reply told to the author it
+answers, the comments waiting kept for the organisers' digest, which ``moderation`` makes).
 """
 
 from kit import dead_letters
 from services.notification import (
     announcements,
+    comments,
     deliveries,
     invitation,
     proposals,
@@ -143,3 +145,8 @@ HANDLERS |= {
     "round_closed": rounds.round_closed,
 }
 HANDLERS |= {"restitution_published": restitutions.restitution_published}  # commitment_updated: no email
+HANDLERS |= {
+    "comment_submitted": comments.comment_submitted,
+    "comment_published": comments.comment_published,
+    "comment_hidden": comments.comment_hidden,
+}

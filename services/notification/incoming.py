@@ -170,6 +170,34 @@ class RestitutionNotice(Schema):
     commitments = fields.Integer(required=True, validate=validate.Range(min=0))
 
 
+class CommentRef(Schema):
+    id = fields.UUID(required=True)
+    forum_id = fields.UUID(required=True)
+
+
+class SubmittedComment(CommentRef):
+    status = fields.String(required=True)  # pending (it waits for moderation) or published
+    created_at = fields.AwareDateTime(required=True)
+
+
+class PublishedComment(CommentRef):
+    body = fields.String(required=True)  # plain text
+    author_name = fields.String(load_default=None, allow_none=True)  # the name its author chose to show
+
+
+class CommentSubmission(Schema):
+    comment = fields.Nested(SubmittedComment, required=True)
+
+
+class CommentPublication(Schema):
+    comment = fields.Nested(PublishedComment, required=True)
+    notify_person_id = fields.UUID(load_default=None, allow_none=True)  # the replied-to author, if told
+
+
+class CommentHiding(Schema):
+    comment = fields.Nested(CommentRef, required=True)
+
+
 FORUM = Forum()
 REGISTRATION_NOTICE = RegistrationNotice()
 SCHEMAS = {
@@ -199,5 +227,10 @@ TOPICS_SCHEMAS = {
     "round_closed": RoundClosing(),
 }
 SCHEMAS |= TOPICS_SCHEMAS
-RESTITUTION_SCHEMAS = {"restitution_published": RestitutionNotice()}  # commitment_updated: no email
+RESTITUTION_SCHEMAS = {  # commitment_updated: no email
+    "restitution_published": RestitutionNotice(),
+    "comment_submitted": CommentSubmission(),
+    "comment_published": CommentPublication(),
+    "comment_hidden": CommentHiding(),
+}
 SCHEMAS |= RESTITUTION_SCHEMAS

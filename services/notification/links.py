@@ -45,6 +45,18 @@ class Links:
         """The public page of a forum's restitution, its newest version (no token: anyone may read it)."""
         return f"{self.base_url.rstrip('/')}/restitutions/{forum_id}"
 
+    def comment(self, forum_id, comment_id):
+        """A comment in the public discussion of its forum's restitution."""
+        return f"{self.restitution(forum_id)}#comment-{comment_id}"
+
+    def discussion(self, forum_id):
+        """The public discussion of a forum's restitution, where organisers read and moderate comments."""
+        return f"{self.restitution(forum_id)}#comments"
+
+    def pending_comments(self, forum_id):
+        """The organisers' API route of the forum's comments waiting (an organiser token opens it)."""
+        return f"{self.base_url.rstrip('/')}/api/v1/comments/pending?forum_id={forum_id}"
+
     def confirm_subscription(self, subscription_id, token_version=0):
         """Minted with the person's token version, like every link of theirs: a revocation ends it too."""
         return tokens.link(self.base_url, self.secret, "confirm_subscription", subscription_id, token_version)

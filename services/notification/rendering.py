@@ -1,7 +1,8 @@
 """Rendering messages: one HTML and one text layout, and the words of each message per locale.
 
-A message is a subject, a heading, paragraphs, and optionally a numbered list (a round's topics, an agenda),
-a quoted excerpt (a restitution's summary), a table of details (the forum's date and place, what changed, or
+A message is a subject, a heading, paragraphs, and optionally a numbered list (a round's topics, an agenda,
+a digest's forums, each said by the message's ``item`` words), a quoted excerpt (a restitution's summary, a
+reply), a table of details (the forum's date and place, what changed, or
 a round's method and closing time), an attendee code shown large, and one link (a button in HTML). Its words
 live in ``locales/<locale>.yaml`` as small jinja2 templates; a paragraph that renders empty is left out. The
 HTML is rendered with autoescaping, so a name containing markup arrives as text; subjects never contain line
@@ -40,6 +41,10 @@ DEFAULTS = {
     "into": None,
     "restitution": None,
     "excerpt": (),
+    "comment": None,
+    "reply": (),
+    "digest": None,
+    "waiting_forums": (),
 }
 
 
@@ -118,13 +123,22 @@ class Renderer:
             subject=subject,
             heading=say(message["heading"]),
             paragraphs=[p for p in paragraphs if p],
-            items=[one_line(item) for item in context[message["list"]]] if message.get("list") else [],
+            items=self._items(say, message, context),
             quote=[one_line(line) for line in context[message["quote"]]] if message.get("quote") else [],
             details=self._details(say, message.get("details"), common, context, env.autoescape),
             code=self._code(say, message, common, context),
             action=self._action(say, message.get("link"), common, context),
             footer=say(message.get("footer", common["footer"])),
         )
+
+    @staticmethod
+    def _items(say, message, context):
+        """The list's items: each as given, or each said by the message's ``item`` words (``item`` in them)."""
+        if not message.get("list"):
+            return []
+        if message.get("item"):
+            return [say(message["item"], item=item) for item in context[message["list"]]]
+        return [one_line(item) for item in context[message["list"]]]
 
     @staticmethod
     def _details(say, kind, common, context, markup):

@@ -14,7 +14,10 @@ opening goes to the forum's registrants and the subscribers, one email each; its
 who have not voted; its results to those who voted. A restitution published (or updated) goes to the forum's
 registrants and the subscribers, one email each, with the first lines of its summary. A participant's
 proposal published, rejected or merged is told to its proposer (an organiser's topic has none); a person is
-reached at the newest address the roster knows (a registration's, else a subscription's).
+reached at the newest address the roster knows (a registration's, else a subscription's). A published reply
+is told to the author of the comment it answers when they asked for it (the event names them), reached the
+same way; a comment waiting for moderation is told once to the organisers, in the next digest, which also
+counts the comments still waiting from earlier ones.
 
 The mail sender's answer to a failure: a refusal of the message itself (5xx) is permanent; anything
 else (4xx, connection trouble, a refusal of the relay's settings) is retried, with exponential backoff.
@@ -22,6 +25,8 @@ else (4xx, connection trouble, a refusal of the relay's settings) is retried, wi
 
 import smtplib
 import uuid
+
+from marshmallow import ValidationError, validate
 
 # The status of the registrant each registration event reports.
 REGISTRANT_STATUS = {
@@ -49,6 +54,8 @@ DEFAULT_TIMEZONE = "Europe/Paris"  # a round of a forum this service does not kn
 SUMMARY_LINES, SUMMARY_CHARS = 5, 600  # of a restitution's summary, in its email: a taste, not the text
 
 REMINDER_NAMESPACE = uuid.UUID("b3d3a0a4-52a4-4f0e-9a57-4c1d2b7e8f61")
+DIGEST_NAMESPACE = uuid.UUID("5f0c2e8a-7d41-4b6e-a3c9-2e9d8b1f4a70")
+DEFAULT_DIGEST_SECONDS = 3600  # at least this long between two moderation digests
 DELIVERY_STATUSES = ("pending", "sending", "sent", "failed")
 
 # Refusals that speak of the relay's settings, not of the message: authentication required (530), the
@@ -230,3 +237,58 @@ def restitution_message(data):
     block = {"title": data["title"], "version": data["version"], "updated": updated}
     block |= {"note": data["note"].strip() if updated else "", "commitments": data["commitments"]}
     return {"restitution": block, "excerpt": summary_excerpt(data["summary"])}
+
+
+def reply_lines(body):
+    """A reply's text as its email quotes it: each line on its own, spaces collapsed, blank lines left out."""
+    return [line for line in (" ".join(raw.split()) for raw in body.splitlines()) if line]
+
+
+def organiser_addresses(value):
+    """The addresses of ``ORGANISER_EMAILS`` (comma-separated; blanks ignored; each once, whatever its
+    case), in their order; ValueError naming every one that is not a plain address."""
+    found, seen, wrong = [], set(), []
+    for address in (part.strip() for part in str(value or "").split(",")):
+        if not address or address.lower() in seen:
+            continue
+        try:
+            validate.Email()(address)
+        except ValidationError:
+            wrong.append(address)
+            continue
+        seen.add(address.lower())
+        found.append(address)
+    if wrong:
+        raise ValueError(
+            f"refusing to start: ORGANISER_EMAILS holds what is not an address: {', '.join(wrong)}"
+        )
+    return tuple(found)
+
+
+def digest_due(last, now, seconds):
+    """True if a digest may go now: none went yet, or the last one (``last``) is ``seconds`` old."""
+    return last is None or (now - last).total_seconds() >= seconds
+
+
+def digest_event_id(comment_ids):
+    """The digest's event id: the same for the same comments told, whoever makes it."""
+    return uuid.uuid5(DIGEST_NAMESPACE, ",".join(sorted(str(i) for i in comment_ids)))
+
+
+def digest_forums(waiting, told):
+    """Each forum's line of a digest, in the order of ``waiting`` (rows with ``forum_id``, ``waiting``,
+    ``oldest``): how many wait, since when the oldest, and how many of them no digest told before (``told``:
+    rows with ``forum_id``, the comments this digest is the first to tell)."""
+    new = {}
+    for row in told:
+        new[str(row["forum_id"])] = new.get(str(row["forum_id"]), 0) + 1
+    return [
+        {"forum_id": row["forum_id"], "waiting": row["waiting"], "oldest": row["oldest"]}
+        | {"new": new.get(str(row["forum_id"]), 0)}
+        for row in waiting
+    ]
+
+
+def digest_totals(forums):
+    """How many comments wait in all, and how many of them are new."""
+    return {"waiting": sum(f["waiting"] for f in forums), "new": sum(f["new"] for f in forums)}

@@ -80,6 +80,12 @@ SUMMARY = [
     "Cent douze participants, dont un tiers de la société civile, ont travaillé sur trois sujets.",
     "Les administrations présentes s'engagent à publier leurs données de marchés publics d'ici fin 2027.",
 ]
+COMMENT_ID = "00000000-0000-4000-8000-000000000007"
+REPLY = [
+    "Merci pour cette question : le calendrier de publication sera présenté au prochain forum.",
+    "Les premiers jeux de données sont attendus dès septembre.",
+]
+WAITING_FORUM = {"forum_id": FORUM["id"], "title": FORUM["title"], "timezone": "Europe/Paris"}
 PER_TEMPLATE = {
     "registration_waitlisted": {"status": "waitlisted", "attendee_code": None},
     "registration_cancelled": {
@@ -95,7 +101,19 @@ PER_TEMPLATE = {
     "topic_rejected": {"topic": TOPIC, "reason": "Ce sujet relève d'un autre forum de la série."},
     "topic_merged": {"topic": TOPIC, "into": INTO},
     "restitution_published": {"restitution": RESTITUTION, "excerpt": SUMMARY},
+    "comment_replied": {"comment": {"author_name": "Sacha, association Données en commun"}, "reply": REPLY},
 }
+
+
+def digest(base_url):
+    """A digest of one forum's three waiting comments, one of them new."""
+    base = base_url.rstrip("/")
+    line = WAITING_FORUM | {"waiting": 3, "new": 1, "oldest": STARTS + timedelta(days=30)}
+    line |= {
+        "page": f"{base}/restitutions/{FORUM['id']}#comments",
+        "pending": f"{base}/api/v1/comments/pending?forum_id={FORUM['id']}",
+    }
+    return {"digest": {"waiting": 3, "new": 1}, "waiting_forums": [line]}
 
 
 def sample_link(base_url, purpose):
@@ -110,15 +128,17 @@ def links(base_url):
         "vote": f"{base}/forums/{FORUM['id']}/rounds/{ROUND['id']}#token={PLACEHOLDER_TOKEN}",
         "results": f"{base}/rounds/{ROUND['id']}/results",
         "restitution": f"{base}/restitutions/{FORUM['id']}",
+        "comment": f"{base}/restitutions/{FORUM['id']}#comment-{COMMENT_ID}",
     }
 
 
 def context(template, locale, base_url):
     """What ``Renderer.render`` takes to render ``template`` as the sample person in ``locale``."""
     person = PERSON | {"locale": locale}
-    return (
+    found = (
         NOTICE | {"forum": FORUM, "person": person, "links": links(base_url)} | PER_TEMPLATE.get(template, {})
     )
+    return found | (digest(base_url) if template == "moderation_digest" else {})
 
 
 def preview(renderer, template, locale, base_url):

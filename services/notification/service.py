@@ -18,7 +18,7 @@ from kit.idempotency import Idempotency
 from kit.inbox import first_time
 from kit.rpc import rpc
 from kit.tx import Transactions, Tx
-from services.notification import domain, reminders
+from services.notification import domain, moderation, reminders
 from services.notification import log as delivery_log
 from services.notification.announcements import AnnouncementWriter
 from services.notification.errors import EXPECTED
@@ -41,6 +41,7 @@ class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit
     announcement_writer = AnnouncementWriter()
     links = LinkMinter()
     reminder_lead_hours = reminders.ReminderLead()
+    moderation_digest = moderation.DigestSettings()  # checks ORGANISER_EMAILS at start
     actor = audit.Actor()  # the organiser a call acts for, for the audit trail
     once = Idempotency(EXPECTED)  # an organiser's retry, redelivered or sent again, acts once
 
@@ -135,6 +136,25 @@ class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit
     @event_handler("restitution", "restitution_published")
     def handle_restitution_published(self, body):
         self._handle(body, "restitution_published")
+
+    @event_handler("restitution", "comment_submitted")
+    def handle_comment_submitted(self, body):
+        self._handle(body, "comment_submitted")
+
+    @event_handler("restitution", "comment_published")
+    def handle_comment_published(self, body):
+        self._handle(body, "comment_published")
+
+    @event_handler("restitution", "comment_hidden")
+    def handle_comment_hidden(self, body):
+        self._handle(body, "comment_hidden")
+
+    @timer(interval=30)
+    def send_moderation_digest(self):
+        """The organisers' digest of the comments waiting for moderation, when one is owed."""
+        with self.db.transaction() as cur:
+            if moderation.send(cur, RENDERER, self.links, self.moderation_digest):
+                self.wake_sender(cur)
 
     @timer(interval=30)
     def send_reminders(self):

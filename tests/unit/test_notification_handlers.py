@@ -46,7 +46,8 @@ def test_the_topics_events_are_read_from_the_topics_service():
     assert {"topic_rejected", "topic_merged"} <= from_topics
 
 
-def test_a_restitution_published_is_read_from_the_restitution_service_and_nothing_else_of_it():
+def test_a_restitution_published_and_the_comments_are_read_from_the_restitution_service_and_nothing_else():
     from_restitution = {event for event, (source, _) in consumed().items() if source == "restitution"}
-    assert from_restitution == set(incoming.RESTITUTION_SCHEMAS) == {"restitution_published"}
+    comments = {"comment_submitted", "comment_published", "comment_hidden"}
+    assert from_restitution == set(incoming.RESTITUTION_SCHEMAS) == {"restitution_published", *comments}
     assert "commitment_updated" not in domain.HANDLERS  # no email for it (yet)

@@ -16,12 +16,21 @@ RESULTS = "https://forums.example.org/rounds/r1/results"
 ROUND_MESSAGES = ("round_opened", "round_closing_soon", "round_closed")
 PROPOSAL_MESSAGES = ("topic_published", "topic_rejected", "topic_merged")
 RESTITUTION_MESSAGES = ("restitution_published",)  # names the forum by the title the restitution gives
+COMMENT_MESSAGES = ("comment_replied", "moderation_digest")  # a discussion's, not the forum's date and place
 FORUM_MESSAGES = [
     t
     for t in RENDERER.templates()
-    if t not in ("subscription_requested", *ROUND_MESSAGES, *PROPOSAL_MESSAGES, *RESTITUTION_MESSAGES)
+    if t
+    not in (
+        "subscription_requested",
+        *ROUND_MESSAGES,
+        *PROPOSAL_MESSAGES,
+        *RESTITUTION_MESSAGES,
+        *COMMENT_MESSAGES,
+    )
 ]
-NAMELESS = ("subscription_requested",)  # to an address nobody has confirmed yet: no name typed by anyone
+# To an address nobody has confirmed yet, or to the organisers' addresses: no name typed by anyone.
+NAMELESS = ("subscription_requested", "moderation_digest")
 
 
 def forum(title="Forum ouvert", **changes):
@@ -75,6 +84,14 @@ def context(first_name="Ana", title="Forum ouvert", **extra):
             "commitments": 2,
         },
         "excerpt": ["What was said", "What was decided"],
+        "comment": {"author_name": "Sam"},
+        "reply": ["I agree with the first point."],
+        "digest": {"waiting": 2, "new": 1},
+        "waiting_forums": [
+            {"forum_id": "f1", "title": title, "waiting": 2, "new": 1, "timezone": "Europe/Paris"}
+            | {"oldest": datetime(2027, 1, 12, 9, tzinfo=UTC), "page": "https://forums.example.org/r/f1"}
+            | {"pending": "https://forums.example.org/api/v1/comments/pending?forum_id=f1"}
+        ],
     } | extra
 
 
@@ -95,8 +112,8 @@ def test_every_message_renders_in_both_locales(template, locale):
             assert "Forum ouvert" in body
             assert "09:00" in body and "17:30" in body  # local time in Paris, not UTC
             assert "20 avenue de Ségur" in body or template == "forum_updated"  # that one says what changed
-    if template in (*ROUND_MESSAGES, *RESTITUTION_MESSAGES):
-        assert "Forum ouvert" in rendered.subject
+    if template in (*ROUND_MESSAGES, *RESTITUTION_MESSAGES, *COMMENT_MESSAGES):
+        assert ("Forum ouvert" in rendered.subject) is (template != "moderation_digest")  # of every forum
         for body in bodies(rendered):
             assert "Forum ouvert" in body
     if template in PROPOSAL_MESSAGES:
@@ -112,6 +129,9 @@ def test_markup_is_escaped_and_subjects_stay_on_one_line(template, locale):
     hostile["topic"]["title"] = hostile["into"]["title"] = "<u>\r\nBcc: y@evil"
     hostile["topics"] = hostile["agenda"] = hostile["excerpt"] = ["<s>struck</s>"]
     hostile["restitution"]["note"] = "<i>note</i>"
+    hostile["comment"]["author_name"] = "<b>Sam</b>"
+    hostile["reply"] = ["<s>struck</s>"]
+    hostile["waiting_forums"][0]["title"] = "<u>forum</u>"
     hostile["forum"]["venue"]["accessibility"] = "<img src=x>"
     hostile["changed"] = ["date", "venue", "accessibility"]
     rendered = RENDERER.render(template, locale, hostile)
