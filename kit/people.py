@@ -58,16 +58,21 @@ WHERE p.erased_at IS NULL
 """
 
 
-def participant(cur, secret, token, not_a_participant):
+class NotAParticipant(Exception):
+    """A valid link of a person the series does not know as a registrant or a confirmed subscriber (an
+    expected error of every service that lets people take part)."""
+
+
+def participant(cur, secret, token):
     """The person behind ``token``: ``{"person_id", "token_version", "verified", "stakeholder_group",
     "erased_at"}``; InvalidToken (a tampered, expired or revoked link, or an erased person), or
-    ``not_a_participant`` (the service's own error, built with a message) for an address never verified."""
+    NotAParticipant for an address never verified."""
     subject, version = tokens.read(secret, token, "manage")
     person = read(cur, subject)
     if person is not None and person["erased_at"] is not None:
         raise InvalidToken("this link is no longer valid")
     if person is None or not person["verified"]:
-        raise not_a_participant("the forums' registrants and confirmed subscribers take part here")
+        raise NotAParticipant("the forums' registrants and confirmed subscribers take part here")
     if version < person["token_version"]:
         raise InvalidToken("this link is no longer valid")
     if version > person["token_version"]:

@@ -15,7 +15,6 @@ from services.restitution.errors import (
     CommentInvalid,
     CommentNotFound,
     ForumNotFound,
-    NotAParticipant,
     RestitutionNotFound,
 )
 
@@ -48,7 +47,7 @@ def set_moderation(tx, forum_id, moderation):
 def post(tx, forum_id, token, comment):
     """A participant's comment ``{"body", "parent_id"?, "commitment_id"?, "author_name"?,
     "notify_replies"?}``: published or pending by the forum's moderation."""
-    author = people.participant(tx.cur, tx.secret, token, NotAParticipant)
+    author = people.participant(tx.cur, tx.secret, token)
     latest = store.drafts.latest(tx.cur, forum_id)
     if latest is None and store.facts.forum(tx.cur, forum_id) is None:
         raise ForumNotFound(f"no forum {forum_id}")
@@ -102,7 +101,7 @@ def hide(tx, comment_id, reason):
 def mine(tx, token):
     """What this service holds of the person: their comments, as organisers see them (with the text of a
     hidden one)."""
-    author = people.participant(tx.cur, tx.secret, token, NotAParticipant)
+    author = people.participant(tx.cur, tx.secret, token)
     rows = store.comments.of_author(tx.cur, author["person_id"])
     return {"comments": [comment_view(row, organiser=True) for row in rows]}
 

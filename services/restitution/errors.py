@@ -10,6 +10,7 @@ from kit.db import OUTAGES
 from kit.errors import FieldErrors
 from kit.idempotency import IdempotencyKeyReused
 from kit.paging import InvalidCursor
+from kit.people import NotAParticipant
 from kit.tokens import InvalidToken
 
 
@@ -49,7 +50,7 @@ class SettingsInvalid(FieldErrors, RestitutionError):
     """A forum's restitution settings that make no sense (a moderation other than pre or post)."""
 
 
-EXPECTED = (RestitutionError, InvalidToken, InvalidCursor, IdempotencyKeyReused, *OUTAGES)
+EXPECTED = (RestitutionError, InvalidToken, NotAParticipant, InvalidCursor, IdempotencyKeyReused, *OUTAGES)
 
 
 class ForumNotFound(RestitutionError):
@@ -66,8 +67,3 @@ class CommitmentNotFound(RestitutionError):
 
 class CommentNotFound(RestitutionError):
     """No such comment, or one of another forum's discussion."""
-
-
-class NotAParticipant(RestitutionError):
-    """A valid link of a person this service does not know as verified (no registration, no confirmed
-    subscription): the same meaning, and row, as in topics."""

@@ -4,6 +4,7 @@ from kit.db import OUTAGES
 from kit.errors import FieldErrors
 from kit.idempotency import IdempotencyKeyReused
 from kit.paging import InvalidCursor
+from kit.people import NotAParticipant
 from kit.tokens import InvalidToken
 
 
@@ -55,13 +56,9 @@ class NoTopics(TopicsError):
     """A round opened over a forum with no published topic."""
 
 
-class NotAParticipant(TopicsError):
-    """A valid link of a person the series does not know as a registrant or a confirmed subscriber."""
-
-
 class GroupRequired(FieldErrors, TopicsError):
     """A first ballot of someone who never declared a stakeholder group, without one; or with another
     group than the one they declared."""
 
 
-EXPECTED = (TopicsError, InvalidToken, InvalidCursor, IdempotencyKeyReused, *OUTAGES)
+EXPECTED = (TopicsError, InvalidToken, NotAParticipant, InvalidCursor, IdempotencyKeyReused, *OUTAGES)

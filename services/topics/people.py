@@ -4,13 +4,12 @@ of a management link (``kit.people``: the same rules for every service people ta
 from kit import people
 from kit.serial import jsonable
 from services.topics import store
-from services.topics.errors import NotAParticipant
 from services.topics.views import topic_view
 
 
 def participant(tx, token):
     """The person behind ``token`` (``kit.people.participant``): a verified registrant or subscriber."""
-    return people.participant(tx.cur, tx.secret, token, NotAParticipant)
+    return people.participant(tx.cur, tx.secret, token)
 
 
 # What each registration event tells of a person (handlers: service.py; readings: incoming.py).
