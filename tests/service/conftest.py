@@ -3,6 +3,8 @@ PostgreSQL (a database per session), with a real SMTP server (aiosmtpd) receivin
 Nothing is mocked; other services are stood in for by publishing or reading their events directly.
 """
 
+from contextlib import contextmanager
+
 import pytest
 from kombu import Connection, Producer
 from nameko.standalone.events import get_event_exchange
@@ -64,15 +66,32 @@ def notification(container_factory, service_config):
     return container
 
 
-@pytest.fixture
-def publish(service_config):
-    """Publish envelopes as the registration service's relay would (signed with the shared key)."""
-    with Connection(service_config["AMQP_URI"]) as conn:
-        producer = Producer(conn.default_channel, exchange=get_event_exchange("registration", {}))
+@contextmanager
+def relay_of(config, source):
+    """Publish envelopes as ``source``'s outbox relay would (signed with the shared key)."""
+    with Connection(config["AMQP_URI"]) as conn:
+        producer = Producer(conn.default_channel, exchange=get_event_exchange(source, {}))
 
         def send(*envelopes):
             for envelope in envelopes:
-                secret = service_config["SECRET_KEY"]
-                publish_signed(producer, secret, envelope, envelope["type"], delivery_mode=2)
+                publish_signed(producer, config["SECRET_KEY"], envelope, envelope["type"], delivery_mode=2)
 
+        yield send
+
+
+@pytest.fixture
+def publish(service_config):
+    with relay_of(service_config, "registration") as send:
+        yield send
+
+
+@pytest.fixture
+def publish_topics(service_config):
+    with relay_of(service_config, "topics") as send:
+        yield send
+
+
+@pytest.fixture
+def publish_restitution(service_config):
+    with relay_of(service_config, "restitution") as send:
         yield send

@@ -35,7 +35,7 @@ def concrete(path):
     values = {"{forum_id}": FORUM_ID, "{forum_ref}": FORUM["slug"], "{token}": TOKEN}
     values |= {"{registration_id}": REGISTRATION_ID, "{token_id}": REGISTRATION_ID}
     values |= {"{topic_id}": REGISTRATION_ID, "{round_id}": REGISTRATION_ID, "{group}": "citizen"}
-    values |= {"{commitment_id}": REGISTRATION_ID, "{number}": "1"}
+    values |= {"{commitment_id}": REGISTRATION_ID, "{comment_id}": REGISTRATION_ID, "{number}": "1"}
     for name, value in values.items():
         path = path.replace(name, value)
     return path

@@ -10,11 +10,9 @@ from datetime import UTC, datetime, timedelta
 
 import eventlet
 import pytest
-from kombu import Connection, Producer
-from nameko.standalone.events import get_event_exchange
 from nameko.testing.services import entrypoint_hook
 
-from harness.testing import publish_signed, wait_until
+from harness.testing import wait_until
 from services.notification.service import NotificationService
 from services.registration.events import catalog as registration_catalog
 from services.restitution.events import catalog
@@ -28,20 +26,6 @@ SCRIPT = "<script>alert(1)</script>"
 def organisers():
     tag = uuid.uuid4().hex[:8]
     return [f"moderation-{tag}@example.org", f"Moderation.Bis-{tag}@example.org"]
-
-
-@pytest.fixture
-def publish_restitution(service_config):
-    """Publish envelopes as the restitution service's relay would (signed with the shared key)."""
-    with Connection(service_config["AMQP_URI"]) as conn:
-        producer = Producer(conn.default_channel, exchange=get_event_exchange("restitution", {}))
-
-        def send(*envelopes):
-            for envelope in envelopes:
-                secret = service_config["SECRET_KEY"]
-                publish_signed(producer, secret, envelope, envelope["type"], delivery_mode=2)
-
-        yield send
 
 
 @pytest.fixture

@@ -8,31 +8,12 @@ import re
 import uuid
 from html.parser import HTMLParser
 
-import pytest
-from kombu import Connection, Producer
-from nameko.standalone.events import get_event_exchange
-
-from harness.testing import publish_signed
 from services.restitution.events import catalog
 
 from .test_notification_emails import forum_block, handled, mail_to, query, registration, someone, text_of
 from .test_notification_topics import received, settled, subscribed
 
 SUMMARY = "Cent participants ont travaillé sur trois sujets.\n\nLes administrations publieront leurs données."
-
-
-@pytest.fixture
-def publish_restitution(service_config):
-    """Publish envelopes as the restitution service's relay would (signed with the shared key)."""
-    with Connection(service_config["AMQP_URI"]) as conn:
-        producer = Producer(conn.default_channel, exchange=get_event_exchange("restitution", {}))
-
-        def send(*envelopes):
-            for envelope in envelopes:
-                secret = service_config["SECRET_KEY"]
-                publish_signed(producer, secret, envelope, envelope["type"], delivery_mode=2)
-
-        yield send
 
 
 def published(forum, version, note=""):

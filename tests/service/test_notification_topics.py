@@ -8,11 +8,7 @@ import re
 import uuid
 from datetime import UTC, datetime, timedelta
 
-import pytest
-from kombu import Connection, Producer
-from nameko.standalone.events import get_event_exchange
-
-from harness.testing import publish_signed, wait_until
+from harness.testing import wait_until
 from kit import tokens
 from services.registration.events import catalog as registration_catalog
 from services.topics.events import catalog
@@ -20,20 +16,6 @@ from services.topics.events import catalog
 from .test_notification_emails import forum_block, handled, mail_to, query, registration, someone, text_of
 
 CLOSES = datetime(2027, 4, 20, 16, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def publish_topics(service_config):
-    """Publish envelopes as the topics service's relay would (signed with the shared key)."""
-    with Connection(service_config["AMQP_URI"]) as conn:
-        producer = Producer(conn.default_channel, exchange=get_event_exchange("topics", {}))
-
-        def send(*envelopes):
-            for envelope in envelopes:
-                secret = service_config["SECRET_KEY"]
-                publish_signed(producer, secret, envelope, envelope["type"], delivery_mode=2)
-
-        yield send
 
 
 def topic(forum, title, proposer=None):

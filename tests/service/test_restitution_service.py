@@ -10,18 +10,17 @@ from datetime import UTC, datetime, timedelta
 
 import psycopg
 import pytest
-from kombu import Connection, Producer
 from nameko.exceptions import RemoteError
-from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ServiceRpcProxy
 from psycopg.rows import dict_row
 
-from harness.testing import publish_signed, wait_until
+from harness.testing import wait_until
 from kit import tokens
 from services.registration.events import catalog as registration_events
 from services.restitution.service import RestitutionService
 from services.topics.events import catalog as topics_events
 
+from .conftest import relay_of
 from .registration_support import Bus
 from .test_notification_emails import forum_block
 
@@ -43,16 +42,15 @@ def restitution_bus(service_config):
 @pytest.fixture
 def tell(service_config):
     """Publish envelopes as the registration and topics relays would (signed with the shared key)."""
-    with Connection(service_config["AMQP_URI"]) as conn:
-        producers = {source: Producer(conn.default_channel, exchange=get_event_exchange(source, {}))
-                     for source in ("registration", "topics")}  # fmt: skip
+    with (
+        relay_of(service_config, "registration") as registration,
+        relay_of(service_config, "topics") as topics,
+    ):
+        relays = {"registration": registration, "topics": topics}
 
         def send(*envelopes):
             for envelope in envelopes:
-                producer = producers[envelope["source"]]
-                publish_signed(
-                    producer, service_config["SECRET_KEY"], envelope, envelope["type"], delivery_mode=2
-                )
+                relays[envelope["source"]](envelope)
 
         yield send
 
