@@ -126,6 +126,10 @@ class RestitutionDraftSchema(Answer):
     sections = fields.List(fields.Dict(), metadata={"description": "title, body, topic_id"})
     decisions = fields.List(fields.String())
     commitments = fields.List(fields.Dict(), metadata={"description": "title, owner, due_on, status, id"})
+    facts = fields.Dict(
+        metadata={"description": "What a version published now would state besides the draft: attendance, "
+                  "results, carried_over, carried_in (read only: not sent back)"}
+    )  # fmt: skip
 
 
 class RestitutionSchema(Answer):
@@ -150,6 +154,15 @@ class RestitutionSchema(Answer):
         metadata={"description": "By stakeholder group: stakeholder_group, registered, checked_in"},
     )
     results = fields.Dict(allow_none=True, metadata={"description": "The forum's closed round, if any"})
+    carried_over = fields.List(
+        fields.Dict(),
+        metadata={"description": "Topics it carried over: topic_id, title, to_forum_id (null: the backlog), "
+                  "why, standing"},
+    )  # fmt: skip
+    carried_in = fields.List(
+        fields.Dict(),
+        metadata={"description": "Topics earlier forums carried to it: topic_id, title, from_forum_id, why"},
+    )
 
 
 class RestitutionIndexSchema(Answer):

@@ -20,17 +20,19 @@ def forum_of(tx, forum_id):
 
 def draft(tx, forum_id):
     """The forum's draft (organisers); before the first save, one with a section per topic the forum's
-    closed round put on its agenda."""
+    closed round put on its agenda. ``facts``: what a version published now would state besides the draft
+    (attendance, the round's results, the topics carried over), for the organiser to see before publishing."""
     forum_of(tx, forum_id)
+    facts = {"facts": facts_of(tx, forum_id)}
     row = store.drafts.read(tx.cur, forum_id)
     if row is not None:
-        return jsonable({"forum_id": forum_id, "version": row["version"]} | row["content"])
+        return jsonable({"forum_id": forum_id, "version": row["version"]} | row["content"] | facts)
     round_ = store.facts.last_round(tx.cur, forum_id)
     sections = []
     if round_ is not None:
         titles = store.facts.titles(tx.cur, round_["results"].get("agenda") or ())
         sections = rules.prefill_sections(round_["results"], titles)
-    return jsonable({"forum_id": forum_id, "version": 0} | EMPTY | {"sections": sections})
+    return jsonable({"forum_id": forum_id, "version": 0} | EMPTY | {"sections": sections} | facts)
 
 
 def save(tx, forum_id, content, expected_version=None):
@@ -77,9 +79,12 @@ def publish(tx, forum_id, note):
 
 
 def facts_of(tx, forum_id):
-    """What the version states that nobody typed: attendance by group, the closed round's results."""
+    """What the version states that nobody typed: attendance by group, the closed round's results, the
+    topics the forum carried onward and those earlier forums carried to it."""
     registered, checked_in = store.facts.attendance(tx.cur, forum_id)
     facts = {"attendance": rules.attendance_rows(registered, checked_in), "results": None}
+    facts["carried_over"] = jsonable([dict(row) for row in store.facts.carried_from(tx.cur, forum_id)])
+    facts["carried_in"] = jsonable([dict(row) for row in store.facts.carried_to(tx.cur, forum_id)])
     round_ = store.facts.last_round(tx.cur, forum_id)
     if round_ is not None:
         results = round_["results"]

@@ -48,3 +48,9 @@ def round_closed(tx, envelope, data):
 
 def topic(tx, envelope, data):
     store.facts.keep_title(tx.cur, data["topic"]["id"], data["topic"]["title"], envelope["time"])
+
+
+def carried_over(tx, envelope, data):
+    topic(tx, envelope, data)
+    store.facts.keep_carry_over(tx.cur, data["topic"]["id"], data["from_forum_id"], data["to_forum_id"],
+                                data["why"], data["standing"], envelope["time"])  # fmt: skip

@@ -69,14 +69,27 @@ REGISTRANT_EVENTS = (
     "registration_promoted",
     "registration_cancelled",
 )
+
+
+class CarriedOver(TopicEvent):
+    from_forum_id = fields.UUID(required=True)
+    to_forum_id = fields.UUID(required=True, allow_none=True)
+    why = fields.String(required=True)
+    standing = fields.Dict(required=True)
+
+
 TOPIC_EVENTS = ("topic_published", "topic_edited")
 SCHEMAS = {event_type: ForumEvent() for event_type in FORUM_EVENTS}
 SCHEMAS |= {event_type: Registration() for event_type in REGISTRANT_EVENTS}
 SCHEMAS |= {event_type: TopicEvent() for event_type in TOPIC_EVENTS}
-SCHEMAS |= {"attendee_checked_in": CheckedIn(), "round_closed": RoundClosed()}
+SCHEMAS |= {
+    "attendee_checked_in": CheckedIn(),
+    "round_closed": RoundClosed(),
+    "topic_carried_over": CarriedOver(),
+}
 SCHEMAS |= people.READINGS  # who may comment
 SOURCES = {
     event_type: "registration"
     for event_type in (*FORUM_EVENTS, *REGISTRANT_EVENTS, "attendee_checked_in", *people.READINGS)
 }
-SOURCES |= {event_type: "topics" for event_type in (*TOPIC_EVENTS, "round_closed")}
+SOURCES |= {event_type: "topics" for event_type in (*TOPIC_EVENTS, "round_closed", "topic_carried_over")}

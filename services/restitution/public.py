@@ -50,6 +50,8 @@ def published_view(tx, row):
         "earlier_commitments": earlier,
         "attendance": content["attendance"],
         "results": content["results"],
+        "carried_over": content.get("carried_over", []),
+        "carried_in": content.get("carried_in", []),
     })  # fmt: skip
 
 

@@ -34,6 +34,7 @@ HANDLERS = {event_type: facts.forum for event_type in FORUM_EVENTS}
 HANDLERS |= {event_type: facts.registration for event_type in REGISTRANT_EVENTS}
 HANDLERS |= {event_type: facts.topic for event_type in TOPIC_EVENTS}
 HANDLERS |= {"attendee_checked_in": facts.checked_in, "round_closed": facts.round_closed}
+HANDLERS |= {"topic_carried_over": facts.carried_over}
 HANDLERS |= {
     "subscription_confirmed": facts.subscriber,
     "management_link_requested": facts.link_requested,
@@ -124,6 +125,10 @@ class RestitutionService(health.HealthChecks, dead_letters.DeadLetterLog, audit.
     @event_handler("topics", "topic_published")
     def handle_topic_published(self, body):
         self._handle(body, "topic_published")
+
+    @event_handler("topics", "topic_carried_over")
+    def handle_topic_carried_over(self, body):
+        self._handle(body, "topic_carried_over")
 
     @event_handler("topics", "topic_edited")
     def handle_topic_edited(self, body):

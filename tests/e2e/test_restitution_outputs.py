@@ -12,6 +12,7 @@ import requests
 from jsonschema import Draft202012Validator
 
 from harness.stack import free_port
+from harness.testing import wait_until
 
 from .client import unique
 from .test_restitution import closed_round, prefilled_draft
@@ -26,6 +27,8 @@ SUMMARY = (
 TITLE = "Ouvrir <script>window.__pwned=2</script> ]]>"
 OWNER = "<img src=x onerror=alert(2)>"
 NOTE = "Résumé <b>précisé</b>"
+CARRIED = "Algorithmes <script>window.__pwned=3</script>"
+WHY = "Faute de temps <img src=x onerror=alert(3)>"
 ATOM = "{http://www.w3.org/2005/Atom}"
 
 
@@ -74,6 +77,7 @@ def published(api, mail):
     path = f"/forums/{forum['id']}/restitution"
     (alice,) = participants(api, mail, forum, "citizen")
     closed_round(api, forum, alice)
+    carry_over_a_topic(api, forum, path)
     draft = prefilled_draft(api, path)
     draft["sections"][0]["body"] = SUMMARY
     content = {
@@ -92,6 +96,20 @@ def published(api, mail):
     return forum, api.call("GET", path).json()
 
 
+def carry_over_a_topic(api, forum, path):
+    """A topic the round did not take, carried to the series backlog with a hostile reason; the draft's
+    facts say it once the restitution service has heard of it."""
+    topic = api.organiser("POST", f"/forums/{forum['id']}/topics", json={"title": CARRIED})
+    assert topic.status_code == 201, topic.text
+    carried = api.organiser("POST", f"/topics/{topic.json()['id']}/carry-over", json={"why": WHY})
+    assert carried.status_code == 200, carried.text
+    wait_until(
+        lambda: api.organiser("GET", f"{path}/draft").json()["facts"]["carried_over"],
+        30,
+        message="the carry-over among the draft's facts",
+    )
+
+
 def change(api, commitment_id):
     body = {"status": "in_progress", "note": "Jeu <em>en cours</em>"}
     changed = api.organiser("PATCH", f"/commitments/{commitment_id}", json=body)
@@ -106,6 +124,7 @@ def test_pages_feed_and_schema_of_a_hostile_restitution(api, mail):
     assert SUMMARY.split(" et ")[0] in shown.text  # the tags typed in the summary, shown as typed
     assert TITLE in shown.text and OWNER in shown.text and forum["title"] in shown.text
     assert "Publier <u>les</u> données" in shown.text and NOTE in shown.text
+    assert CARRIED in shown.text and WHY in shown.text and "Topics carried over" in shown.text
     assert "prévu" in shown.text and "planned" in shown.text  # the status in words
     assert ("href", f"/restitutions/{forum_id}/versions/1") in shown.attributes
     assert ("id", f"commitment-{commitment['id']}") in shown.attributes

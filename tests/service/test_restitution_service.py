@@ -125,6 +125,11 @@ def test_a_draft_is_prefilled_saved_with_a_version_check_and_published(
     draft = restitution.get_draft(forum_id)
     assert draft["version"] == 0
     assert draft["sections"] == [{"title": "Données ouvertes", "body": "", "topic_id": chosen}]
+    stated = {
+        row["stakeholder_group"]: row for row in draft["facts"]["attendance"]
+    }  # what publishing would state
+    assert (stated["citizen"]["registered"], stated["citizen"]["checked_in"]) == (2, 1)
+    assert draft["facts"]["results"]["agenda"] == [chosen] and draft["facts"]["carried_over"] == []
     section = draft["sections"][0] | {"body": "On a parlé <script>alert(1)</script> de données."}
     content = {"summary": "Un **forum** utile.", "decisions": ["Ouvrir les données"], "commitments": [commitment()],
                "sections": [section]}  # fmt: skip
@@ -323,3 +328,31 @@ def test_an_erased_persons_comments_stay_without_author(restitution, tell, servi
         == 0
     )
     assert failure(restitution.post_comment, forum_id, alice, {"body": "Encore"}) == "InvalidToken"
+
+
+def test_a_restitution_states_the_topics_its_forum_carried_over_and_those_carried_to_it(
+    restitution, tell, service_config
+):
+    forum_id, _ = a_forum_with_facts(tell, restitution, service_config)
+    next_forum, _ = a_forum_with_facts(tell, restitution, service_config)
+    onward, backlog = topic_block(forum_id, "Lobbying"), topic_block(forum_id, "Algorithmes publics")
+    standing = {"round_id": str(uuid.uuid4()), "method": "approval", "score": 1.0, "rank": 2}
+    for block, to in ((onward, uuid.UUID(next_forum)), (backlog, None)):
+        tell(topics_events.envelope("topic_carried_over", {"topic": block, "from_forum_id": uuid.UUID(forum_id),
+                                                            "to_forum_id": to, "why": "Faute de temps",
+                                                            "standing": standing}))  # fmt: skip
+    wait_until(lambda: len(query(service_config, "SELECT 1 FROM carry_overs WHERE from_forum_id = %s", forum_id))
+               == 2, message="the carry-overs known")  # fmt: skip
+    restitution.save_draft(
+        forum_id, {"summary": "Résumé", "sections": [], "decisions": [], "commitments": []}
+    )
+    first = restitution.publish(forum_id, "")
+    assert [(t["title"], t["to_forum_id"], t["why"], t["standing"]["rank"]) for t in first["carried_over"]] == [
+        ("Lobbying", next_forum, "Faute de temps", 2), ("Algorithmes publics", None, "Faute de temps", 2)]  # fmt: skip
+    assert first["carried_in"] == []
+    restitution.save_draft(
+        next_forum, {"summary": "Suite", "sections": [], "decisions": [], "commitments": []}
+    )
+    second = restitution.publish(next_forum, "")
+    assert [(t["title"], t["from_forum_id"]) for t in second["carried_in"]] == [("Lobbying", forum_id)]
+    assert second["carried_over"] == []

@@ -96,6 +96,35 @@ def keep_title(cur, topic_id, title, as_of):
     )
 
 
+def keep_carry_over(cur, topic_id, from_forum_id, to_forum_id, why, standing, as_of):
+    """A topic carried over from a forum (the newest word of the organisers for it wins)."""
+    cur.execute(
+        "INSERT INTO carry_overs AS c (topic_id, from_forum_id, to_forum_id, why, standing, as_of)"
+        " VALUES (%s, %s, %s, %s, %s, %s) ON CONFLICT (topic_id, from_forum_id) DO UPDATE SET"
+        " to_forum_id = excluded.to_forum_id, why = excluded.why, standing = excluded.standing,"
+        " as_of = excluded.as_of WHERE excluded.as_of >= c.as_of",
+        (topic_id, from_forum_id, to_forum_id, why, Jsonb(standing), as_of),
+    )
+
+
+def carried_from(cur, forum_id):
+    """The topics the forum carried onward, with their titles, in the order they were carried."""
+    return cur.execute(
+        "SELECT c.topic_id, t.title, c.to_forum_id, c.why, c.standing FROM carry_overs c"
+        " LEFT JOIN topic_titles t USING (topic_id) WHERE c.from_forum_id = %s ORDER BY c.as_of, c.topic_id",
+        (forum_id,),
+    ).fetchall()
+
+
+def carried_to(cur, forum_id):
+    """The topics earlier forums carried to this one, with their titles."""
+    return cur.execute(
+        "SELECT c.topic_id, t.title, c.from_forum_id, c.why FROM carry_overs c"
+        " LEFT JOIN topic_titles t USING (topic_id) WHERE c.to_forum_id = %s ORDER BY c.as_of, c.topic_id",
+        (forum_id,),
+    ).fetchall()
+
+
 def titles(cur, topic_ids):
     rows = cur.execute(
         "SELECT topic_id, title FROM topic_titles WHERE topic_id = ANY(%s)", (list(topic_ids),)
