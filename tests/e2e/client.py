@@ -165,6 +165,17 @@ def wait_for_mail(sink, addresses, timeout=30.0):
     return mail_to(sink, *addresses)
 
 
+def wait_until_mail(sink, address, subject, timeout=30.0):
+    """The messages to ``address`` whose subject holds ``subject``, once there is one."""
+    wait_until(
+        lambda: [m for m in inbox(sink, address)[address.lower()] if subject in m["Subject"]],
+        timeout,
+        interval=0.5,
+        message=f"an email '{subject}…'",
+    )
+    return [m for m in inbox(sink, address)[address.lower()] if subject in m["Subject"]]
+
+
 def parts(message):
     """(text, html) bodies of a multipart/alternative message."""
     text = message.get_body(preferencelist=("plain",))

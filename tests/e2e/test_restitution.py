@@ -185,4 +185,6 @@ def test_organiser_routes_refuse_others_and_bad_input(api, mail):
 def test_the_events_document_lists_the_restitution_events(api):
     document = api.call("GET", "/asyncapi.json")
     assert document.status_code == 200
-    assert "restitution_published" in document.text and "commitment_updated" in document.text
+    for event in ("restitution_published", "commitment_updated", "comment_submitted", "comment_published",
+                  "comment_hidden"):  # fmt: skip
+        assert event in document.text

@@ -11,11 +11,13 @@ import requests
 
 from harness.testing import wait_until
 
-from .client import Bus, problem
+from .client import Bus, parts, problem, wait_until_mail
 from .test_restitution_outputs import page
 from .test_topics import participants
 
 HOSTILE = "<script>window.__pwned=1</script> <img src=x onerror=alert(1)>"
+MODERATOR = f"moderation-{uuid.uuid4().hex[:8]}@example.org"
+STACK_SETTINGS = {"ORGANISER_EMAILS": MODERATOR, "MODERATION_DIGEST_SECONDS": 0}
 
 
 @pytest.fixture
@@ -104,6 +106,16 @@ def test_a_discussion_moderated_before_then_after_publication(api, mail, restitu
     replies = raw.index('class="replies"')
     assert raw.index(f"comment-{first.json()['id']}") < replies < raw.index(f"comment-{reply.json()['id']}")
     assert raw.index(f"commitment-{commitment_id}") < raw.index(f"comment-{on_commitment.json()['id']}")
+
+    alice_email = api.call("GET", "/people/me", alice).json()["person"]["email"]
+    [told_alice] = wait_until_mail(mail, alice_email, "A reply to your comment")  # she asked to be told
+    text, html = parts(told_alice)
+    assert "D'accord" in text and f"/restitutions/{forum['id']}#comment-{reply.json()['id']}" in text
+    assert "<script" not in html
+    [digest] = wait_until_mail(mail, MODERATOR, "Modération", 45)  # the timer passes every 30 s
+    text, _ = parts(digest)
+    assert f"/restitutions/{forum['id']}#comments" in text and "/api/v1/comments/pending?forum_id=" in text
+    assert "En attente" not in text and "Alice" not in text  # no comment's text, nobody's name
 
     mine = api.call("GET", "/people/me", bob).json()["restitution"]["comments"]
     assert [(c["id"], c["body"]) for c in mine] == [
