@@ -123,6 +123,7 @@ class ApiWebServer(WebServer):
         if request.method in SAFE_METHODS:
             return context
         key = request.headers.get("Idempotency-Key")
+        key = form_key(request) if key is None else key
         if key is None:
             return context | {IDEMPOTENCY_KEY: f"gateway-{uuid.uuid4()}"}
         if not VALID_KEY.fullmatch(key):
@@ -195,11 +196,20 @@ class ApiHandler(HttpRequestHandler):
 api = ApiHandler.decorator
 
 
+def form_key(request):
+    """A page's form carries its key (``idempotency_key``, made when the page was shown): sent twice (a
+    double click, a reload of the answer), it acts once and answers the same."""
+    if request.mimetype != "application/x-www-form-urlencoded":
+        return None
+    return request.form.get("idempotency_key") or None
+
+
 def caller_key(request, key):
-    """A client's key, as the services keep it: namespaced by who calls (their Authorization header), so
-    that one caller's key can neither replay another's answer nor be refused for it (a key reused by
-    someone else, or with a wrong token, is a new key: the request is judged, 401 and all)."""
-    caller = request.headers.get("Authorization", "")
+    """A client's key, as the services keep it: namespaced by who calls (their Authorization header, or
+    for a page's form the visitor's CSRF cookie), so that one caller's key can neither replay another's
+    answer nor be refused for it (a key reused by someone else, or with a wrong token, is a new key: the
+    request is judged, 401 and all)."""
+    caller = request.headers.get("Authorization") or "visitor " + request.cookies.get("odt_csrf", "")
     return "client-" + hashlib.sha256(f"{caller}\n{key}".encode()).hexdigest()
 
 

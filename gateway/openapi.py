@@ -93,6 +93,14 @@ def success(doc):
     return answer
 
 
+PAGE_ANSWERS = {
+    403: "A form without the CSRF token of this visitor's cookie (expired, or from another site): nothing done",
+    404: "Not found",
+    409: "Refused as things stand (registration closed): the page says so",
+    422: "A form with fields to correct: the page again, each error next to its field",
+}
+
+
 def responses(doc, has_path_parameters, method="GET"):
     found = defaultdict(list)
     changes = method.upper() not in SAFE
@@ -112,6 +120,8 @@ def responses(doc, has_path_parameters, method="GET"):
         found[404].append("Not found (or a malformed id)")
     for name in doc.raises:
         found[REMOTE_ERRORS[name].status].append(REMOTE_ERRORS[name].title)
+    for status in doc.pages:  # what a page's form is answered with, as a page
+        found[status].extend(() if found[status] else [PAGE_ANSWERS.get(status, "A page saying why")])
     answers = {str(doc.status): success(doc)}
     for status in sorted(found):
         answers[str(status)] = problem("; ".join(dict.fromkeys(found[status])))
@@ -227,8 +237,10 @@ def build_openapi(public_base_url, service_cls):
         if entrypoint.doc is None:
             continue  # the unit tests fail on any such route
         path, parameters = openapi_path(entrypoint.url)
+        english = path == "/en" or path.startswith("/en/")  # a page's English address (gateway.site)
         for method in entrypoint.method.split(","):
-            paths[path][method.lower()] = operation(name, entrypoint.doc, parameters, method)
+            paths[path][method.lower()] = operation(name + ("_en" if english else ""), entrypoint.doc, parameters,
+                                                    method)  # fmt: skip
     for path in sorted(paths):
         spec.path(path=path, operations=paths[path])
     document = spec.to_dict()

@@ -22,6 +22,7 @@ from gateway.routes import (
     people,
     registrations,
     restitution_pages,
+    site,
     subscriptions,
 )
 from gateway.routes import restitution as restitution_routes
@@ -62,6 +63,7 @@ class GatewayService(
     comments.CommentRoutes,
     pages.PageRoutes,
     restitution_pages.RestitutionPageRoutes,
+    site.SiteRoutes,
 ):
     name = "gateway"
 

@@ -14,16 +14,10 @@ from gateway.pages import render
 from gateway.schemas.common import STAKEHOLDER_GROUPS
 
 page = partial(Doc, tag="pages", media="text/html", returns="The page")
-UPCOMING_SHOWN = 100
 FORUM_TITLE_TIMEOUT = 2  # seconds: the title is a nicety; with registration down, the page goes without it
 
 
 class PageRoutes:
-    @api("GET", "/", doc=page("The upcoming forums, in HTML"))
-    def home(self, request):
-        forums = self.registration.list_forums("upcoming", UPCOMING_SHOWN, None, False)["items"]
-        return render("forums.html", forums=forums)
-
     @api(
         "GET",
         "/manage",

@@ -110,7 +110,8 @@ class Browser:
     def broken_links(self):
         """Every <a href> of this origin that does not answer below 400: [(address, status)]."""
         origin = urlsplit(self.base_url)[:2]
-        hrefs = self.js("Array.from(document.querySelectorAll('a[href]'), (a) => a.href)")
+        # in-page anchors (href="#…") lead to this very page: a form's answer has no address to ask again
+        hrefs = self.js("Array.from(document.querySelectorAll('a[href]:not([href^=\"#\"])'), (a) => a.href)")
         targets = {urldefrag(href).url for href in hrefs if urlsplit(href)[:2] == origin}
         answers = {target: requests.get(target, timeout=30).status_code for target in sorted(targets)}
         return [(target, code) for target, code in answers.items() if code >= 400]

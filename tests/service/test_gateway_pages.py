@@ -46,8 +46,23 @@ def test_the_unsubscribe_page_changes_nothing_until_its_button_posts(api):
 
 def test_the_home_page_lists_the_upcoming_forums_escaped(api):
     html = page(api("GET", "/"))
-    assert FAKE.args("list_forums") == ["upcoming", 100, None, False]
+    assert FAKE.args("list_forums") == ["all", 100, None, False]  # upcoming and past: one call
     assert "Forum &lt;b&gt;de&lt;/b&gt; test" in html and "<b>de</b>" not in html
     assert "1 mars 2027, 09:00" in html and "3 place(s)" in html
+    assert f'href="/forums/{FAKE.replies["list_forums"]["items"][0]["id"]}"' in html
     FAKE.replies["list_forums"] = {"items": [], "next_cursor": None}
     assert "Aucun forum" in page(api("GET", "/"))
+
+
+def test_the_home_page_speaks_the_browsers_language_until_the_visitor_chooses(api):
+    english = {"Accept-Language": "en-GB,en;q=0.9,fr;q=0.4"}
+    sent = api("GET", "/", headers=english, allow_redirects=False)
+    assert (sent.status_code, sent.headers["Location"], sent.headers["Vary"]) == (
+        302,
+        "/en/",
+        "Accept-Language",
+    )
+    html = api("GET", "/en/", headers=english).text
+    assert '<html lang="en">' in html and "Upcoming forums" in html and 'href="/?lang=fr"' in html
+    kept = api("GET", "/?lang=fr", headers=english)
+    assert kept.status_code == 200 and '<html lang="fr">' in kept.text
