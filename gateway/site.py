@@ -22,11 +22,22 @@ from pathlib import Path
 import yaml
 from werkzeug.exceptions import Forbidden
 
+from gateway.http import api
+
 LANGS = ("fr", "en")
 ENGLISH = yaml.safe_load((Path(__file__).resolve().parent / "locales" / "en.yaml").read_text())
 CSRF_COOKIE = "odt_csrf"
 CSRF_FIELD = "csrf"
 CSRF_AGE = 12 * 3600  # seconds a form may stay open in a tab
+
+
+def both_languages(method, path, doc):
+    """The route in French at ``path`` and in English at ``/en`` + ``path``."""
+
+    def decorate(handler):
+        return api(method, path, doc=doc)(api(method, "/en" + path, doc=doc)(handler))
+
+    return decorate
 
 
 def lang_of(request):

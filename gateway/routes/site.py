@@ -12,12 +12,11 @@ from nameko.exceptions import RemoteError
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
 
-from gateway.http import api
 from gateway.openapi import Doc
 from gateway.pages import render
 from gateway.schemas import RegistrationCreateSchema, SubscriptionCreateSchema
 from gateway.schemas.common import STAKEHOLDER_GROUPS
-from gateway.site import check_csrf, lang_of, page_context, prefers_english, set_csrf_cookie
+from gateway.site import both_languages, check_csrf, lang_of, page_context, prefers_english, set_csrf_cookie
 
 REGISTRATION = RegistrationCreateSchema()
 SUBSCRIPTION = SubscriptionCreateSchema()
@@ -32,15 +31,6 @@ FORM_BODY = (
     "An HTML form (application/x-www-form-urlencoded) with the page's CSRF token (csrf) and its "
     "idempotency_key; {what} Answered with a page, in the language of its address."
 )
-
-
-def both_languages(method, path, doc):
-    """The route in French at ``path`` and in English at ``/en`` + ``path``."""
-
-    def decorate(handler):
-        return api(method, path, doc=doc)(api(method, "/en" + path, doc=doc)(handler))
-
-    return decorate
 
 
 def labels(_):
