@@ -19,6 +19,7 @@ from gateway.routes import (
     notifications,
     organisers,
     pages,
+    participant,
     people,
     registrations,
     restitution_pages,
@@ -62,6 +63,7 @@ class GatewayService(
     restitution_routes.RestitutionRoutes,
     comments.CommentRoutes,
     pages.PageRoutes,
+    participant.ParticipantRoutes,
     restitution_pages.RestitutionPageRoutes,
     site.SiteRoutes,
 ):

@@ -88,6 +88,11 @@ REQUIRED = """
     POST /api/v1/forums/{forum_id}/restitution/comments; GET /api/v1/forums/{forum_id}/restitution/comments
     GET /api/v1/comments/pending; POST /api/v1/comments/{comment_id}/publish; POST /api/v1/comments/{comment_id}/hide
     GET /api/v1/forums/{forum_id}/restitution/moderation; PUT /api/v1/forums/{forum_id}/restitution/moderation
+    GET /me/session; GET /en/me/session; GET /me; GET /en/me; POST /me/link; POST /en/me/link; GET /me/export
+    GET /en/me/export; GET /me/erase; POST /me/erase; POST /en/me/erase; POST /me/sign-out; POST /en/me/sign-out
+    POST /me/registrations/{registration_id}/consents; GET /me/registrations/{registration_id}/cancel
+    POST /me/registrations/{registration_id}/cancel; GET /me/rounds/{round_id}; POST /me/rounds/{round_id}
+    POST /en/me/rounds/{round_id}
     GET /health/live; GET /health/ready; GET /api/v1/openapi.json; GET /api/v1/asyncapi.json; GET /api/v1/ping
 """
 
