@@ -21,6 +21,7 @@ from gateway.routes import (
     pages,
     participant,
     people,
+    reading,
     registrations,
     restitution_pages,
     site,
@@ -65,6 +66,7 @@ class GatewayService(
     pages.PageRoutes,
     participant.ParticipantRoutes,
     restitution_pages.RestitutionPageRoutes,
+    reading.ReadingRoutes,
     site.SiteRoutes,
 ):
     name = "gateway"

@@ -3,6 +3,7 @@ the series' index, and the commitments of the whole series with their current st
 restitution reports on the commitments of earlier forums too)."""
 
 from datetime import date
+from uuid import UUID
 
 from kit import spreadsheet
 from kit.serial import jsonable
@@ -124,6 +125,17 @@ CSV_HEADER = ("id", "forum_id", "title", "owner", "due_on", "status", "last_chan
 
 def commitments(tx):
     return {"items": register(tx)}
+
+
+def commitments_page(tx):
+    """The register as its page shows it, in one call: every commitment, and the forums that made them
+    (``{forum id: {"title", "starts_at", "timezone"}}``)."""
+    items = register(tx)
+    forums = store.facts.forums_by_id(tx.cur, {UUID(c["forum_id"]) for c in items})
+    keys = ("title", "starts_at", "timezone")
+    return jsonable(
+        {"items": items, "forums": {str(i): {k: row[k] for k in keys} for i, row in forums.items()}}
+    )
 
 
 def commitments_csv(tx):

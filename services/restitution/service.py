@@ -169,6 +169,10 @@ class RestitutionService(health.HealthChecks, dead_letters.DeadLetterLog, audit.
         return self._read(public.commitments)
 
     @command
+    def commitments_page(self):
+        return self._read(public.commitments_page)
+
+    @command
     def feed(self):
         return self._read(public.feed)
 

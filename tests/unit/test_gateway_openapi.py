@@ -93,6 +93,8 @@ REQUIRED = """
     POST /me/registrations/{registration_id}/consents; GET /me/registrations/{registration_id}/cancel
     POST /me/registrations/{registration_id}/cancel; GET /me/rounds/{round_id}; POST /me/rounds/{round_id}
     POST /en/me/rounds/{round_id}
+    GET /commitments; GET /en/commitments; GET /forums/{forum_ref}/topics; GET /en/forums/{forum_ref}/topics
+    GET /accessibility; GET /en/accessibility
     GET /health/live; GET /health/ready; GET /api/v1/openapi.json; GET /api/v1/asyncapi.json; GET /api/v1/ping
 """
 
