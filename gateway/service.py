@@ -15,6 +15,7 @@ from gateway.openapi import Doc, build_openapi
 from gateway.routes import (
     checkins,
     comments,
+    console,
     forums,
     notifications,
     organisers,
@@ -63,6 +64,7 @@ class GatewayService(
     topic_routes.TopicRoutes,
     restitution_routes.RestitutionRoutes,
     comments.CommentRoutes,
+    console.ConsoleRoutes,
     pages.PageRoutes,
     participant.ParticipantRoutes,
     restitution_pages.RestitutionPageRoutes,

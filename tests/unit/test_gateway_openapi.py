@@ -95,6 +95,11 @@ REQUIRED = """
     POST /en/me/rounds/{round_id}
     GET /commitments; GET /en/commitments; GET /forums/{forum_ref}/topics; GET /en/forums/{forum_ref}/topics
     GET /accessibility; GET /en/accessibility
+    GET /console/sign-in; POST /console/sign-in; POST /console/sign-out; GET /console
+    GET /console/forums/{forum_id}; GET /console/forums/{forum_id}/check-in; POST /console/forums/{forum_id}/check-in
+    GET /en/console/sign-in; POST /en/console/sign-in; POST /en/console/sign-out; GET /en/console
+    GET /en/console/forums/{forum_id}; GET /en/console/forums/{forum_id}/check-in
+    POST /en/console/forums/{forum_id}/check-in
     GET /health/live; GET /health/ready; GET /api/v1/openapi.json; GET /api/v1/asyncapi.json; GET /api/v1/ping
 """
 

@@ -1,0 +1,301 @@
+"""The organiser console (``gateway.console``: its session): sign in with an organiser token, the forums,
+one forum's registrations, waiting list and emails, and checking people in at the door by their code.
+Pages in French and English that work without JavaScript, calling the same RPCs as the API, as the
+organiser the session names (the services' audit trail records who did it)."""
+
+import uuid
+from functools import partial
+from urllib.parse import quote
+
+import eventlet
+from marshmallow import ValidationError
+from nameko.exceptions import RemoteError
+from werkzeug.exceptions import Forbidden
+from werkzeug.wrappers import Response
+
+from gateway import console
+from gateway.errors import ApiError
+from gateway.errors import Forbidden as NotAllowed
+from gateway.http import ApiHandler
+from gateway.openapi import Doc
+from gateway.pages import render
+from gateway.schemas import CheckInSchema
+from gateway.site import check_csrf, in_lang, lang_of, page_context, set_csrf_cookie
+from kit.organiser_tokens import digest
+
+CHECK_IN = CheckInSchema()
+FORUMS_SHOWN = 100
+WAITING_SHOWN = 100
+HTML = "text/html; charset=utf-8"
+page = partial(Doc, tag="console", media="text/html", returns="The page")
+SIGNED_IN = (
+    " Without a console session (sign in at /console/sign-in), a 303 to the sign-in page, which comes "
+    "back here once signed in."
+)
+FORM = "An HTML form (application/x-www-form-urlencoded) with the page's CSRF token (csrf); {what}"
+
+
+class ConsoleHandler(ApiHandler):
+    """The console's routes: a request with a well-signed, unexpired session is an organiser's and, like
+    theirs on the API, not counted against the client's limit (a door checks hundreds in); a sign-in,
+    or anything without a session, counts."""
+
+    def setup(self):
+        super().setup()
+        self.secret = self.container.config["SECRET_KEY"]
+
+    def limited(self, request):
+        if console.opened(self.secret, request.cookies.get(console.SESSION_COOKIE)):
+            return False
+        return super().limited(request)
+
+
+def both_languages(method, path, doc):
+    """The console's route in French at ``path`` and in English at ``/en`` + ``path``."""
+    route = ConsoleHandler.decorator
+    return lambda handler: route(method, path, doc=doc)(route(method, "/en" + path, doc=doc)(handler))
+
+
+class ConsoleRoutes:
+    @both_languages(
+        "GET",
+        "/console/sign-in",
+        page(
+            "The organiser console's sign-in form",
+            description="?next= a page of the console to go to once signed in (a path under /console).",
+        ),
+    )
+    def console_sign_in_form(self, request):
+        return self._sign_in_page(request)
+
+    @both_languages(
+        "POST",
+        "/console/sign-in",
+        page(
+            "Sign in to the console with an organiser token",
+            returns="Signed in: the session cookie, and a page leading on to the page asked for (or the forums)",
+            pages=(401, 403),
+            description=FORM.format(what="token (an organiser token) and next (a page of the console). "
+                                    "A wrong or revoked token is answered with the form again (401), a "
+                                    "participant's link token too (403): no session is opened."),
+        ),
+    )  # fmt: skip
+    def console_sign_in(self, request):
+        refused = self._refused_form(request)
+        if refused:
+            return refused
+        token = request.form.get("token", "").strip()
+        try:
+            self.auth.organiser(console.as_bearer(token))  # as the API judges a bearer token
+        except ApiError as exc:
+            return self._sign_in_page(request, exc.status)
+        secret = self.config["SECRET_KEY"]
+        value = console.seal(secret, *console.identity(secret, self.auth.bootstrap, digest(token)))
+        onward = console.safe_next(request.form.get("next")) or in_lang("/console", lang_of(request))
+        return console.set_session(self._sign_in_page(request, onward=onward), request, value)
+
+    @both_languages(
+        "POST",
+        "/console/sign-out",
+        page(
+            "Sign out of the console",
+            returns="Signed out: the session cookie cleared, and the sign-in form",
+            pages=(403,),
+            description=FORM.format(what="nothing else."),
+        ),
+    )
+    def console_sign_out(self, request):
+        refused = self._refused_form(request)
+        if refused:
+            return refused
+        return console.clear_session(self._sign_in_page(request, signed_out=True), request)
+
+    @both_languages(
+        "GET", "/console", page("The console: every forum, drafts included", description=SIGNED_IN)
+    )
+    def console_forums(self, request):
+        organiser = self._organiser(request)
+        if organiser is None:
+            return self._to_sign_in(request)
+        forums = self.registration.list_forums("all", FORUMS_SHOWN, None, True)["items"]
+        return self._page(request, "console_forums.html", organiser, forums=forums)
+
+    @both_languages(
+        "GET",
+        "/console/forums/<uuid:forum_id>",
+        page(
+            "A forum in the console: registrations by group against quotas, the waiting list, its emails",
+            pages=(404,),
+            description=SIGNED_IN,
+        ),
+    )
+    def console_forum(self, request, forum_id):
+        organiser = self._organiser(request)
+        if organiser is None:
+            return self._to_sign_in(request)
+        forum_id = str(forum_id)
+        asked = {
+            "forum": partial(self.registration.get_forum, forum_id, True),
+            "summary": partial(self.registration.registration_summary, forum_id),
+            "waiting": partial(
+                self.registration.list_registrations, forum_id, "waitlisted", None, WAITING_SHOWN
+            ),
+            "emails": partial(self.notification.delivery_summary, forum_id),
+        }
+        calls = {name: eventlet.spawn(_outcome, ask) for name, ask in asked.items()}  # asked in parallel
+        answers = {name: call.wait() for name, call in calls.items()}
+        for name in ("forum", "summary", "waiting"):
+            failed = answers[name][1]
+            if failed and _not_found(failed):
+                return self._page(request, "not_found.html", organiser, status=404, what="forum")
+            if failed:
+                raise failed
+        waiting = answers["waiting"][0]
+        return self._page(
+            request,
+            "console_forum.html",
+            organiser,
+            forum=answers["forum"][0],
+            summary=answers["summary"][0],
+            waiting=sorted(waiting["items"], key=lambda r: r["waitlist_position"] or 0),
+            more_waiting=waiting["next_cursor"] is not None,
+            emails=answers["emails"][0],  # None when the notification service cannot say: the page goes on
+        )
+
+    @both_languages(
+        "GET",
+        "/console/forums/<uuid:forum_id>/check-in",
+        page("Check attendees in at the door, by their code", pages=(404,), description=SIGNED_IN),
+    )
+    def console_check_in_form(self, request, forum_id):
+        organiser = self._organiser(request)
+        if organiser is None:
+            return self._to_sign_in(request)
+        forum = self._forum(str(forum_id))
+        if forum is None:
+            return self._page(request, "not_found.html", organiser, status=404, what="forum")
+        return self._page(request, "console_check_in.html", organiser, forum=forum, outcome=None)
+
+    @both_languages(
+        "POST",
+        "/console/forums/<uuid:forum_id>/check-in",
+        page(
+            "Check an attendee in by their code, from the console",
+            returns="The check-in page again, saying who was checked in (or was already)",
+            pages=(403, 404, 422),
+            description=FORM.format(what="code (the attendee code) and the form's idempotency_key. An "
+                                    "unknown code is answered 404, a malformed one 422, a read token "
+                                    "403, each with the page saying so." + SIGNED_IN),
+        ),
+    )  # fmt: skip
+    def console_check_in(self, request, forum_id):
+        refused = self._refused_form(request)
+        if refused:
+            return refused
+        organiser = self._organiser(request)
+        if organiser is None:
+            return self._to_sign_in(request, f"/console/forums/{forum_id}/check-in")
+        forum = self._forum(str(forum_id))
+        if forum is None:
+            return self._page(request, "not_found.html", organiser, status=404, what="forum")
+        show = partial(self._page, request, "console_check_in.html", organiser, forum=forum)
+        typed = request.form.get("code", "")
+        try:
+            self.auth._acting(organiser, request)  # a read token may look, not check people in
+        except NotAllowed:
+            return show(status=403, outcome={"kind": "read_only"}, code=typed)
+        try:
+            code = CHECK_IN.load({"code": typed})["code"]
+        except ValidationError:
+            return show(status=422, outcome={"kind": "malformed"}, code=typed)
+        try:
+            done = self.registration.check_in(forum["id"], code)
+        except RemoteError as exc:
+            if exc.exc_type == "UnknownAttendeeCode":
+                return show(status=404, outcome={"kind": "unknown", "code": code}, code=typed)
+            raise
+        kind = "already" if done["already_checked_in"] else "checked_in"
+        return show(outcome={"kind": kind, "registration": done["registration"]})
+
+    def _organiser(self, request):
+        """The organiser the session names, acting for them in this worker (the services record them); None
+        without a valid session."""
+        secret = self.config["SECRET_KEY"]
+        session = console.opened(secret, request.cookies.get(console.SESSION_COOKIE))
+        organiser = console.holder(self.auth, secret, *session) if session else None
+        if organiser is not None and request.method == "GET":
+            self.auth._acting(organiser, request)  # named for the audit trail (a form checks its scope)
+        return organiser
+
+    def _to_sign_in(self, request, back=None):
+        """303 to the sign-in page, with the page to come back to; a session that no longer holds is
+        cleared."""
+        lang = lang_of(request)
+        back = in_lang(back, lang) if back else request.path
+        where = in_lang("/console/sign-in", lang) + "?next=" + quote(back, safe="/")
+        answer = Response(
+            status=303, headers={"Location": where, "Cache-Control": "no-store"}, content_type=HTML
+        )
+        if request.cookies.get(console.SESSION_COOKIE):
+            console.clear_session(answer, request)
+        return answer
+
+    def _sign_in_page(self, request, status=200, onward=None, signed_out=False):
+        """The sign-in form (``status``: 401 or 403 for a refused token), or once signed in the way
+        ``onward``."""
+        form_answer = request.method == "POST"  # the switcher leads to the form's page
+        context = page_context(
+            request, self.config["SECRET_KEY"], "/console/sign-in" if form_answer else None
+        )
+        wanted = console.safe_next(request.form.get("next") or request.args.get("next"))
+        refused = status if status != 200 else None
+        answer = render("console_sign_in.html", status=status, next=wanted or "", onward=onward,
+                        signed_out=signed_out, refused=refused, **context)  # fmt: skip
+        return set_csrf_cookie(answer, request, context)
+
+    def _page(self, request, template, organiser, status=200, **values):
+        context = page_context(request, self.config["SECRET_KEY"], _form_page(request))
+        answer = render(template, status=status, organiser=organiser, idempotency_key=str(uuid.uuid4()),
+                        **values, **context)  # fmt: skip
+        return set_csrf_cookie(answer, request, context)
+
+    def _refused_form(self, request):
+        try:
+            check_csrf(request, self.config["SECRET_KEY"])
+        except Forbidden:
+            context = page_context(request, self.config["SECRET_KEY"], _form_page(request))
+            _ = context["_"]
+            heading = _("Formulaire expiré")
+            message = _(
+                "Ce formulaire a expiré ou ne vient pas de ce site : rechargez la page et envoyez-le de nouveau."
+            )
+            return render("message.html", status=403, heading=heading, message=message, **context)
+        return None
+
+    def _forum(self, forum_id):
+        try:
+            return self.registration.get_forum(forum_id, True)
+        except RemoteError as exc:
+            if _not_found(exc):
+                return None
+            raise
+
+
+def _outcome(ask):
+    """(answer, None) or (None, the exception): a green thread's failure is its caller's to raise."""
+    try:
+        return ask(), None
+    except Exception as exc:  # noqa: BLE001 - handed back to the worker as it is
+        return None, exc
+
+
+def _not_found(exc):
+    return isinstance(exc, RemoteError) and exc.exc_type == "ForumNotFound"
+
+
+def _form_page(request):
+    """The (French) page a form's answer stands for: the form's own page (its address takes only POST)."""
+    path = request.path.removeprefix("/en")
+    if path == "/console/sign-out":
+        return "/console/sign-in"
+    return path
