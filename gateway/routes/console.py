@@ -81,7 +81,7 @@ class ConsoleRoutes:
         ),
     )  # fmt: skip
     def console_sign_in(self, request):
-        refused = self._refused_form(request)
+        refused = self._console_refused(request)
         if refused:
             return refused
         token = request.form.get("token", "").strip()
@@ -105,7 +105,7 @@ class ConsoleRoutes:
         ),
     )
     def console_sign_out(self, request):
-        refused = self._refused_form(request)
+        refused = self._console_refused(request)
         if refused:
             return refused
         return console.clear_session(self._sign_in_page(request, signed_out=True), request)
@@ -171,7 +171,7 @@ class ConsoleRoutes:
         organiser = self._organiser(request)
         if organiser is None:
             return self._to_sign_in(request)
-        forum = self._forum(str(forum_id))
+        forum = self._console_forum(str(forum_id))
         if forum is None:
             return self._page(request, "not_found.html", organiser, status=404, what="forum")
         return self._page(request, "console_check_in.html", organiser, forum=forum, outcome=None)
@@ -189,13 +189,13 @@ class ConsoleRoutes:
         ),
     )  # fmt: skip
     def console_check_in(self, request, forum_id):
-        refused = self._refused_form(request)
+        refused = self._console_refused(request)
         if refused:
             return refused
         organiser = self._organiser(request)
         if organiser is None:
             return self._to_sign_in(request, f"/console/forums/{forum_id}/check-in")
-        forum = self._forum(str(forum_id))
+        forum = self._console_forum(str(forum_id))
         if forum is None:
             return self._page(request, "not_found.html", organiser, status=404, what="forum")
         show = partial(self._page, request, "console_check_in.html", organiser, forum=forum)
@@ -259,7 +259,7 @@ class ConsoleRoutes:
                         **values, **context)  # fmt: skip
         return set_csrf_cookie(answer, request, context)
 
-    def _refused_form(self, request):
+    def _console_refused(self, request):
         try:
             check_csrf(request, self.config["SECRET_KEY"])
         except Forbidden:
@@ -272,7 +272,7 @@ class ConsoleRoutes:
             return render("message.html", status=403, heading=heading, message=message, **context)
         return None
 
-    def _forum(self, forum_id):
+    def _console_forum(self, forum_id):
         try:
             return self.registration.get_forum(forum_id, True)
         except RemoteError as exc:

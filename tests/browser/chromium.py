@@ -14,6 +14,7 @@ import requests
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -86,6 +87,24 @@ class Browser:
 
     def wait(self, expression, timeout=20):
         WebDriverWait(self.driver, timeout).until(lambda d: d.execute_script(f"return Boolean({expression})"))
+
+    def send(self, button):
+        """Click the button that reads ``button`` (a form's submit) and wait for the page that answers."""
+        self.arrive(
+            lambda: self.driver.find_element(By.XPATH, f'//button[normalize-space()="{button}"]').click()
+        )
+
+    def follow(self, selector):
+        """Click the link ``selector`` (CSS) and wait for the page it leads to."""
+        self.arrive(lambda: self.driver.find_element(By.CSS_SELECTOR, selector).click())
+
+    def arrive(self, go):
+        """Do ``go`` and wait for the next page: a mark left on the old page's window is gone from the new
+        one's (JavaScript on or off)."""
+        self.driver.execute_script("window.__before_leaving = true")
+        go()
+        self.wait("typeof window.__before_leaving === 'undefined' && document.readyState === 'complete'")
+        self.wait("document.querySelector('h1')")
 
     def js(self, expression):
         return self.driver.execute_script(f"return {expression}")

@@ -12,18 +12,8 @@ import pytest
 import requests
 from e2e.client import person, token_from, wait_for_mails
 from selenium.webdriver.common.by import By
-from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import WebDriverWait
 
 COOKIE = "odt_console"
-
-
-def submit(tab, button):
-    """Send the form and wait for the page that answers it (the old page gone, the new one loaded)."""
-    old = tab.driver.find_element(By.TAG_NAME, "html")
-    tab.driver.find_element(By.XPATH, f'//button[normalize-space()="{button}"]').click()
-    WebDriverWait(tab.driver, 20).until(staleness_of(old))
-    tab.wait("document.readyState === 'complete' && document.querySelector('h1')")
 
 
 def typed(tab, field, text):
@@ -35,12 +25,9 @@ def typed(tab, field, text):
 def sign_in(tab, token, lang="fr"):
     """Sign in, then follow the way on from the page that says so."""
     typed(tab, "token", token)
-    submit(tab, "Se connecter" if lang == "fr" else "Sign in")
+    tab.send("Se connecter" if lang == "fr" else "Sign in")
     assert tab.js("document.querySelector('[role=status]') !== null"), tab.js("document.body.innerText")
-    old = tab.driver.find_element(By.TAG_NAME, "html")
-    tab.driver.find_element(By.CSS_SELECTOR, "a.continue").click()
-    WebDriverWait(tab.driver, 20).until(staleness_of(old))
-    tab.wait("document.readyState === 'complete' && document.querySelector('h1')")
+    tab.follow("a.continue")
 
 
 def status_text(tab):
@@ -112,7 +99,7 @@ def test_an_organiser_signs_in_sees_the_forum_and_checks_people_in_at_the_door(b
     tab.wait("document.getElementById('code')")
     arriving = forum["people"][0]
     typed(tab, "code", arriving["attendee_code"].lower())  # as typed at the door
-    submit(tab, "Enregistrer l'arrivée")
+    tab.send("Enregistrer l'arrivée")
     assert status_text(tab) == (
         f"Arrivée enregistrée : {arriving['first_name']} {arriving['last_name']}, citoyens."
     )
@@ -120,11 +107,11 @@ def test_an_organiser_signs_in_sees_the_forum_and_checks_people_in_at_the_door(b
     assert tab.js("document.documentElement.scrollWidth") <= tab.width
     tab.screenshot("checked-in")
     typed(tab, "code", arriving["attendee_code"])
-    submit(tab, "Enregistrer l'arrivée")
+    tab.send("Enregistrer l'arrivée")
     assert status_text(tab).startswith("Déjà enregistré·e le "), status_text(tab)
     assert f"{arriving['first_name']} {arriving['last_name']}" in status_text(tab)
     typed(tab, "code", "ZZZZ9999")
-    submit(tab, "Enregistrer l'arrivée")
+    tab.send("Enregistrer l'arrivée")
     assert status_text(tab).startswith("Code inconnu : ZZZZ9999.")
     assert tab.js("document.getElementById('code').getAttribute('aria-invalid')") == "true"
     tab.screenshot("unknown")
@@ -134,7 +121,7 @@ def test_an_organiser_signs_in_sees_the_forum_and_checks_people_in_at_the_door(b
     trail = api.organiser("GET", "/audit", params={"actor": token["name"]}).json()["items"]
     assert [(e["action"], e["subject"]) for e in trail] == [("attendee_checked_in", arriving["id"])]
 
-    submit(tab, "Se déconnecter")
+    tab.send("Se déconnecter")
     assert tab.js("location.pathname") == "/console/sign-out"
     assert "Vous êtes déconnecté·e." in tab.js("document.body.innerText")
     assert [c for c in tab.driver.get_cookies() if c["name"] == COOKIE] == []
@@ -162,7 +149,7 @@ def test_a_participants_link_or_a_wrong_token_opens_nothing(browser, stack, api,
     tab = browser(javascript=False)
     tab.open("/console/sign-in")
     typed(tab, "token", link_token)
-    submit(tab, "Se connecter")
+    tab.send("Se connecter")
     assert tab.js("document.querySelector('.error-summary').innerText").count("jeton d'organisateur") == 1
     assert tab.js("document.getElementById('token').getAttribute('aria-invalid')") == "true"
     assert [c for c in tab.driver.get_cookies() if c["name"] == COOKIE] == []
@@ -204,7 +191,7 @@ def test_the_console_pages_pass_axe(browser, stack, api, forum, lang, viewport):
     assert tab.axe() == [] and tab.js("document.documentElement.lang") == lang
     tab.screenshot(f"sign-in-{lang}")
     typed(tab, "token", api.token)
-    submit(tab, "Se connecter" if lang == "fr" else "Sign in")
+    tab.send("Se connecter" if lang == "fr" else "Sign in")
     assert tab.axe() == [] and tab.broken_links() == []
     tab.screenshot(f"signed-in-{lang}")
     tab.driver.find_element(By.CSS_SELECTOR, "a.continue").click()
@@ -219,7 +206,7 @@ def test_the_console_pages_pass_axe(browser, stack, api, forum, lang, viewport):
         assert tab.js("document.documentElement.scrollWidth") <= tab.width
         tab.screenshot(f"{label}-{lang}")
     typed(tab, "code", "ZZZZ9999")
-    submit(tab, "Enregistrer l'arrivée" if lang == "fr" else "Check in")
+    tab.send("Enregistrer l'arrivée" if lang == "fr" else "Check in")
     assert tab.axe() == []
     if lang == "en":
         assert status_text(tab).startswith("Unknown code: ZZZZ9999.")

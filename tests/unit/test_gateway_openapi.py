@@ -88,13 +88,13 @@ REQUIRED = """
     POST /api/v1/forums/{forum_id}/restitution/comments; GET /api/v1/forums/{forum_id}/restitution/comments
     GET /api/v1/comments/pending; POST /api/v1/comments/{comment_id}/publish; POST /api/v1/comments/{comment_id}/hide
     GET /api/v1/forums/{forum_id}/restitution/moderation; PUT /api/v1/forums/{forum_id}/restitution/moderation
+    GET /commitments; GET /en/commitments; GET /forums/{forum_ref}/topics; GET /en/forums/{forum_ref}/topics
+    GET /accessibility; GET /en/accessibility
     GET /me/session; GET /en/me/session; GET /me; GET /en/me; POST /me/link; POST /en/me/link; GET /me/export
     GET /en/me/export; GET /me/erase; POST /me/erase; POST /en/me/erase; POST /me/sign-out; POST /en/me/sign-out
     POST /me/registrations/{registration_id}/consents; GET /me/registrations/{registration_id}/cancel
     POST /me/registrations/{registration_id}/cancel; GET /me/rounds/{round_id}; POST /me/rounds/{round_id}
     POST /en/me/rounds/{round_id}
-    GET /commitments; GET /en/commitments; GET /forums/{forum_ref}/topics; GET /en/forums/{forum_ref}/topics
-    GET /accessibility; GET /en/accessibility
     GET /console/sign-in; POST /console/sign-in; POST /console/sign-out; GET /console
     GET /console/forums/{forum_id}; GET /console/forums/{forum_id}/check-in; POST /console/forums/{forum_id}/check-in
     GET /en/console/sign-in; POST /en/console/sign-in; POST /en/console/sign-out; GET /en/console
@@ -229,3 +229,15 @@ def test_every_service_error_is_documented_somewhere():
 
 def test_nameko_run_finds_the_one_gateway_service():
     assert import_service("gateway.service") == [GatewayService]
+
+
+def test_no_two_route_classes_name_the_same_thing():
+    """The route classes are mixins of one service: a helper of the same name in two of them would make one
+    class call the other's (the first base wins), silently."""
+    seen = {}
+    for base in GatewayService.__mro__[1:]:
+        if base.__module__.startswith("gateway.routes"):
+            for name in vars(base):
+                if not name.startswith("__"):
+                    assert name not in seen, f"{name} is in both {seen.get(name)} and {base.__name__}"
+                    seen[name] = base.__name__
