@@ -12,7 +12,7 @@ from datetime import UTC, datetime
 from functools import partial
 
 import eventlet
-from marshmallow import Schema, ValidationError, fields, validate
+from marshmallow import EXCLUDE, Schema, ValidationError, fields, validate
 from nameko.exceptions import RemoteError
 from werkzeug.exceptions import Forbidden
 from werkzeug.wrappers import Response
@@ -36,9 +36,17 @@ form = partial(doc, pages=(401, 403), description=f"{FORM}. Needs {SESSION}, els
 
 
 class SessionQuerySchema(Schema):
-    token = fields.String(validate=validate.Length(max=2200),
+    """Short enough that any value, percent-encoded, stays within the server's request line."""
+
+    class Meta:
+        unknown = EXCLUDE  # what a mail client's link tracker may add
+
+    token = fields.String(validate=[validate.Length(max=participant.MOST), validate.Regexp(participant.TOKEN)],
                           metadata={"description": "The token of the emailed link"})  # fmt: skip
     round = fields.UUID(metadata={"description": "A round to vote in, to be sent to (else /me)"})
+
+
+SESSION_QUERY = SessionQuerySchema()
 
 
 def refusals(_):
@@ -94,31 +102,30 @@ class ParticipantRoutes:
             status=303,
             headers=("Location",),
             returns="To /me (or the round's ballot), with the session cookie set",
-            pages=(200, 401),
+            pages=(200, 400, 401),
             description="The token is checked by the registration service and kept in an HttpOnly, "
             "SameSite=Lax cookie signed with the platform's key, for two hours. A forged, expired or revoked "
-            "token: 401 and a page saying the link is no longer valid, with the form to ask a new one. "
+            "token: 401 (a malformed one or round: 400) and a page saying the link is not valid, with the form to ask "
+            "a new one. "
             "Without a token: 200 and the page to ask a link (as /me without a session).",
         ),
     )
     def participant_session(self, request):
         context = page_context(request, self.config["SECRET_KEY"], "/me")
-        token = request.args.get("token", "")
+        try:
+            asked = SESSION_QUERY.load(request.args.to_dict())
+        except ValidationError:
+            return self._me_signin(request, context, "invalid", status=400)
+        token = asked.get("token")
         if not token:
             return self._me_signin(request, context, "absent")
-        if not participant.well_formed(token):
-            return self._me_signin(request, context, "invalid", status=401)
         try:
             self.registration.me(token)
         except RemoteError as exc:
             if exc.exc_type != "InvalidToken":
                 raise
             return self._me_signin(request, context, "invalid", status=401)
-        target = context["link"]("/me")
-        try:
-            target = context["link"](f"/me/rounds/{uuid.UUID(request.args.get('round', ''))}")
-        except ValueError:
-            pass
+        target = context["link"](f"/me/rounds/{asked['round']}" if asked.get("round") else "/me")
         note = f'<!doctype html><title>/me</title><a href="{target}">{target}</a>'
         sent = {"Location": target, "Referrer-Policy": "no-referrer", "Cache-Control": "no-store"}
         answer = Response(

@@ -150,14 +150,18 @@ def test_the_exchange_can_lead_to_a_rounds_ballot():
     )
     assert answer.headers["Location"] == f"/me/rounds/{round_id}"
     elsewhere = routes(Registration()).participant_session(request(f"/me/session?token={TOKEN}&round=//evil"))
-    assert elsewhere.headers["Location"] == "/me"
+    assert elsewhere.status_code == 400 and "Location" not in elsewhere.headers
+    tracked = routes(Registration()).participant_session(
+        request(f"/me/session?token={TOKEN}&utm_source=mail")
+    )
+    assert tracked.headers["Location"] == "/me"  # what a link tracker adds is left aside
 
 
-@pytest.mark.parametrize("token", [TOKEN, "not-a-token", "a" * 3000 + ".b"])
-def test_a_refused_link_says_so_and_sets_no_session(token):
+@pytest.mark.parametrize(("token", "status"), [(TOKEN, 401), ("not-a-token", 400), ("a" * 3000 + ".b", 400)])
+def test_a_refused_link_says_so_and_sets_no_session(token, status):
     registration = Registration(valid=False)
     answer = routes(registration).participant_session(request(f"/me/session?token={token}"))
-    assert answer.status_code == 401 and "Ce lien n'est plus valide" in text(answer)
+    assert answer.status_code == status and "Ce lien n'est plus valide" in text(answer)
     assert not [c for c in cookies_of(answer) if c.startswith("odt_me=")]
     assert token not in text(answer) or not token
 
