@@ -88,11 +88,10 @@ class Browser:
     def wait(self, expression, timeout=20):
         WebDriverWait(self.driver, timeout).until(lambda d: d.execute_script(f"return Boolean({expression})"))
 
-    def send(self, button):
-        """Click the button that reads ``button`` (a form's submit) and wait for the page that answers."""
-        self.arrive(
-            lambda: self.driver.find_element(By.XPATH, f'//button[normalize-space()="{button}"]').click()
-        )
+    def send(self, words):
+        """Click the button (or link) that reads ``words`` and wait for the page that answers."""
+        xpath = f'//*[self::button or self::a][normalize-space()="{words}"]'
+        self.arrive(lambda: self.driver.find_element(By.XPATH, xpath).click())
 
     def follow(self, selector):
         """Click the link ``selector`` (CSS) and wait for the page it leads to."""

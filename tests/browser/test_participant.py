@@ -15,12 +15,9 @@ import requests
 from e2e.client import problem
 from e2e.test_topic_pages import titled
 from e2e.test_topics import approval, participants
-from selenium.common.exceptions import WebDriverException
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
-from selenium.webdriver.support.expected_conditions import staleness_of
-from selenium.webdriver.support.ui import WebDriverWait
 
 
 def soon(**delta):
@@ -38,15 +35,6 @@ def forum(api, mail):
     opened = api.organiser("POST", f"/forums/{made['id']}/rounds", json=approval(max_choices=2))
     assert opened.status_code == 201, opened.text
     return SimpleNamespace(forum=made, people=people, topics=topics, round_id=opened.json()["id"])
-
-
-def click(tab, button):
-    """Press a button (or follow a link) by its words and wait for the page that answers."""
-    old = tab.driver.find_element(By.TAG_NAME, "html")
-    xpath = f'//*[self::button or self::a][normalize-space()="{button}"]'
-    tab.driver.find_element(By.XPATH, xpath).click()
-    WebDriverWait(tab.driver, 20).until(staleness_of(old))
-    tab.wait("document.readyState === 'complete' && document.querySelector('h1')")
 
 
 def heading(tab):
@@ -91,7 +79,7 @@ def test_a_person_manages_their_registration_and_votes_without_javascript(browse
     registration = registration_of(api, token)
     assert registration["consents"]["public_list"] is False
     tab.driver.find_element(By.ID, f"public-{registration['id']}").click()
-    click(tab, "Enregistrer mes choix")
+    tab.send("Enregistrer mes choix")
     assert "Vos choix sont enregistrés." in tab.js("document.querySelector('[role=status]').textContent")
     assert tab.js(f"document.getElementById('public-{registration['id']}').checked")
     assert registration_of(api, token)["consents"] == registration["consents"] | {"public_list": True}
@@ -106,7 +94,7 @@ def test_a_person_manages_their_registration_and_votes_without_javascript(browse
     assert tab.js("document.documentElement.scrollWidth") <= tab.width
     tab.driver.find_element(By.CSS_SELECTOR, f"input[value='{forum.topics[1]}']").click()
     tab.screenshot("ballot")
-    click(tab, "Enregistrer mon vote")
+    tab.send("Enregistrer mon vote")
     assert heading(tab) == "Votre vote est enregistré"
     assert "Données ouvertes" in tab.js("document.querySelector('main').innerText")
     tab.screenshot("voted")
@@ -114,16 +102,16 @@ def test_a_person_manages_their_registration_and_votes_without_javascript(browse
     assert [b["content"] for b in mine if b["round_id"] == forum.round_id] == [{"choices": [forum.topics[1]]}]
 
     tab.open("/me")
-    click(tab, f"Annuler mon inscription à « {forum.forum['title']} »")
+    tab.send(f"Annuler mon inscription à « {forum.forum['title']} »")
     assert heading(tab) == "Annuler votre inscription ?"
     assert registration_of(api, token)["status"] == "confirmed"  # nothing happens before the confirmation
     tab.screenshot("cancel")
-    click(tab, "Oui, annuler mon inscription")
+    tab.send("Oui, annuler mon inscription")
     assert heading(tab) == "Inscription annulée"
     assert registration_of(api, token)["status"] == "cancelled"
 
     tab.open("/me")
-    click(tab, "Quitter mon espace")
+    tab.send("Quitter mon espace")
     assert heading(tab) == "Vous avez quitté votre espace" and tab.driver.get_cookie("odt_me") is None
     tab.open("/me")
     assert "Recevoir un nouveau lien" in tab.js("document.body.innerText")
@@ -203,14 +191,14 @@ def test_the_participant_pages_pass_axe(browser, forum, lang, viewport):
         check(page.split("/")[2])
     save = "Enregistrer mon vote" if lang == "fr" else "Save my vote"
     tab.driver.find_element(By.CSS_SELECTOR, f"input[value='{forum.topics[0]}']").click()
-    click(tab, save)
+    tab.send(save)
     check("voted")
     tab.open(f"{prefix}/me/rounds/{forum.round_id}")
     for choice in forum.topics:  # three ticked, two at most: the form again, its errors linked
         box = tab.driver.find_element(By.CSS_SELECTOR, f"input[value='{choice}']")
         if not box.is_selected():
             box.click()
-    click(tab, save)
+    tab.send(save)
     assert tab.js("document.querySelector('.error-summary a').getAttribute('href')") == "#topics"
     check("ballot-errors", 422)
 
@@ -234,10 +222,7 @@ def test_a_keyboard_alone_casts_a_ballot_on_the_form_without_javascript(browser,
     keys.send_keys(Keys.SPACE).perform()
     assert tab.js(f"document.getElementById({wanted!r}).checked")
     tab_to("document.activeElement.type === 'submit'")
-    old = tab.driver.find_element(By.TAG_NAME, "html")
-    keys.send_keys(Keys.ENTER).perform()
-    WebDriverWait(tab.driver, 20).until(staleness_of(old))
-    tab.wait("document.readyState === 'complete' && document.querySelector('h1')")
+    tab.arrive(lambda: keys.send_keys(Keys.ENTER).perform())
     assert heading(tab) == "Votre vote est enregistré"
     mine = api.call("GET", "/people/me/topics", token).json()["ballots"]
     [content] = [b["content"] for b in mine if b["round_id"] == forum.round_id]
@@ -247,12 +232,7 @@ def test_a_keyboard_alone_casts_a_ballot_on_the_form_without_javascript(browser,
 def test_the_manage_page_of_old_emails_hands_its_token_to_the_page_without_javascript(browser, forum, stack):
     tab = browser()
     assert tab.open(f"/manage#token={forum.people[2]}", "!document.getElementById('mine').hidden") == []
-    tab.driver.find_element(By.ID, "no-script").click()
-    arrived = (
-        "location.pathname === '/me' && document.readyState === 'complete' && document.querySelector('h1')"
-    )
-    WebDriverWait(tab.driver, 20, ignored_exceptions=(WebDriverException,)).until(
-        lambda d: d.execute_script(f"return Boolean({arrived})")
-    )
+    tab.arrive(lambda: tab.driver.find_element(By.ID, "no-script").click())  # through /me/session, to /me
+    tab.wait("location.pathname === '/me'")
     assert tab.js("location.href") == f"{stack.base_url}/me" and heading(tab) == "Mon espace participant"
     assert forum.forum["title"] in tab.js("document.body.innerText")
