@@ -166,7 +166,10 @@ def test_the_topics_page_shows_status_results_and_how_to_propose(browser, regist
 def test_every_page_links_the_statement_and_hostile_text_never_runs(browser, register):
     tab = browser()  # JavaScript on: a script that got in would run
     assert tab.open(f"/commitments?owner={quote(HOSTILE)}") == []
-    assert titles(tab) == [f"Évaluer {register.tag}"]
+    assert f"Évaluer {register.tag}" in titles(tab)  # other tests' commitments may have the same owner
+    assert not [
+        title for title in titles(tab) if register.tag in title and title != f"Évaluer {register.tag}"
+    ]
     assert tab.js("document.getElementById('owner').value") == HOSTILE
     assert tab.js("window.__pwned") is None
     for path in ("/", "/restitutions", f"/restitutions/{register.first['id']}"):
