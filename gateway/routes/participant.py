@@ -289,7 +289,7 @@ class ParticipantRoutes:
             values = {key: request.form.getlist(key) if key == "choices" else request.form.get(key)
                       for key in request.form}  # fmt: skip
             return self._me_ballot_page(request, context, token, round_id, found, values, errors, 422)
-        titles = self._me_titles(found)
+        titles = self._titles(found["forum_id"], found["topic_ids"])
         return self._me_page(request, context, "me_voted.html", round=found, taken=taken, titles=titles)
 
     # what the pages have in common
@@ -326,18 +326,6 @@ class ParticipantRoutes:
         held = self.registration.me(token)
         return next((r for r in held["registrations"] if r["id"] == str(registration_id)), None)
 
-    def _me_titles(self, found):
-        """topic id → title: the forum's published topics, then each one that has left the forum since."""
-        titles = {t["id"]: t["title"] for t in self.topics.list_topics(found["forum_id"])["items"]}
-        for topic_id in found["topic_ids"]:
-            if topic_id not in titles:
-                try:
-                    titles[topic_id] = self.topics.get_topic(topic_id)["title"]
-                except RemoteError as exc:
-                    if exc.exc_type != "TopicNotFound":
-                        raise
-        return titles
-
     def _me_ballot_page(
         self, request, context, token, round_id, found=None, values=None, errors=None, status=200
     ):
@@ -351,7 +339,8 @@ class ParticipantRoutes:
             values = participant.form_values(found["method"], current)
         return self._me_page(
             request, context, "me_vote.html", status, round=found, forum=forum.wait(), is_open=is_open,
-            titles=self._me_titles(found) if is_open else {}, values=values, errors=errors or {},
+            titles=self._titles(found["forum_id"], found["topic_ids"]) if is_open else {}, values=values,
+            errors=errors or {},
             current=current, need_group=mine["stakeholder_group"] is None, groups=STAKEHOLDER_GROUPS,
         )  # fmt: skip
 

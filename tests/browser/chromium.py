@@ -14,7 +14,9 @@ import requests
 from selenium import webdriver
 from selenium.common.exceptions import NoAlertPresentException
 from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
 from selenium.webdriver.support.ui import WebDriverWait
 
 CHROMIUM = Path("/usr/bin/chromium")
@@ -96,6 +98,14 @@ class Browser:
     def follow(self, selector):
         """Click the link ``selector`` (CSS) and wait for the page it leads to."""
         self.arrive(lambda: self.driver.find_element(By.CSS_SELECTOR, selector).click())
+
+    def tab_to(self, is_there, presses=30):
+        """Press Tab until the JavaScript expression ``is_there`` holds (the keyboard alone)."""
+        for _ in range(presses):
+            ActionChains(self.driver).send_keys(Keys.TAB).perform()
+            if self.js(is_there):
+                return
+        raise AssertionError(f"Tab never reached {is_there}")
 
     def arrive(self, go):
         """Do ``go`` and wait for the next page: a mark left on the old page's window is gone from the new

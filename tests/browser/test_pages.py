@@ -167,17 +167,10 @@ def test_a_keyboard_alone_reaches_the_choices_and_casts_a_ballot(browser, site, 
     wanted = tab.js(f"document.querySelector('input[value=\"{site.topics[0]}\"]').id")
     keys = ActionChains(tab.driver)
 
-    def tab_to(is_there, presses=20):
-        for _ in range(presses):
-            keys.send_keys(Keys.TAB).perform()
-            if tab.js(is_there):
-                return
-        raise AssertionError(f"Tab never reached {is_there}")
-
-    tab_to(f"document.activeElement.id === {wanted!r}")
+    tab.tab_to(f"document.activeElement.id === {wanted!r}")
     keys.send_keys(Keys.SPACE).perform()
     assert tab.js(f"document.getElementById({wanted!r}).checked")
-    tab_to("document.activeElement.type === 'submit'")
+    tab.tab_to("document.activeElement.type === 'submit'")
     keys.send_keys(Keys.ENTER).perform()
     tab.wait("document.getElementById('status').textContent.includes('Votre vote est enregistré')")
     assert tab.console_errors() == []

@@ -211,17 +211,10 @@ def test_a_keyboard_alone_casts_a_ballot_on_the_form_without_javascript(browser,
     wanted = tab.js(f"document.querySelector('input[value=\"{forum.topics[2]}\"]').id")
     keys = ActionChains(tab.driver)
 
-    def tab_to(is_there, presses=30):
-        for _ in range(presses):
-            keys.send_keys(Keys.TAB).perform()
-            if tab.js(is_there):
-                return
-        raise AssertionError(f"Tab never reached {is_there}")
-
-    tab_to(f"document.activeElement.id === {wanted!r}")
+    tab.tab_to(f"document.activeElement.id === {wanted!r}")
     keys.send_keys(Keys.SPACE).perform()
     assert tab.js(f"document.getElementById({wanted!r}).checked")
-    tab_to("document.activeElement.type === 'submit'")
+    tab.tab_to("document.activeElement.type === 'submit'")
     tab.arrive(lambda: keys.send_keys(Keys.ENTER).perform())
     assert heading(tab) == "Votre vote est enregistré"
     mine = api.call("GET", "/people/me/topics", token).json()["ballots"]
