@@ -2,7 +2,7 @@
 
 Language. A page's address says its language, so a link, a bookmark or a shared address keeps it: French
 at ``/forums/…``, English at ``/en/forums/…``. Templates are written in French, each phrase in ``_()``;
-``locales/en.yaml`` holds its English (a unit test checks that every phrase has one). Every page says
+``locales/en/*.yaml`` hold its English (a unit test checks that every phrase has one). Every page says
 its ``lang``, links to itself in the other language (the switcher) and names it as ``alternate``. A
 browser's ``Accept-Language`` is asked once, at the home page ``/``: one that prefers English is sent to
 ``/en/`` (``/?lang=fr`` stays in French, for the switcher).
@@ -25,7 +25,22 @@ from werkzeug.exceptions import Forbidden
 from gateway.http import api
 
 LANGS = ("fr", "en")
-ENGLISH = yaml.safe_load((Path(__file__).resolve().parent / "locales" / "en.yaml").read_text())
+CATALOGS = Path(__file__).resolve().parent / "locales" / "en"
+
+
+def english_catalog(folder=CATALOGS):
+    """French phrase → English, from every ``locales/en/*.yaml`` (one file per area of the site); a phrase
+    in two files is an error, not a silent choice."""
+    catalog = {}
+    for part in sorted(folder.glob("*.yaml")):
+        for french, english in (yaml.safe_load(part.read_text()) or {}).items():
+            if french in catalog:
+                raise ValueError(f"{part.name}: {french!r} is already translated in another file")
+            catalog[french] = english
+    return catalog
+
+
+ENGLISH = english_catalog()
 CSRF_COOKIE = "odt_csrf"
 CSRF_FIELD = "csrf"
 CSRF_AGE = 12 * 3600  # seconds a form may stay open in a tab

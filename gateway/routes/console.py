@@ -217,6 +217,33 @@ class ConsoleRoutes:
         kind = "already" if done["already_checked_in"] else "checked_in"
         return show(outcome={"kind": kind, "registration": done["registration"]})
 
+    def _console_signed_in(self, request):
+        """(organiser, None) for a page of the console, or (None, the answer to give instead: the way to
+        sign in)."""
+        organiser = self._organiser(request)
+        return (organiser, None) if organiser else (None, self._to_sign_in(request))
+
+    def _console_posted(self, request, back):
+        """(organiser, None) for a form posted to the console that may change something, or (None, the
+        answer to give instead): the form expired or came from elsewhere (403), no session (the way to
+        sign in, then back to ``back``, a French console path), or a read-only token (403 page)."""
+        refused = self._console_refused(request)
+        if refused:
+            return None, refused
+        organiser = self._organiser(request)
+        if organiser is None:
+            return None, self._to_sign_in(request, back)
+        try:
+            self.auth._acting(organiser, request)  # a read token may look, not change
+        except NotAllowed:
+            context = page_context(request, self.config["SECRET_KEY"], _form_page(request))
+            _ = context["_"]
+            answer = render("message.html", status=403, heading=_("Lecture seule"),
+                            message=_("Votre jeton d'organisateur permet de consulter, pas de modifier."),
+                            **context)  # fmt: skip
+            return None, answer
+        return organiser, None
+
     def _organiser(self, request):
         """The organiser the session names, acting for them in this worker (the services record them); None
         without a valid session."""

@@ -100,3 +100,10 @@ def test_the_browser_language_is_asked_at_the_home_page_only_without_a_choice():
     assert not site.prefers_english(request("/", headers={"Accept-Language": "fr-FR,fr;q=0.9,en;q=0.5"}))
     assert not site.prefers_english(request("/", query_string="lang=fr", headers={"Accept-Language": "en"}))
     assert not site.prefers_english(request("/"))
+
+
+def test_a_phrase_translated_in_two_catalog_files_is_refused(tmp_path):
+    (tmp_path / "a.yaml").write_text("Bonjour: Hello\n")
+    (tmp_path / "b.yaml").write_text("Bonjour: Hi\n")
+    with pytest.raises(ValueError, match="Bonjour"):
+        site.english_catalog(tmp_path)
