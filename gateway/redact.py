@@ -1,8 +1,9 @@
 """Tokens are secrets: whatever the gateway logs or answers goes through ``redact`` first. It also hides
 the values of query parameters that carry personal data (an address), which the access log would keep.
 
-Magic-link tokens travel in the ``Authorization`` header or in a URL fragment, which no server sees,
-except in the one-click unsubscribe URL (RFC 8058), where the token is a path segment.
+Magic-link tokens travel in the ``Authorization`` header, in a URL fragment (which no server sees), in
+the query of ``/me/session`` (the emailed management link, exchanged there for a session cookie) and in
+the one-click unsubscribe URL (RFC 8058), where the token is a path segment.
 """
 
 import logging

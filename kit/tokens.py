@@ -21,10 +21,12 @@ LIFETIMES = {
 }
 # How far ahead of the reader's clock the minting process's clock may be.
 CLOCK_SKEW = 300
-# Where the emailed links lead. A token sits in the fragment (never sent to a server, so never logged)
-# except in the one-click unsubscribe URL, which RFC 8058 requires mail clients to POST to as it is.
+# Where the emailed links lead. The management link opens the person's session on the site (no
+# JavaScript needed; the gateway keeps the query out of its logs and answers a redirection to /me without
+# it, under Referrer-Policy: no-referrer). The confirmation page reads its token from the fragment (never
+# sent to a server); the one-click unsubscribe URL is one RFC 8058 requires mail clients to POST to as it is.
 PAGES = {
-    "manage": "/manage#token={token}",
+    "manage": "/me/session?token={token}",
     "confirm_subscription": "/subscriptions/confirm#token={token}",
     "unsubscribe": "/api/v1/unsubscribe/{token}",
 }

@@ -32,19 +32,17 @@ def prepare(cur, renderer, template, context, headers=None, marked_links=None):
     """Render ``template`` in every locale with markers for the recipient; store it, return its id.
 
     ``headers`` is a function of the markers, giving the extra headers (``List-Unsubscribe``...);
-    ``marked_links`` too, giving links that hold one (a page with the recipient's token).
+    ``marked_links(mark, locale)`` too, giving links that hold one (a page of the site in the message's
+    language, with the recipient's token).
     """
     key = secrets.token_hex(8)
     mark = markers(key)
-    context = context | {
-        "person": {"first_name": mark["first_name"], "last_name": mark["last_name"]},
-        "links": context.get("links", {})
-        | {"unsubscribe": mark["unsubscribe"]}
-        | (marked_links(mark) if marked_links else {}),
-    }
+    context = context | {"person": {"first_name": mark["first_name"], "last_name": mark["last_name"]}}
     locales = {}
     for locale in LOCALES:
-        rendered = renderer.render(template, locale, context)
+        links = context.get("links", {}) | {"unsubscribe": mark["unsubscribe"]}
+        links |= marked_links(mark, locale) if marked_links else {}
+        rendered = renderer.render(template, locale, context | {"links": links})
         locales[locale] = {"subject": rendered.subject, "text": rendered.text, "html": rendered.html}
     return store.announcements.insert_bulk_message(
         cur, template, key, Jsonb(locales), Jsonb(headers(mark)) if headers else None

@@ -16,26 +16,30 @@ class Links:
         self.secret = secret
 
     def manage(self, person):
-        """The person's management link, or None for an event that does not say who the person is."""
+        """The person's management link, or None for an event that does not say who the person is: their
+        page on the site (``/me``), in the message's language, reached through ``session``."""
         if not person.get("person_id"):
             return None
-        return tokens.link(
-            self.base_url, self.secret, "manage", person["person_id"], person.get("token_version") or 0
-        )
+        return self.session(self.manage_token(person["person_id"], person.get("token_version") or 0),
+                            person.get("locale"))  # fmt: skip
 
     def manage_token(self, person_id, token_version=0):
-        """The person's management token alone: a page of the site (a round's) carries it in its fragment,
-        as ``/manage`` does, and the topics API recognises the participant by it."""
+        """The person's management token alone (the topics API recognises a participant by it too)."""
         return tokens.mint(self.secret, "manage", person_id, token_version)
 
-    def round_page(self, forum_id, round_id):
-        """A round's page, where a participant votes (with their token in the fragment: ``vote``)."""
-        return f"{self.base_url.rstrip('/')}/forums/{forum_id}/rounds/{round_id}"
+    def session(self, token, locale=None, round_id=None):
+        """The site's ``/me/session`` (``/en/me/session`` in English) with ``token``: it opens the person's
+        session with it, answers a redirection to ``/me`` (or to the round's ballot) without the token in
+        the address, and works without JavaScript. A token in a query is sent to the server: the gateway
+        keeps it out of its logs and the redirection out of ``Referer``."""
+        prefix = "/en" if (locale or "").startswith("en") else ""
+        round_query = f"&round={round_id}" if round_id else ""  # a token and an id need no escaping
+        return f"{self.base_url.rstrip('/')}{prefix}/me/session?token={token}{round_query}"
 
-    def vote(self, forum_id, round_id, person):
-        """The person's link to vote in the round: the round's page with their management token."""
+    def vote(self, round_id, person):
+        """The person's link to vote in the round: their session, leading to the round's ballot."""
         token = self.manage_token(person["person_id"], person.get("token_version") or 0)
-        return f"{self.round_page(forum_id, round_id)}#token={token}"
+        return self.session(token, person.get("locale"), round_id)
 
     def results(self, round_id):
         """The public page of a closed round's results (no token: anyone may read them)."""

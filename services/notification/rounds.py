@@ -7,8 +7,9 @@ registrant's. ``round_closing_soon`` goes the same way to those who have not vot
 gives the agenda to those who voted, with a link to the public results. The topics' titles are kept
 (``store.topics``) from the opening, since the results name topics by id only.
 
-The link to vote is the round's page with the person's management token in its fragment, as ``/manage``
-carries it: the topics API recognises a participant by it. A person is reached at the address the
+The link to vote opens the person's session on the site with their management token (``/me/session``,
+which takes the token off the address) and leads to the round's ballot: the topics API recognises a
+participant by that token. A person is reached at the address the
 roster knows for them (``rules.contacts``); a voter it does not know, or erased, gets nothing.
 """
 
@@ -39,10 +40,10 @@ def call(cur, renderer, links, envelope, data, context, voters=()):
     forum_id, round_id = data["forum_id"], data["round_id"]
 
     def personal_links(person):
-        return {"vote": links.vote(forum_id, round_id, person) if person["person_id"] else None}
+        return {"vote": links.vote(round_id, person) if person["person_id"] else None}
 
-    def marked_links(mark):
-        return {"vote": f"{links.round_page(forum_id, round_id)}#token={mark['token']}"}
+    def marked_links(mark, locale):
+        return {"vote": links.session(mark["token"], locale, round_id)}
 
     return announcements.tell_forum(
         cur, renderer, envelope, forum_id, context, voters, personal_links, marked_links

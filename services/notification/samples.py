@@ -125,7 +125,7 @@ def links(base_url):
     base = base_url.rstrip("/")
     return {purpose: sample_link(base_url, purpose) for purpose in PAGES} | {
         "register": base + "/",
-        "vote": f"{base}/forums/{FORUM['id']}/rounds/{ROUND['id']}#token={PLACEHOLDER_TOKEN}",
+        "vote": f"{base}/me/session?token={PLACEHOLDER_TOKEN}&round={ROUND['id']}",
         "results": f"{base}/rounds/{ROUND['id']}/results",
         "restitution": f"{base}/restitutions/{FORUM['id']}",
         "comment": f"{base}/restitutions/{FORUM['id']}#comment-{COMMENT_ID}",

@@ -5,6 +5,7 @@ sign out; a forged or revoked link opens nothing; a form posted without its CSRF
 pages pass axe-core (in a tab with JavaScript on) in French and English at both widths; a keyboard alone
 casts a ballot on the no-JavaScript form. What each step did is checked through the API with the token."""
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
@@ -12,12 +13,14 @@ from urllib.parse import urldefrag, urlsplit
 
 import pytest
 import requests
-from e2e.client import problem
+from e2e.client import inbox, parts, person, problem, wait_for_mails
 from e2e.test_topic_pages import titled
 from e2e.test_topics import approval, participants
 from selenium.webdriver.common.action_chains import ActionChains
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+
+from harness.testing import wait_until
 
 
 def soon(**delta):
@@ -220,6 +223,40 @@ def test_a_keyboard_alone_casts_a_ballot_on_the_form_without_javascript(browser,
     mine = api.call("GET", "/people/me/topics", token).json()["ballots"]
     [content] = [b["content"] for b in mine if b["round_id"] == forum.round_id]
     assert forum.topics[2] in content["choices"]
+
+
+def test_a_person_votes_on_a_phone_from_the_link_in_their_call_to_vote(browser, api, mail, stack):
+    """The call to vote a registrant receives links to their session, which leads to the round's ballot:
+    followed on a phone without JavaScript, the link's token is gone from the address and the vote counts."""
+    made = api.create_forum(
+        starts_at=soon(), ends_at=soon(hours=6), title=f"Forum mobile {uuid.uuid4().hex[:6]}"
+    )
+    someone = person(locale="fr", stakeholder_group="citizen")
+    api.registered(made["id"], someone)
+    wait_for_mails(mail, {someone["email"]: 1})
+    topics = titled(api, made, "Vélo en ville", "Tiers-lieux")
+    opened = api.organiser("POST", f"/forums/{made['id']}/rounds", json=approval(max_choices=1))
+    assert opened.status_code == 201, opened.text
+    round_id = opened.json()["id"]
+    wait_until(lambda: any(m["Subject"].startswith("Vote ouvert") for m in inbox(mail, someone["email"])[
+        someone["email"]]), 30, message="the call to vote")  # fmt: skip
+    [call] = [
+        m for m in inbox(mail, someone["email"])[someone["email"]] if m["Subject"].startswith("Vote ouvert")
+    ]
+    [link] = set(re.findall(r"https?://\S+/me/session\?token=[^\s&]+&round=[0-9a-f-]+", parts(call)[0]))
+    address = urlsplit(link)
+    assert address.path == "/me/session" and address.query.endswith(f"&round={round_id}")  # French
+
+    tab = browser(javascript=False, viewport="phone")
+    assert tab.open(f"{address.path}?{address.query}") == []
+    assert tab.js("location.href") == f"{stack.base_url}/me/rounds/{round_id}"  # no token in the address
+    tab.driver.find_element(By.CSS_SELECTOR, f"input[value='{topics[1]}']").click()
+    tab.arrive(lambda: tab.driver.find_element(By.CSS_SELECTOR, "form button[type=submit]").click())
+    assert heading(tab) == "Votre vote est enregistré"
+    tab.screenshot("voted-from-email")
+    token = link.split("token=")[1].split("&")[0]
+    mine = api.call("GET", "/people/me/topics", token).json()["ballots"]
+    assert [b["content"]["choices"] for b in mine if b["round_id"] == round_id] == [[topics[1]]]
 
 
 def test_the_manage_page_of_old_emails_hands_its_token_to_the_page_without_javascript(browser, forum, stack):

@@ -16,8 +16,8 @@ from harness.testing import wait_until
 EXCHANGE = "registration.events"
 LINK_SUBJECT = "Your link to manage your Open d'Etat registrations"  # the management link's email
 PROBLEM = "application/problem+json"
-# An emailed link ends with the token: /manage#token=…, /subscriptions/confirm#token=…
-LINK = r"{page}#token=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)"
+# An emailed link ends with the token: /me/session?token=…, /subscriptions/confirm#token=…
+LINK = r"{page}[#?]token=([A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)"
 ATTENDEE_CODE = re.compile(r"Your attendee code : ([A-Z0-9]{8})")
 
 
@@ -184,7 +184,7 @@ def parts(message):
     return text.get_content(), html.get_content()
 
 
-def token_from(message, page="/manage"):
+def token_from(message, page="/me/session"):
     """The token of the emailed link to ``page``, as the page's own script would read it."""
     text, markup = parts(message)
     found = re.findall(LINK.format(page=re.escape(page)), text)

@@ -12,7 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from harness.testing import wait_until
 
-from .client import Bus, inbox, person, token_from, wait_for_mails
+from .client import Bus, inbox, parts, person, token_from, wait_for_mails
 from .test_topics import known_to_topics
 
 REMINDER_SECONDS, CLOSES_IN = 8, 14
@@ -56,13 +56,13 @@ def test_a_round_is_told_by_email_and_closed_once_by_two_replicas(api, mail, sta
         opened = api.organiser("POST", f"/forums/{forum['id']}/rounds", json=opening)
         assert opened.status_code == 201, opened.text
         round_id = opened.json()["id"]
-        page = f"/forums/{forum['id']}/rounds/{round_id}"
         for who in (alice, bob):
             wait_until(
                 lambda w=who: mails_starting(mail, addresses[w], "Vote open"), 30, message="the call to vote"
             )
         [call] = mails_starting(mail, addresses[alice], "Vote open")
-        vote_token = token_from(call, page=page)  # the token of alice's own link to vote
+        vote_token = token_from(call)  # the token of alice's own link to vote: her session, then the ballot
+        assert f"/en/me/session?token={vote_token}&round={round_id}" in parts(call)[0]
         voted = api.call("PUT", f"/rounds/{round_id}/ballot", vote_token, json={"choices": [topic_id]})
         assert voted.status_code == 200, voted.text
 

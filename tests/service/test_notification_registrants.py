@@ -34,7 +34,7 @@ def test_a_promotion_after_the_waiting_list_and_a_stale_waitlisting_that_says_no
     publish(waiting)
     [told] = mail_to(smtp_sink, first["email"])
     assert told["Subject"] == "Liste d'attente : Forum de mai" and "position 1" in text_of(told)
-    assert "/manage#token=" in text_of(told) and not files_of(told).get("attendee-code.png")
+    assert "/me/session?token=" in text_of(told) and not files_of(told).get("attendee-code.png")
     publish(promoted)
     [_, seat] = mail_to(smtp_sink, first["email"], 2)
     assert seat["Subject"] == "Une place pour vous : Forum de mai"

@@ -126,7 +126,7 @@ def test_only_the_confirmed_registrants_get_one_reminder_each(
     assert "Forum imminent" in text_of(french_mail) and "139 rue de Bercy" in text_of(french_mail)
     english_mail = reminder_mail(smtp_sink, english["email"])
     assert english_mail["Subject"].startswith("Reminder: Forum imminent, ")
-    assert "manage#token=" in text_of(english_mail)
+    assert "/en/me/session?token=" in text_of(english_mail)
     assert reminded(service_config, forum) == sorted([french["email"], english["email"]])
     assert reminder_row(service_config, forum)[0]["sent_at"] is not None
 

@@ -68,9 +68,10 @@ def received(sink, people, *subject_parts):
     return counts
 
 
-def vote_token(text, forum, round_id, base_url):
-    page = re.escape(f"{base_url.rstrip('/')}/forums/{forum['id']}/rounds/{round_id}")
-    return re.search(rf"{page}#token=(\S+)", text).group(1)
+def vote_token(text, round_id, base_url, lang="fr"):
+    """The token of the link to vote: the person's session in the message's language, then the ballot."""
+    page = re.escape(f"{base_url.rstrip('/')}{'/en' if lang == 'en' else ''}/me/session")
+    return re.search(rf"{page}\?token=([^\s&]+)&round={round_id}\b", text).group(1)
 
 
 def test_a_round_calls_registrants_and_subscribers_once_each_reminds_the_others_and_gives_voters_the_results(
@@ -118,7 +119,7 @@ def test_a_round_calls_registrants_and_subscribers_once_each_reminds_the_others_
     assert "1. Données des marchés publics\n2. Algorithmes publics\n3. Évaluation citoyenne" in text
     assert "Approbation" in text and "mardi 20 avril 2027 à 18:00" in text
     base_url = service_config["PUBLIC_BASE_URL"]
-    token = vote_token(text, forum, round_id, base_url)
+    token = vote_token(text, round_id, base_url)
     assert tokens.read(service_config["SECRET_KEY"], token, "manage") == (str(confirmed["person_id"]), 2)
     assert call["List-Unsubscribe"] is None  # a registrant's copy
 
@@ -131,7 +132,7 @@ def test_a_round_calls_registrants_and_subscribers_once_each_reminds_the_others_
     unsubscribe = re.fullmatch(r"<(\S+)>", english["List-Unsubscribe"]).group(1)
     english_text = text_of(english)
     assert unsubscribe in english_text and "Tuesday 20 April 2027 at 18:00" in english_text
-    token = vote_token(english_text, forum, round_id, base_url)
+    token = vote_token(english_text, round_id, base_url, "en")
     assert tokens.read(service_config["SECRET_KEY"], token, "manage")[0] == str(english_fan["person_id"])
 
     # The last call: to those who have not voted (``confirmed`` and ``fan`` have).

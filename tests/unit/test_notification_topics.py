@@ -136,24 +136,29 @@ def test_a_last_call_says_the_hours_left_and_never_none():
     assert rules.hours_left(T0 + timedelta(minutes=5), T0) == 1
 
 
-def test_the_vote_link_carries_the_persons_management_token_in_its_fragment():
-    someone = {"person_id": uuid.uuid4(), "token_version": 3}
-    url = LINKS.vote(FORUM_ID, ROUND_ID, someone)
-    page, token = url.split("#token=")
-    assert page == f"https://forums.example.org/forums/{FORUM_ID}/rounds/{ROUND_ID}"
+def test_the_vote_link_opens_the_persons_session_and_leads_to_the_rounds_ballot():
+    someone = {"person_id": uuid.uuid4(), "token_version": 3, "locale": "en"}
+    url = LINKS.vote(ROUND_ID, someone)
+    page, query = url.split("?")
+    assert page == "https://forums.example.org/en/me/session"
+    token, round_id = query.removeprefix("token=").split("&round=")
+    assert round_id == str(ROUND_ID)
     assert tokens.read(SECRET, token, "manage") == (str(someone["person_id"]), 3)
     assert LINKS.results(ROUND_ID) == f"https://forums.example.org/rounds/{ROUND_ID}/results"
 
 
 def test_a_bulk_round_call_fills_in_each_subscribers_own_token_and_unsubscribe_link():
     mark = markers("k1")
-    page = LINKS.round_page(FORUM_ID, ROUND_ID)
-    words = {"subject": "Vote", "text": f"{page}#token={mark['token']} {mark['unsubscribe']}", "html": ""}
+    words = {"subject": "Vote", "text": f"{LINKS.session(mark['token'], 'fr', ROUND_ID)} {mark['unsubscribe']}",
+             "html": ""}  # fmt: skip
     message = BulkMessage({"marker_key": "k1", "locales": {"fr": words}, "headers": None})
     subscriber = {"first_name": "A", "last_name": "B", "subscription_id": uuid.uuid4(), "token_version": 2}
     filled = message.fill("fr", subscriber | {"person_id": str(uuid.uuid4())}, LINKS)
     vote, unsubscribe = filled.text.split(" ")
-    assert tokens.read(SECRET, vote.split("#token=")[1], "manage")[1] == 2
+    assert vote.startswith("https://forums.example.org/me/session?token=") and vote.endswith(
+        f"&round={ROUND_ID}"
+    )
+    assert tokens.read(SECRET, vote.split("token=")[1].split("&")[0], "manage")[1] == 2
     assert tokens.read(SECRET, unsubscribe.rsplit("/", 1)[1], "unsubscribe")[0] == str(
         subscriber["subscription_id"]
     )

@@ -6,11 +6,11 @@ import pytest
 from services.notification.rendering import Renderer
 
 RENDERER = Renderer()
-MANAGE = "https://forums.example.org/manage#token=abc.def"
+MANAGE = "https://forums.example.org/me/session?token=abc.def"
 CONFIRM = "https://forums.example.org/subscriptions/confirm#token=ghi.jkl"
 HOME = "https://forums.example.org/"
 UNSUBSCRIBE = "https://forums.example.org/api/v1/unsubscribe/mno.pqr"
-VOTE = "https://forums.example.org/forums/f1/rounds/r1#token=stu.vwx"
+VOTE = "https://forums.example.org/me/session?token=stu.vwx&round=r1"
 RESULTS = "https://forums.example.org/rounds/r1/results"
 # The topics' messages speak of a round or a proposal, not of the forum's date and place.
 ROUND_MESSAGES = ("round_opened", "round_closing_soon", "round_closed")
