@@ -185,37 +185,58 @@ class ConsoleRoutes:
             pages=(403, 404, 422),
             description=FORM.format(what="code (the attendee code) and the form's idempotency_key. An "
                                     "unknown code is answered 404, a malformed one 422, a read token "
-                                    "403, each with the page saying so." + SIGNED_IN),
+                                    "403, each with the page saying so." + SIGNED_IN + " The page's "
+                                    "script asks with Accept: application/json and gets the same statuses "
+                                    "in JSON: {outcome (checked_in, already, unknown, malformed, read_only), "
+                                    "code, html (the page's words for it)}; {outcome: expired} 403 for the "
+                                    "CSRF token, {outcome: signed_out, sign_in} 401 without a session, "
+                                    "{outcome: no_forum} 404. Its idempotency_key is one per scan, so a "
+                                    "code sent again (queued offline) acts once and answers the same."),
         ),
     )  # fmt: skip
     def console_check_in(self, request, forum_id):
+        script = request.accept_mimetypes.best_match(["text/html", "application/json"]) == "application/json"
+        no_store = {"Cache-Control": "no-store"}
         refused = self._console_refused(request)
         if refused:
-            return refused
+            return (403, no_store, {"outcome": "expired"}) if script else refused
         organiser = self._organiser(request)
         if organiser is None:
-            return self._to_sign_in(request, f"/console/forums/{forum_id}/check-in")
+            to_sign_in = self._to_sign_in(request, f"/console/forums/{forum_id}/check-in")
+            return (401, no_store, {"outcome": "signed_out", "sign_in": to_sign_in.headers["Location"]}) \
+                if script else to_sign_in  # fmt: skip
         forum = self._console_forum(str(forum_id))
         if forum is None:
+            if script:
+                return 404, no_store, {"outcome": "no_forum"}
             return self._page(request, "not_found.html", organiser, status=404, what="forum")
-        show = partial(self._page, request, "console_check_in.html", organiser, forum=forum)
+        whole = partial(self._page, request, "console_check_in.html", organiser, forum=forum)
         typed = request.form.get("code", "")
+
+        def show(status=200, **outcome):
+            """The page saying so, or for the page's script the same words alone, in JSON."""
+            if not script:
+                return whole(status=status, outcome=outcome, code="" if status == 200 else typed)
+            said = whole(fragment=True, outcome=outcome).get_data(as_text=True).strip()
+            answer = {"outcome": outcome["kind"], "code": outcome.get("code", typed), "html": said}
+            return status, no_store, answer
+
         try:
             self.auth._acting(organiser, request)  # a read token may look, not check people in
         except NotAllowed:
-            return show(status=403, outcome={"kind": "read_only"}, code=typed)
+            return show(403, kind="read_only")
         try:
             code = CHECK_IN.load({"code": typed})["code"]
         except ValidationError:
-            return show(status=422, outcome={"kind": "malformed"}, code=typed)
+            return show(422, kind="malformed")
         try:
             done = self.registration.check_in(forum["id"], code)
         except RemoteError as exc:
             if exc.exc_type == "UnknownAttendeeCode":
-                return show(status=404, outcome={"kind": "unknown", "code": code}, code=typed)
+                return show(404, kind="unknown", code=code)
             raise
         kind = "already" if done["already_checked_in"] else "checked_in"
-        return show(outcome={"kind": kind, "registration": done["registration"]})
+        return show(kind=kind, code=code, registration=done["registration"])
 
     def _console_signed_in(self, request):
         """(organiser, None) for a page of the console, or (None, the answer to give instead: the way to
