@@ -1,7 +1,7 @@
 """``python -m bench``: throughput and latency of the platform, measured from outside as a client would.
 
 Each part starts its own stack (harness.stack) on a fresh database and RabbitMQ vhost with its own SMTP sink,
-and removes everything it created at the end. ``--only http|rush|fanout|ballots`` (repeatable) runs only those
+and removes everything it created at the end. ``--only http|rush|pages|fanout|ballots`` (repeatable) runs only those
 parts; ``make bench`` runs them all.
 
 http (one stack, aiosmtpd Maildir sink), at a fixed number of keep-alive connections to 127.0.0.1:
@@ -18,6 +18,9 @@ fanout (a stack of its own, sending to the counting sink bench/sink.py; ``--fano
        from the POST until the sink counted them all, the notification process's peak memory, CPU per
        process, and the rate of a bare smtplib loop to the same sink on 1 and MAIL_CONNECTIONS
        connections with the ratios (see bench/fanout.py);
+pages (the http stack; ``--page-views 0`` skips it):
+  (vi) ``--visitors`` (16) read the public pages alone, then during a registration burst: page p50/p99
+       overall and by page, against the 100 ms goal (see bench/pages.py);
 ballots (a stack of its own; ``--ballots 0`` skips it):
   (v)  ``--ballots`` people (5,000) each put a ballot in one approval round over ``--concurrency``
        connections, beside GET /api/v1/ping on the same stack: ballots/s, p50/p99, the ratio to the
@@ -34,14 +37,14 @@ import uuid
 
 import requests
 
-from bench import ballots, fanout
+from bench import ballots, fanout, pages
 from bench.environment import log_dir, open_forum, running_stack
 from bench.load import run
 from bench.report import cpu_snapshot, cpu_spent, print_report
 from harness.testing import SmtpSink
 
 PING = ("GET", "/api/v1/ping", None)
-PARTS = ("http", "rush", "fanout", "ballots")
+PARTS = ("http", "rush", "pages", "fanout", "ballots")
 
 
 def parse_args(argv):
@@ -67,6 +70,7 @@ def parse_args(argv):
         help="MAIL_CONNECTIONS of the services and of the raw loop (4)",
     )
     fanout.add_arguments(parser)
+    pages.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -147,7 +151,7 @@ def rush(args, stack, sink):
 
 
 def http_and_rush(args, parts, work):
-    """Phases (i) to (iii): one stack, sending to the Maildir sink (aiosmtpd)."""
+    """Phases (i) to (iii) and the pages: one stack, sending to the Maildir sink (aiosmtpd)."""
     sink = SmtpSink(os.path.join(work, "mail"))
     try:
         sink.start()
@@ -157,6 +161,8 @@ def http_and_rush(args, parts, work):
                 print_report(args, phases, cpu, answered, mail_time, delivered(sink))
             if "rush" in parts:
                 rush(args, stack, sink)
+            if "pages" in parts:
+                pages.report(*pages.measure(args, stack, registrations))
     finally:
         sink.stop()
         shutil.rmtree(sink.directory, ignore_errors=True)  # the logs stay, for a look afterwards
@@ -172,7 +178,8 @@ def main(argv=None):
     print(
         f"running: {', '.join(part for part in PARTS if part in parts) or 'nothing'} (work files in {work})"
     )
-    if parts & {"http", "rush"}:
+    parts -= {"pages"} if not args.page_views else set()
+    if parts & {"http", "rush", "pages"}:
         http_and_rush(args, parts, work)
     if "fanout" in parts:
         fanout.fan_out(args, work)

@@ -19,6 +19,7 @@ class Outcome:
     sent: int = 0
     elapsed: float = 0.0
     latencies: list = field(default_factory=list)  # seconds, successful (2xx) answers only
+    labelled: dict = field(default_factory=dict)  # label -> its latencies, for requests made with one
     statuses: Counter = field(default_factory=Counter)
     failures: Counter = field(default_factory=Counter)  # exceptions, by type
     stopped_by_deadline: bool = False
@@ -35,16 +36,17 @@ class Outcome:
     def throughput(self):
         return self.ok / self.elapsed if self.elapsed else 0.0
 
-    def percentile(self, fraction):
-        ordered = sorted(self.latencies)
+    def percentile(self, fraction, label=None):
+        ordered = sorted(self.latencies if label is None else self.labelled.get(label, ()))
         if not ordered:
             return float("nan")
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
 def run(name, port, make_request, total, concurrency, time_limit):
-    """Send ``total`` requests (``make_request(i)`` -> (method, path, body or None[, headers])) over
-    ``concurrency`` keep-alive connections; stop early when ``time_limit`` seconds have passed."""
+    """Send ``total`` requests (``make_request(i)`` -> (method, path, body or None[, headers[, label]]))
+    over ``concurrency`` keep-alive connections; stop early when ``time_limit`` seconds have passed.
+    Latencies are also kept by label, for the requests that have one."""
     outcome = Outcome(name)
     numbers = itertools.count()
     lock = threading.Lock()
@@ -53,7 +55,7 @@ def run(name, port, make_request, total, concurrency, time_limit):
 
     def worker():
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        latencies, statuses, failures = [], Counter(), Counter()
+        latencies, statuses, failures, labelled = [], Counter(), Counter(), {}
         try:
             while True:
                 with lock:
@@ -68,6 +70,7 @@ def run(name, port, make_request, total, concurrency, time_limit):
                 headers = ({"Content-Type": "application/json"} if payload else {}) | (
                     extra[0] if extra else {}
                 )
+                label = extra[1] if len(extra) > 1 else None
                 begun = time.perf_counter()
                 try:
                     connection.request(method, path, body=payload, headers=headers)
@@ -81,12 +84,16 @@ def run(name, port, make_request, total, concurrency, time_limit):
                 statuses[response.status] += 1
                 if 200 <= response.status < 300:
                     latencies.append(took)
+                    if label is not None:
+                        labelled.setdefault(label, []).append(took)
         finally:
             connection.close()
             with lock:
                 outcome.latencies.extend(latencies)
                 outcome.statuses.update(statuses)
                 outcome.failures.update(failures)
+                for label, taken in labelled.items():
+                    outcome.labelled.setdefault(label, []).extend(taken)
 
     threads = [threading.Thread(target=worker, daemon=True) for _ in range(concurrency)]
     for thread in threads:

@@ -31,6 +31,35 @@ class VenueSchema(Schema):
     )
 
 
+class AgendaItemSchema(Schema):
+    at = fields.String(
+        required=True,
+        validate=validate.Regexp(r"^([01][0-9]|2[0-3]):[0-5][0-9]$", error="A time of day as HH:MM."),
+        metadata={"description": "Time of day (HH:MM) in the forum's time zone"},
+    )
+    title = text(200)
+    details = text(1000, required=False, multiline=True)
+
+
+class DocumentSchema(Schema):
+    title = text(200)
+    url = fields.Url(
+        required=True,
+        schemes={"https"},
+        validate=validate.Length(max=2000),
+        metadata={"description": "An https address"},
+    )
+    language = fields.String(
+        validate=validate.OneOf(("fr", "en")),
+        allow_none=True,
+        load_default=None,
+        metadata={"description": "The document's language, when it has one"},
+    )
+
+
+AGENDA_ITEMS, DOCUMENTS = 50, 30
+
+
 # One field per group (not a free mapping): the document then names the groups a quota may be for.
 QuotasSchema = Schema.from_dict(
     {name: Whole(validate=validate.Range(min=0, max=100_000)) for name in STAKEHOLDER_GROUPS},
@@ -77,6 +106,16 @@ class ForumCreateSchema(Schema):
         metadata={"description": "Seats reserved per stakeholder group, no more in all than the capacity"},
     )
     quota_release_at = moment("When reserved seats not taken are opened to all.", allow_none=True)
+    agenda = fields.List(
+        fields.Nested(AgendaItemSchema),
+        validate=validate.Length(max=AGENDA_ITEMS),
+        metadata={"description": f"The programme, in order (at most {AGENDA_ITEMS} items); given whole"},
+    )
+    documents = fields.List(
+        fields.Nested(DocumentSchema),
+        validate=validate.Length(max=DOCUMENTS),
+        metadata={"description": f"Documents to read (at most {DOCUMENTS}); given whole"},
+    )
 
     @validates("slug")
     def not_an_id(self, value, **kwargs):
@@ -148,6 +187,8 @@ class ForumSchema(Answer):
     created_at = fields.AwareDateTime()
     updated_at = fields.AwareDateTime()
     cancellation_reason = fields.String(allow_none=True)
+    agenda = fields.List(fields.Nested(AgendaItemSchema))
+    documents = fields.List(fields.Nested(DocumentSchema))
 
 
 class ForumListSchema(Answer):

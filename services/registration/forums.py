@@ -18,7 +18,7 @@ from services.registration.views import forum_event_block, forum_view
 COLUMN_OF = {"venue": None, "quotas": None}  # fields that are not one column
 FIELDS = (
     "title", "description", "starts_at", "ends_at", "timezone", "venue", "capacity", "slug",
-    "registration_opens_at", "registration_closes_at", "quotas", "quota_release_at",
+    "registration_opens_at", "registration_closes_at", "quotas", "quota_release_at", "agenda", "documents",
 )  # fmt: skip
 
 

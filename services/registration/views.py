@@ -35,6 +35,8 @@ def forum_view(row, quotas, now):
             "quotas": {group: seats for group, seats in sorted(quotas.items()) if seats},
             "quota_release_at": row["quota_release_at"],
             "cancellation_reason": row["cancellation_reason"],
+            "agenda": row["agenda"],
+            "documents": row["documents"],
             "created_at": row["created_at"],
             "updated_at": row["updated_at"],
         }

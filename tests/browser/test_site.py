@@ -85,7 +85,7 @@ def test_a_form_sent_wrong_says_what_to_fix_by_each_field(browser, api, javascri
 @pytest.mark.parametrize("lang", ["fr", "en"])
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 def test_the_forum_page_and_its_answers_pass_axe(browser, api, mail, lang, viewport):
-    forum = api.create_forum(capacity=1)
+    forum = api.create_forum(capacity=1, **PROGRAMME)
     prefix = "/en" if lang == "en" else ""
     tab = browser(viewport=viewport, lang=lang)
     assert tab.open(f"{prefix}/forums/{forum['id']}") == []
@@ -102,6 +102,37 @@ def test_the_forum_page_and_its_answers_pass_axe(browser, api, mail, lang, viewp
     assert tab.open(f"{prefix}/") == []
     assert tab.axe() == [] and tab.broken_links() == []
     tab.screenshot(f"home-{lang}")
+
+
+HOSTILE = '"><img src=x onerror="document.title=1">'
+PROGRAMME = {
+    "agenda": [
+        {"at": "09:30", "title": "Accueil et café"},
+        {"at": "10:00", "title": f"Ateliers {HOSTILE}", "details": "Salle B\nSalle C"},
+    ],
+    "documents": [
+        {"title": "Dossier du participant", "url": "https://example.org/dossier.pdf", "language": "fr"},
+        {"title": f"Background note {HOSTILE}", "url": "https://example.org/note.pdf", "language": "en"},
+    ],
+}
+
+
+def test_the_forum_page_shows_its_programme_and_documents_inert(browser, api):
+    forum = api.create_forum(**PROGRAMME)
+    tab = browser(javascript=False, viewport="phone")
+    assert tab.open(f"/forums/{forum['id']}") == []
+    items = tab.js("Array.from(document.querySelectorAll('.agenda li'), (li) => li.innerText)")
+    assert items == ["09:30 Accueil et café", f"10:00 Ateliers {HOSTILE}\nSalle B\nSalle C"]
+    links = tab.js(
+        "Array.from(document.querySelectorAll('a[rel~=noopener]'), (a) => [a.textContent, a.href, a.hreflang])"
+    )
+    assert links == [
+        ["Dossier du participant", "https://example.org/dossier.pdf", "fr"],
+        [f"Background note {HOSTILE}", "https://example.org/note.pdf", "en"],
+    ]
+    assert tab.js("document.querySelectorAll('img').length") == 0 and tab.js("document.title") != "1"
+    assert "(en anglais)" in tab.js("document.body.innerText")  # a document in the other language says so
+    tab.screenshot("programme")
 
 
 def test_the_english_page_is_the_same_page_in_english(browser, api, mail):

@@ -157,6 +157,24 @@ def test_a_change_of_date_or_venue_says_what_changed(registration, bus):
     assert moved["venue"]["name"] == "Bercy"
 
 
+def test_a_forums_agenda_and_documents_are_kept_and_replaced_whole(registration, bus):
+    agenda = [
+        {"at": "09:30", "title": "Accueil", "details": ""},
+        {"at": "10:00", "title": "Ateliers", "details": "B"},
+    ]
+    documents = [{"title": "Dossier", "url": "https://example.org/d.pdf", "language": "fr"}]
+    forum = registration.create_forum(forum_payload(agenda=agenda, documents=documents))
+    assert (forum["agenda"], forum["documents"]) == (agenda, documents)
+    assert registration.create_forum(forum_payload())["agenda"] == []  # none given: none
+    bus.drain()
+    changed = registration.update_forum(forum["id"], {"agenda": agenda[1:], "documents": []})
+    assert (changed["agenda"], changed["documents"]) == (agenda[1:], [])
+    assert registration.get_forum(forum["id"])["agenda"] == agenda[1:]
+    [event] = bus.drain()
+    assert event["type"] == "forum_updated" and event["data"]["changes"] == ["agenda", "documents"]
+    assert event["data"]["previous"]["documents"] == documents
+
+
 def test_listing_upcoming_forums_is_paginated_and_hides_drafts(registration):
     ids = [registration.create_forum(forum_payload(title=f"Série {n}"))["id"] for n in range(3)]
     registration.create_forum(forum_payload(status="draft"))

@@ -70,6 +70,19 @@ def test_a_forum_takes_its_window_slug_and_quotas():
         ({"quotas": {"lobby": 1}}, "quotas"),
         ({"quotas": {"citizen": -1}}, "quotas"),
         ({"quotas": {"citizen": 6, "company": 5}}, "quotas"),  # 11 seats reserved out of 10
+        ({"agenda": [{"at": "9:30", "title": "Accueil"}]}, "agenda"),  # HH:MM
+        ({"agenda": [{"at": "24:00", "title": "Accueil"}]}, "agenda"),
+        ({"agenda": [{"at": "09:30", "title": ""}]}, "agenda"),
+        ({"agenda": [{"at": "09:30", "title": "x"}] * 51}, "agenda"),
+        ({"documents": [{"title": "Ordre du jour", "url": "javascript:alert(1)"}]}, "documents"),
+        (
+            {"documents": [{"title": "Ordre du jour", "url": "http://example.org/a.pdf"}]},
+            "documents",
+        ),  # https
+        (
+            {"documents": [{"title": "Ordre du jour", "url": "https://example.org/a.pdf", "language": "de"}]},
+            "documents",
+        ),  # fmt: skip
         (
             {
                 "registration_opens_at": "2027-02-01T09:00:00+01:00",
@@ -81,6 +94,20 @@ def test_a_forum_takes_its_window_slug_and_quotas():
 )
 def test_bad_forum_fields_are_named(change, field):
     assert field in errors(ForumCreateSchema(), FORUM | change)
+
+
+def test_a_forums_programme_is_its_agenda_and_documents():
+    programme = {
+        "agenda": [
+            {"at": "09:30", "title": "Accueil"},
+            {"at": "10:00", "title": "Ateliers", "details": "Salle B"},
+        ],
+        "documents": [{"title": "Dossier", "url": "https://example.org/dossier.pdf", "language": "fr"}],
+    }
+    loaded = ForumCreateSchema().load(FORUM | programme)
+    assert loaded["agenda"] == [programme["agenda"][0] | {"details": ""}, programme["agenda"][1]]
+    assert loaded["documents"] == programme["documents"]
+    assert ForumUpdateSchema().load({"documents": []}) == {"documents": []}  # given whole: [] removes them
 
 
 def test_a_forum_change_is_any_subset_but_not_nothing_nor_a_status():

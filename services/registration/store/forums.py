@@ -8,6 +8,7 @@ changes them holds the forum's row (``lock``) until the transaction ends.
 import uuid
 
 from psycopg.errors import UniqueViolation
+from psycopg.types.json import Jsonb
 
 from services.registration.errors import ForumNotFound, SlugTaken
 
@@ -15,8 +16,9 @@ COLUMNS = (
     "id, slug, title, description, starts_at, ends_at, timezone, venue_name, venue_address, venue_city,"
     " venue_accessibility, capacity, confirmed_count, waitlist_seq, waiting_count, status,"
     " registration_opens_at, registration_closes_at, quota_release_at, quotas_released,"
-    " cancellation_reason, created_at, updated_at"
+    " cancellation_reason, agenda, documents, created_at, updated_at"
 )
+PROGRAMME = ("agenda", "documents")  # JSON lists
 
 
 def read(cur, forum_id):
@@ -63,14 +65,14 @@ def insert_forum(cur, data, slug):
         return cur.execute(
             "INSERT INTO forums (id, slug, title, description, starts_at, ends_at, timezone, venue_name,"
             " venue_address, venue_city, venue_accessibility, capacity, status, registration_opens_at,"
-            " registration_closes_at, quota_release_at)"
-            f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}",
+            " registration_closes_at, quota_release_at, agenda, documents)"
+            f" VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s) RETURNING {COLUMNS}",
             (
                 uuid.uuid4(), slug, data["title"], data.get("description", ""),
                 data["starts_at"], data["ends_at"], data.get("timezone", "Europe/Paris"), venue["name"],
                 venue["address"], venue["city"], venue.get("accessibility", ""), data["capacity"],
                 data.get("status", "open"), data.get("registration_opens_at"), data.get("registration_closes_at"),
-                data.get("quota_release_at"),
+                data.get("quota_release_at"), Jsonb(data.get("agenda") or []), Jsonb(data.get("documents") or []),
             ),
         ).fetchone()  # fmt: skip
     except UniqueViolation:
@@ -80,10 +82,11 @@ def insert_forum(cur, data, slug):
 def update_forum(cur, forum_id, columns):
     """Set these columns (name -> value); SlugTaken if the new slug is another forum's."""
     assignments = ", ".join(f"{column} = %({column})s" for column in columns)
+    values = {column: Jsonb(value) if column in PROGRAMME else value for column, value in columns.items()}
     try:
         return cur.execute(
             f"UPDATE forums SET {assignments}, updated_at = now() WHERE id = %(id)s RETURNING {COLUMNS}",
-            columns | {"id": forum_id},
+            values | {"id": forum_id},
         ).fetchone()
     except UniqueViolation:
         raise SlugTaken(f"the slug {columns.get('slug')!r} is taken") from None
