@@ -41,12 +41,25 @@ class AgendaItemSchema(Schema):
     details = text(1000, required=False, multiline=True)
 
 
+# The rule is the document's pattern, so that what the document allows the API takes.
+HTTPS_ADDRESS = r"^https://[A-Za-z0-9.-]+(:[0-9]{1,5})?([/?#][^\x00-\x20\x7f]*)?$"
+
+
+def one_line(value):
+    """Python's ``$`` also matches before a final line break, which the document's pattern refuses."""
+    if "\n" in value:
+        raise ValidationError("An https:// address, without spaces.")
+
+
 class DocumentSchema(Schema):
     title = text(200)
-    url = fields.Url(
+    url = fields.String(
         required=True,
-        schemes={"https"},
-        validate=validate.Length(max=2000),
+        validate=[
+            validate.Length(max=2000),
+            validate.Regexp(HTTPS_ADDRESS, error="An https:// address, without spaces."),
+            one_line,
+        ],
         metadata={"description": "An https address"},
     )
     language = fields.String(

@@ -79,6 +79,8 @@ def test_a_forum_takes_its_window_slug_and_quotas():
             {"documents": [{"title": "Ordre du jour", "url": "http://example.org/a.pdf"}]},
             "documents",
         ),  # https
+        ({"documents": [{"title": "Ordre du jour", "url": "https://example.org\n"}]}, "documents"),
+        ({"documents": [{"title": "Ordre du jour", "url": "https://example.org/a b.pdf"}]}, "documents"),
         (
             {"documents": [{"title": "Ordre du jour", "url": "https://example.org/a.pdf", "language": "de"}]},
             "documents",
