@@ -10,6 +10,12 @@ that identity (``holder``): a revoked token, or one taken out of ORGANISER_TOKEN
 once. A session lasts ``SESSION_AGE`` from sign-in (a day at the door, not a sliding window: an
 unattended phone is signed out by the evening).
 
+An organiser on ORGANISER_EMAILS may instead sign in by an emailed link (``routes.console``; the
+notification service sends it, to a listed address only, and spends it once): their session names the
+address by an HMAC of it (``ADDRESS``), and ``holder`` names them by it again on every request while the
+address is still on ORGANISER_EMAILS (compared trimmed, whatever the case), with the write scope. The
+audit trail records their actions under the address.
+
 It is HttpOnly, SameSite=Strict (no other site's link or form carries it), Secure over https, and set
 twice, at Path=/console and Path=/en/console: the two languages of the console share one session, and
 the cookie never travels with the public pages or the API.
@@ -27,7 +33,9 @@ SESSION_COOKIE = "odt_console"
 SESSION_AGE = 8 * 3600  # seconds
 PATHS = ("/console", "/en/console")
 CREATED, CONFIGURED = "t", "b"  # how the session names its token: its sha256, or an HMAC of it
-SHAPE = re.compile(r"([tb])\.([0-9a-f]{64})\.([0-9]{1,12})\.([0-9a-f]{64})")
+ADDRESS = "a"  # a session opened by an emailed link: an HMAC of the organiser's address
+SHAPE = re.compile(r"([tba])\.([0-9a-f]{64})\.([0-9]{1,12})\.([0-9a-f]{64})")
+LINK_TOKEN = re.compile(r"[A-Za-z0-9_-]{43}")  # the emailed link's token: 256 random bits, base64url
 NEXT = re.compile(r"(?:/en)?/console(?:/[A-Za-z0-9/_-]{0,200})?")
 
 
@@ -40,6 +48,24 @@ def identity(secret, bootstrap, digest):
     if any([hmac.compare_digest(digest, known) for known in bootstrap]):
         return CONFIGURED, _mac(secret, f"console-configured:{digest.hex()}")
     return CREATED, digest.hex()
+
+
+def listed(value):
+    """The addresses of ORGANISER_EMAILS (comma-separated), trimmed and lowercased."""
+    return tuple(part.strip().lower() for part in str(value or "").split(",") if part.strip())
+
+
+def address_identity(secret, address):
+    """(kind, ident) of a session opened by an emailed link sent to ``address``."""
+    return ADDRESS, _mac(secret, f"console-address:{address.strip().lower()}")
+
+
+def link_digest(token):
+    """What the notification service knows an emailed link by (the sha256 of its token), or None for
+    what cannot be one of its tokens."""
+    if not isinstance(token, str) or LINK_TOKEN.fullmatch(token) is None:
+        return None
+    return hashlib.sha256(token.encode()).hexdigest()
 
 
 def seal(secret, kind, ident, now=None):
@@ -61,8 +87,13 @@ def opened(secret, value, now=None):
     return (kind, ident) if now < int(expires) <= now + SESSION_AGE else None
 
 
-def holder(callers, secret, kind, ident):
-    """The organiser whose token the session names, asked now (None once revoked or unconfigured)."""
+def holder(callers, secret, kind, ident, addresses=()):
+    """The organiser whose token (or address) the session names, asked now: None once revoked or
+    unconfigured, or once the address is off ``addresses`` (``listed(ORGANISER_EMAILS)``)."""
+    if kind == ADDRESS:
+        keyed = {_mac(secret, f"console-address:{known}"): known for known in addresses}
+        found = [known for key, known in keyed.items() if hmac.compare_digest(ident, key)]
+        return Organiser(found[0], "write") if found else None
     if kind == CONFIGURED:
         keyed = [_mac(secret, f"console-configured:{known.hex()}") for known in callers.bootstrap]
         return Organiser(BOOTSTRAP, "write") if any([hmac.compare_digest(ident, k) for k in keyed]) else None

@@ -1,5 +1,6 @@
-"""The organiser console (``gateway.console``: its session): sign in with an organiser token, the forums,
-one forum's registrations, waiting list and emails, and checking people in at the door by their code.
+"""The organiser console (``gateway.console``: its session): sign in with an organiser token or by a link
+emailed to an address of ORGANISER_EMAILS, the forums, one forum's registrations, waiting list and
+emails, and checking people in at the door by their code.
 Pages in French and English that work without JavaScript, calling the same RPCs as the API, as the
 organiser the session names (the services' audit trail records who did it)."""
 
@@ -19,11 +20,12 @@ from gateway.errors import Forbidden as NotAllowed
 from gateway.http import ApiHandler
 from gateway.openapi import Doc
 from gateway.pages import render
-from gateway.schemas import CheckInSchema
+from gateway.schemas import CheckInSchema, EmailSchema
 from gateway.site import check_csrf, in_lang, lang_of, page_context, set_csrf_cookie
 from kit.organiser_tokens import digest
 
 CHECK_IN = CheckInSchema()
+EMAIL = EmailSchema()
 FORUMS_SHOWN = 100
 WAITING_SHOWN = 100
 HTML = "text/html; charset=utf-8"
@@ -93,6 +95,75 @@ class ConsoleRoutes:
         value = console.seal(secret, *console.identity(secret, self.auth.bootstrap, digest(token)))
         onward = console.safe_next(request.form.get("next")) or in_lang("/console", lang_of(request))
         return console.set_session(self._sign_in_page(request, onward=onward), request, value)
+
+    @both_languages(
+        "POST",
+        "/console/sign-in/link",
+        page(
+            "Ask for a sign-in link by email (an address of ORGANISER_EMAILS)",
+            returns="The sign-in page again, saying that a link is on its way if the address is an organiser's",
+            pages=(403, 422),
+            description=FORM.format(what="email. The same answer whether or not the address is on the list "
+                                    "(only a listed one gets an email, valid 15 minutes and once, at most "
+                                    "as often as the per-address limit allows); an address that is not "
+                                    "one is answered with the form again (422)."),
+        ),
+    )  # fmt: skip
+    def console_sign_in_link(self, request):
+        refused = self._console_refused(request)
+        if refused:
+            return refused
+        typed = request.form.get("email", "").strip()
+        try:
+            email = EMAIL.load({"email": typed})["email"]
+        except ValidationError:
+            return self._sign_in_page(request, 422, email=typed, email_refused=True)
+        self.notification.send_console_link(email, lang_of(request))  # the notification service decides
+        return self._sign_in_page(request, asked=True)
+
+    @both_languages(
+        "GET",
+        "/console/session",
+        page(
+            "The emailed sign-in link's page: one button opens the session",
+            pages=(401,),
+            description="?token= the emailed link's token. Nothing is spent here (a mail scanner may open "
+            "the link): the page posts it back to open the session. A token that cannot be one is "
+            "answered 401 with the sign-in page.",
+        ),
+    )
+    def console_session_form(self, request):
+        token = request.args.get("token", "")
+        if console.link_digest(token) is None:
+            return self._sign_in_page(request, 401, link_refused=True)
+        return self._sign_in_page(request, confirm=token)
+
+    @both_languages(
+        "POST",
+        "/console/session",
+        page(
+            "Open a console session with an emailed sign-in link",
+            returns="Signed in: a 303 to the console, with the session cookie (the token left behind)",
+            pages=(401, 403),
+            description=FORM.format(what="token (the emailed link's). A link unknown, expired (15 "
+                                    "minutes), already used, or sent to an address no longer on "
+                                    "ORGANISER_EMAILS is answered 401 with the sign-in page: no session."),
+        ),
+    )  # fmt: skip
+    def console_session(self, request):
+        refused = self._console_refused(request)
+        if refused:
+            return refused
+        found = console.link_digest(request.form.get("token", ""))
+        spent = self.notification.spend_console_link(found) if found else None
+        addresses = console.listed(self.config.get("ORGANISER_EMAILS"))
+        if not spent or spent["email"].strip().lower() not in addresses:
+            return self._sign_in_page(request, 401, link_refused=True)
+        secret = self.config["SECRET_KEY"]
+        value = console.seal(secret, *console.address_identity(secret, spent["email"]))
+        onward = {"Location": in_lang("/console", lang_of(request)), "Cache-Control": "no-store"}
+        answer = Response(status=303, content_type=HTML, headers=onward | {"Referrer-Policy": "no-referrer"})
+        return console.set_session(answer, request, value)
 
     @both_languages(
         "POST",
@@ -270,7 +341,8 @@ class ConsoleRoutes:
         without a valid session."""
         secret = self.config["SECRET_KEY"]
         session = console.opened(secret, request.cookies.get(console.SESSION_COOKIE))
-        organiser = console.holder(self.auth, secret, *session) if session else None
+        addresses = console.listed(self.config.get("ORGANISER_EMAILS"))
+        organiser = console.holder(self.auth, secret, *session, addresses=addresses) if session else None
         if organiser is not None and request.method == "GET":
             self.auth._acting(organiser, request)  # named for the audit trail (a form checks its scope)
         return organiser
@@ -288,17 +360,20 @@ class ConsoleRoutes:
             console.clear_session(answer, request)
         return answer
 
-    def _sign_in_page(self, request, status=200, onward=None, signed_out=False):
+    def _sign_in_page(self, request, status=200, onward=None, signed_out=False, **link):
         """The sign-in form (``status``: 401 or 403 for a refused token), or once signed in the way
-        ``onward``."""
+        ``onward``. ``link``: the emailed link's states (``asked``; ``email`` and ``email_refused`` for an
+        address that is not one; ``link_refused``; ``confirm``, the token of the page that opens the
+        session)."""
         form_answer = request.method == "POST"  # the switcher leads to the form's page
         context = page_context(
             request, self.config["SECRET_KEY"], "/console/sign-in" if form_answer else None
         )
         wanted = console.safe_next(request.form.get("next") or request.args.get("next"))
-        refused = status if status != 200 else None
+        refused = status if status in (401, 403) and not link else None
+        values = {"asked": False, "email": "", "email_refused": False, "link_refused": False, "confirm": None}
         answer = render("console_sign_in.html", status=status, next=wanted or "", onward=onward,
-                        signed_out=signed_out, refused=refused, **context)  # fmt: skip
+                        signed_out=signed_out, refused=refused, **(values | link), **context)  # fmt: skip
         return set_csrf_cookie(answer, request, context)
 
     def _page(self, request, template, organiser, status=200, **values):
@@ -344,6 +419,6 @@ def _not_found(exc):
 def _form_page(request):
     """The (French) page a form's answer stands for: the form's own page (its address takes only POST)."""
     path = request.path.removeprefix("/en")
-    if path == "/console/sign-out":
+    if path in ("/console/sign-out", "/console/sign-in/link", "/console/session"):
         return "/console/sign-in"
     return path

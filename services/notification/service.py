@@ -16,9 +16,10 @@ from kit.events import InvalidEvent, read_envelope
 from kit.handlers import event_handler
 from kit.idempotency import Idempotency
 from kit.inbox import first_time
+from kit.ratelimit import AddressLimits
 from kit.rpc import rpc
 from kit.tx import Transactions, Tx
-from services.notification import domain, moderation, reminders
+from services.notification import console_links, domain, moderation, reminders
 from services.notification import log as delivery_log
 from services.notification.announcements import AnnouncementWriter
 from services.notification.errors import EXPECTED
@@ -44,6 +45,7 @@ class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit
     moderation_digest = moderation.DigestSettings()  # checks ORGANISER_EMAILS at start
     actor = audit.Actor()  # the organiser a call acts for, for the audit trail
     once = Idempotency(EXPECTED)  # an organiser's retry, redelivered or sent again, acts once
+    mail_limits = AddressLimits()  # RATE_LIMIT_ADDRESS_EMAILS, for what anyone may ask us to send
 
     @event_handler("registration", "registration_confirmed")
     def handle_registration_confirmed(self, body):
@@ -214,3 +216,19 @@ class NotificationService(health.HealthChecks, dead_letters.DeadLetterLog, audit
     @answer
     def preview_template(self, template, locale="fr"):
         return preview(RENDERER, template, locale, self.links.base_url)
+
+    # The organisers' emailed sign-in link to the console (``console_links``): the list decides, not the caller.
+    @answer
+    def send_console_link(self, email, locale="fr"):
+        def send(tx, email, locale):
+            addresses = self.moderation_digest.addresses  # ORGANISER_EMAILS, checked at start
+            return console_links.send(
+                tx, RENDERER, self.links.base_url, addresses, self.mail_limits, email, locale
+            )
+
+        return self._run(self._waking(send), email, locale)
+
+    @answer
+    def spend_console_link(self, digest):
+        # no answer kept under the caller's key: a link signs in once, a retry included
+        return self._in_one_transaction(console_links.spend, digest)
