@@ -87,7 +87,7 @@ function checkIn(page) {
   }
 
   // What the server made of one code: {outcome, html, ...}, or null when it could not be asked (no
-  // network, no answer in time, a server in trouble): the code is then kept for later.
+  // network, no answer in time, a server in trouble or too busy): the code is then kept for later.
   async function send(item) {
     const stop = new AbortController();
     const timer = setTimeout(() => stop.abort(), PATIENCE);
@@ -100,7 +100,9 @@ function checkIn(page) {
         signal: stop.signal,
       });
       const answer = await response.json().catch(() => null);
-      return answer && typeof answer.outcome === "string" ? answer : null;
+      if (answer && typeof answer.outcome === "string") return answer;
+      if (response.status >= 500 || response.status === 429) return null; // worth trying again later
+      return { outcome: "failed", status: response.status }; // refused for good: trying again would not help
     } catch (error) {
       return null;
     } finally {
@@ -140,8 +142,11 @@ function checkIn(page) {
           break;
         }
         keep(waiting().filter((kept) => kept.key !== item.key)); // re-read: another tab may have added some
-        const text = answer.outcome === "no_forum" ? page.words.no_forum.replace("{code}", item.code) : serverWords(answer.html);
-        say(box(answer.outcome, text));
+        const text = {
+          no_forum: () => page.words.no_forum.replace("{code}", item.code),
+          failed: () => page.words.failed.replace("{code}", item.code).replace("{status}", answer.status),
+        }[answer.outcome];
+        say(box(answer.outcome, text ? text() : serverWords(answer.html)));
         count();
       }
     } finally {
