@@ -303,7 +303,11 @@ class ConsoleForumRoutes:
     @both_languages(
         "GET",
         "/console/forums/<uuid:forum_id>/edit",
-        page("The form that changes a forum, filled with what it is", pages=(404,), description=SIGNED_IN),
+        page(
+            "The form that changes a forum, filled with what it is",
+            pages=(404, 409),
+            description="A forum held or cancelled is answered 409: it can no longer be changed." + SIGNED_IN,
+        ),
     )
     def console_forum_edit(self, request, forum_id):
         organiser, answer = self._console_signed_in(request)
@@ -312,6 +316,8 @@ class ConsoleForumRoutes:
         forum = self._console_forum(str(forum_id))
         if forum is None:
             return self._page(request, "not_found.html", organiser, status=404, what="forum")
+        if forum["status"] not in EDITABLE:
+            return self._console_forums_refusal(request, organiser, forum, "edit")
         return self._console_forums_form(request, organiser, forum, forum_values(forum))
 
     @both_languages(

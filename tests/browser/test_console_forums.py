@@ -223,6 +223,20 @@ def test_a_forum_changed_meanwhile_or_a_move_it_does_not_allow_is_refused_and_sa
         client.get(f"{stack.base_url}/en/console/forums/{forum['id']}/cancel", timeout=30).status_code == 200
     )
 
+    opened = api.create_forum(capacity=5)
+    dashboard = client.get(f"{stack.base_url}/console/forums/{opened['id']}", timeout=30).text
+    held = client.post(f"{stack.base_url}/console/forums/{opened['id']}/hold", data=form_of(dashboard),
+                       allow_redirects=False, timeout=30)  # fmt: skip
+    assert (
+        held.status_code == 303 and api.organiser("GET", f"/forums/{opened['id']}").json()["status"] == "held"
+    )
+    dashboard = client.get(f"{stack.base_url}/console/forums/{opened['id']}", timeout=30).text
+    assert (
+        'class="moves"' not in dashboard and f"/console/forums/{opened['id']}/edit" not in dashboard
+    )  # nothing left to do but look
+    late = client.get(f"{stack.base_url}/console/forums/{opened['id']}/edit", timeout=30)
+    assert late.status_code == 409 and "qui ne permet pas de le modifier" in html.unescape(late.text)
+
     reader = organiser_token(api, scope="read")
     looker, _ = signed_in(stack.base_url, reader["token"])
     page = looker.get(f"{stack.base_url}/console/forums/new", timeout=30)
