@@ -4,6 +4,7 @@ them in once; their check-ins are recorded under their address. An address off t
 page and no email, a caller on the bus cannot choose where a link goes, an expired or used link opens
 nothing, the token reaches no log, and the new states pass axe-core in French and English."""
 
+import base64
 import hashlib
 import html
 import re
@@ -72,6 +73,17 @@ def opened(base_url, path):
     )
 
 
+def email_passes_axe(browser, message, lang):
+    """The message's HTML as a mail client shows it, at a phone's width: its language, axe-core clean."""
+    tab = browser(viewport="phone", lang=lang)
+    encoded = base64.b64encode(parts(message)[1].encode()).decode()
+    tab.driver.get(f"data:text/html;charset=utf-8;base64,{encoded}")
+    tab.wait("document.readyState === 'complete'")
+    assert tab.js("document.documentElement.lang") == lang and tab.axe() == []
+    assert tab.js("document.documentElement.scrollWidth") <= tab.width
+    tab.screenshot(f"email-{lang}")
+
+
 def main_of(answer):
     return MAIN.search(answer.text).group(0)
 
@@ -116,6 +128,13 @@ def test_an_organiser_asks_for_a_link_without_javascript_and_it_signs_them_in_on
     [cookie] = [c for c in tab.driver.get_cookies() if c["name"] == COOKIE]
     assert cookie["httpOnly"] is True and cookie["sameSite"] == "Strict" and token not in cookie["value"]
 
+    # why the link's page asks for a click: the session cookie (SameSite=Strict) does not travel with a
+    # navigation another site starts, so a link that opened the session at once would land on the sign-in
+    tab.driver.get(
+        "data:text/html," + quote(f"<h1>Webmail</h1><a id=go href='{stack.base_url}/console'>console</a>")
+    )
+    tab.follow("#go")
+    assert tab.js("location.pathname") == "/console/sign-in"
     tab.open(f"/console/forums/{forum['id']}/check-in")
     typed(tab, "code", forum["arriving"]["attendee_code"])
     tab.send("Enregistrer l'arrivée")
@@ -137,9 +156,11 @@ def test_an_organiser_asks_for_a_link_without_javascript_and_it_signs_them_in_on
     assert "/console/session?token=" in logs and token not in logs
 
 
-def test_the_session_answer_sends_the_browser_on_without_the_token_or_a_referrer(stack, mail):
+def test_the_session_answer_sends_the_browser_on_without_the_token_or_a_referrer(browser, stack, mail):
     asked(stack.base_url, ENGLISH, lang="en")
     [message] = wait_for_mails(mail, {ENGLISH: 1})[ENGLISH]
+    assert message["Subject"] == "Your sign-in link to the Open d'Etat console"
+    email_passes_axe(browser, message, "en")
     path, token = link_in(message)
     assert path.startswith("/en/console/session?token=")  # the page's language
     page = requests.get(f"{stack.base_url}{path}", timeout=30)
@@ -150,10 +171,11 @@ def test_the_session_answer_sends_the_browser_on_without_the_token_or_a_referrer
     assert {c.split(";")[0].split("=")[0] for c in answer.raw.headers.getlist("Set-Cookie")} == {COOKIE}
 
 
-def test_an_expired_link_is_refused(stack, mail, database_url):
+def test_an_expired_link_is_refused(browser, stack, mail, database_url):
     _, answer = asked(stack.base_url, EXPIRING)
     assert answer.status_code == 200
     [message] = wait_for_mails(mail, {EXPIRING: 1})[EXPIRING]
+    email_passes_axe(browser, message, "fr")
     path, token = link_in(message)
     with psycopg.connect(database_url, autocommit=True) as conn:  # its 15 minutes are over
         done = conn.execute(
