@@ -317,10 +317,19 @@ class ParticipantRoutes:
         return self._me_done(request, context, "refused", status, heading=heading, message=message)
 
     def _me_home(self, request, context, token, notice=None):
+        proposals = eventlet.spawn(self._me_proposals, token)  # meanwhile, the topics service
         held = self.registration.me(token)
         keys = {registration["id"]: str(uuid.uuid4()) for registration in held["registrations"]}
         return self._me_page(request, context, "me.html", held=held, notice=notice, keys=keys,
-                             sign_out_key=str(uuid.uuid4()))  # fmt: skip
+                             proposals=proposals.wait(), sign_out_key=str(uuid.uuid4()))  # fmt: skip
+
+    def _me_proposals(self, token):
+        """My topic proposals: none for a person the topics service does not know yet; None when it does not
+        answer (the page says the list is missing, and the rest of it stands)."""
+        try:
+            return self.topics.my_data(token, timeout=3)["proposals"]
+        except Exception as exc:  # noqa: BLE001 - the list is a part of the page, not the page
+            return [] if not_a_participant(exc) else None
 
     def _me_registration(self, token, registration_id):
         held = self.registration.me(token)
