@@ -14,7 +14,7 @@ from marshmallow import ValidationError
 
 from kit import paging
 
-SERVICES = ("registration", "notification")
+SERVICES = ("registration", "notification", "topics", "restitution")
 DONE = 0  # no row has id 0: nothing older left
 # A service's place: the id to go below, or nothing (none of its rows shown yet).
 POSITION = paging.Kind(

@@ -74,7 +74,9 @@ class OrganiserRoutes:
             answer="AuditList",
             returns="A page of the trail, from every service that keeps one",
             description="Forums created, changed and moved on, registrations cancelled, check-ins, "
-            "erasures, tokens created and revoked (registration), messages sent again (notification). "
+            "erasures, tokens created and revoked (registration), messages sent again (notification), "
+            "topics moderated, merged and carried over, rounds opened, tallied and closed (topics), drafts saved, "
+            "versions published, commitments updated, comments moderated (restitution). "
             "A change is recorded in the same transaction as the change itself.",
         ),
     )

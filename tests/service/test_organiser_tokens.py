@@ -1,7 +1,7 @@
 """Organiser tokens and the audit trail, through the real gateway in front of the real registration and
-notification services (real RabbitMQ vhost, real PostgreSQL): tokens created by an organiser or on the
-command line work at once, revoked ones are refused at once, read tokens only read, the database holds
-digests only, and the trail names who did what in both services."""
+notification services, with topics and restitution (real RabbitMQ vhost, real PostgreSQL): tokens created
+by an organiser or on the command line work at once, revoked ones are refused at once, read tokens only
+read, the database holds digests only, and the trail names who did what in every service."""
 
 import hashlib
 import http.client
@@ -10,11 +10,13 @@ from urllib.parse import urlsplit
 
 import pytest
 
-from harness.testing import SmtpSink
+from harness.testing import SmtpSink, wait_until
 from kit.db import connect
 from services.notification.service import NotificationService
 from services.registration.organisers.__main__ import main as organisers_cli
 from services.registration.service import RegistrationService
+from services.restitution.service import RestitutionService
+from services.topics.service import TopicsService
 
 from .gateway_support import FORUM_IN, ORGANISER, TOKEN, Api, running_gateway
 
@@ -30,7 +32,7 @@ def settings(database_url, tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def api(rabbit_server, vhosts, settings):
-    services = (RegistrationService, NotificationService)
+    services = (RegistrationService, NotificationService, TopicsService, RestitutionService)
     with running_gateway(rabbit_server, vhosts, *services, overrides=settings) as url:
         yield Api(url)
 
@@ -248,3 +250,42 @@ def test_the_trail_keeps_ids_of_people_never_their_address(api, settings):
         ("attendee_checked_in", registered[0]["id"]),
     ]
     assert not any(address in str(rows) for address in people)
+
+
+def test_the_trail_names_who_moderated_topics_and_published_a_restitution(api):
+    organiser = created_token(api)
+    forum = create_forum(api, ORGANISER)
+    topic = {"title": "Données ouvertes", "description": "Lesquelles publier d'abord"}
+    made = wait_until(  # once the topics service has learnt of the forum from registration's events
+        lambda: (
+            (
+                answer := api(
+                    "POST", f"/api/v1/forums/{forum['id']}/topics", token=organiser["token"], json=topic
+                )
+            ).status_code
+            == 201
+            and answer
+        ),
+        30,
+        message="the topics service knows the forum",
+    ).json()
+    draft = wait_until(
+        lambda: (
+            (
+                answer := api("GET", f"/api/v1/forums/{forum['id']}/restitution/draft", token=ORGANISER)
+            ).status_code
+            == 200
+            and answer
+        ),
+        30,
+        message="the restitution service knows the forum",
+    ).json()
+    saved = api("PUT", f"/api/v1/forums/{forum['id']}/restitution", token=organiser["token"],
+                json={"version": draft["version"], "summary": "Ce qui a été dit."})  # fmt: skip
+    assert saved.status_code == 200, saved.text
+    topics = trail(api, actor=organiser["name"], service="topics")["items"]
+    assert [(row["action"], row["subject"]) for row in topics] == [("topic_published", made["id"])]
+    written = trail(api, actor=organiser["name"], service="restitution")["items"]
+    assert [(row["action"], row["subject"]) for row in written] == [("restitution_draft_saved", forum["id"])]
+    merged = trail(api, actor=organiser["name"])["items"]  # all services, one trail
+    assert {"topics", "restitution"} <= {row["service"] for row in merged}

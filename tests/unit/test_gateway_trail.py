@@ -17,7 +17,12 @@ def rows(*minutes):
     ]
 
 
-TRAILS = {"registration": rows(0, 2, 4, 5, 9), "notification": rows(1, 3, 6, 7)}
+TRAILS = {
+    "registration": rows(0, 2, 4, 5, 9),
+    "notification": rows(1, 3, 6, 7),
+    "topics": rows(2, 8),  # at the same minute as one of registration's
+    "restitution": [],  # nothing done there yet
+}
 
 
 def older(rows, before, limit):
@@ -52,7 +57,9 @@ def test_one_service_only():
     assert len(walk(2, ["notification"])) == len(TRAILS["notification"])
 
 
-@pytest.mark.parametrize("cursor", ["nonsense", "audit.1", "deliveries.1.2", "audit.x.2", "audit.1.2.3"])
+@pytest.mark.parametrize(
+    "cursor", ["nonsense", "audit.1", "deliveries.1.2.3.4", "audit.x.2.3.4", "audit.1.2.3", "audit.1.2.3.4.5"]
+)
 def test_a_cursor_not_of_this_listing_is_a_400_on_the_cursor(cursor):
     with pytest.raises(ValidationError) as refused:
         trail.positions(cursor)
