@@ -131,6 +131,8 @@ def test_an_organiser_opens_watches_tallies_closes_and_downloads_a_round(browser
     assert (held["method"], held["budget"], held["max_per_topic"], held["agenda_size"]) == ("dots", 5, 3, 1)
     assert held["topic_ids"] == [first, hostile] and held["status"] == "open"
     assert "0 bulletin(s) en ligne" in text(tab)
+    early = f"/console/forums/{forum['id']}/rounds/{round_id}/results.csv"
+    assert requests.get(tab.base_url + early, headers=cookies_of(tab, early), timeout=30).status_code == 409
     again = posted(tab, f"/console/forums/{forum['id']}/rounds/new",
                    {"method": "approval", "max_choices": "1", "agenda_size": "1", "closes_at": later(days=2)[:16],
                     "idempotency_key": str(uuid.uuid4())})  # fmt: skip
