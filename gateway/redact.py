@@ -10,7 +10,7 @@ import logging
 import re
 
 HIDDEN = "…"
-PERSONAL_PARAMETERS = ("recipient", "email")
+PERSONAL_PARAMETERS = ("recipient", "email", "actor")  # an actor may be an organiser's address
 PATTERNS = (
     # the unsubscribe URL's path segment, whatever it holds
     (re.compile(r"(/unsubscribe/)[^\s/?#\"']+"), rf"\g<1>{HIDDEN}"),

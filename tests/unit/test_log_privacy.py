@@ -35,6 +35,7 @@ def test_an_smtp_failure_is_described_without_any_address(exc, code):
         '"GET /api/v1/notifications?limit=5&recipient=camille.private%40example.org HTTP/1.1"',
         f'"GET /api/v1/notifications?Recipient={ADDRESS}&status=failed HTTP/1.1"',
         f'"GET /api/v1/people?email={ADDRESS}#x HTTP/1.1"',
+        f'"GET /api/v1/audit?actor={ADDRESS}&limit=5 HTTP/1.1"',  # an organiser signed in by emailed link
     ],
 )
 def test_personal_query_parameters_are_redacted_in_the_access_log(line):
