@@ -257,7 +257,10 @@ class ConsoleRestitutionRoutes:
             return answer
         found = self._restitution_both(forum_id, partial(_restitution_latest, self.restitution, forum_id))
         if found is None or not found[1] or commitment_id not in [c["id"] for c in found[1]["commitments"]]:
-            return self._page(request, "not_found.html", organiser, status=404, what="forum")
+            what = (
+                "forum" if found is None else "restitution"
+            )  # a commitment of its latest version, else none
+            return self._page(request, "not_found.html", organiser, status=404, what=what)
         forum, latest = found
         typed = {"status": request.form.get("status", ""), "note": request.form.get("note", "")}
         show = partial(self._page, request, "console_restitution_versions.html", organiser, forum=forum, r=latest,
