@@ -318,8 +318,9 @@ class ConsoleRoutes:
     def _console_posted(self, request, back):
         """(organiser, None) for a form posted to the console that may change something, or (None, the
         answer to give instead): the form expired or came from elsewhere (403), no session (the way to
-        sign in, then back to ``back``, a French console path), or a read-only token (403 page)."""
-        refused = self._console_refused(request)
+        sign in, then back to ``back``, a French console path), or a read-only token (403 page). The
+        refusals' language switcher leads to ``back``: the form's own address takes only a POST."""
+        refused = self._console_refused(request, back)
         if refused:
             return None, refused
         organiser = self._organiser(request)
@@ -328,7 +329,7 @@ class ConsoleRoutes:
         try:
             self.auth._acting(organiser, request)  # a read token may look, not change
         except NotAllowed:
-            context = page_context(request, self.config["SECRET_KEY"], _form_page(request))
+            context = page_context(request, self.config["SECRET_KEY"], back)
             _ = context["_"]
             answer = render("message.html", status=403, heading=_("Lecture seule"),
                             message=_("Votre jeton d'organisateur permet de consulter, pas de modifier."),
@@ -382,11 +383,13 @@ class ConsoleRoutes:
                         **values, **context)  # fmt: skip
         return set_csrf_cookie(answer, request, context)
 
-    def _console_refused(self, request):
+    def _console_refused(self, request, page=None):
+        """The 403 page of a form that expired or came from elsewhere (its switcher leads to ``page``, else
+        to the form's page), or None for a form that holds."""
         try:
             check_csrf(request, self.config["SECRET_KEY"])
         except Forbidden:
-            context = page_context(request, self.config["SECRET_KEY"], _form_page(request))
+            context = page_context(request, self.config["SECRET_KEY"], page or _form_page(request))
             _ = context["_"]
             heading = _("Formulaire expiré")
             message = _(
