@@ -322,3 +322,22 @@ def test_the_emails_pages_pass_axe(browser, api, dead_letter, lang, viewport):
     if lang == "en":
         tab.open(f"/en/console/emails?forum_id={forum['id']}")
         assert "Emails sent" in tab.js("document.querySelector('h1').innerText")
+
+
+def test_the_log_pages_on_with_the_apis_cursor_keeping_its_filters(browser, api):
+    forum = api.create_forum(capacity=30, title=unique("Forum pages"))
+    for _ in range(21):  # one email each: one more than a page holds
+        api.registered(forum["id"], person(locale="fr"))
+    wait_until(lambda: len(deliveries(api, forum_id=forum["id"])) == 21, 30, message="21 emails in the log")
+    ids = [d["id"] for d in deliveries(api, forum_id=forum["id"])]  # newest first
+    tab = console(browser, api)
+    tab.open(f"/console/emails?forum_id={forum['id']}")
+    assert list(rows(tab)) == ids[:20]
+    assert tab.js("document.querySelector('a[rel=next]').getAttribute('href')").startswith(
+        f"/console/emails?forum_id={forum['id']}&cursor=deliveries."
+    )
+    tab.send("Page suivante")
+    assert list(rows(tab)) == ids[20:]
+    assert tab.js("document.querySelector('a[rel=next]')") is None
+    tab.send("Première page")
+    assert list(rows(tab)) == ids[:20]
