@@ -143,7 +143,7 @@ def test_an_organiser_creates_edits_opens_closes_and_cancels_a_forum(browser, ap
     assert [(e["action"], e["subject"]) for e in rows] == [(action, forum_id) for action in
             ("forum_cancelled", "forum_closed", "forum_opened", "forum_updated", "forum_created")]  # fmt: skip
     assert rows[0]["details"]["reason"] == reason
-    assert sorted(rows[3]["details"]["changes"]) == ["capacity", "ends_at", "quotas"]  # only what changed
+    assert sorted(rows[3]["details"]["changes"]) == ["capacity", "ends_at", "quotas"]
 
 
 def test_a_bad_form_says_each_error_by_its_field_and_creates_nothing(browser, stack, api):
@@ -163,6 +163,9 @@ def test_a_bad_form_says_each_error_by_its_field_and_creates_nothing(browser, st
         assert f"{field}-error" in described.split()
         assert tab.js(f"document.getElementById('{field}-error').innerText").startswith("Erreur :")
     assert "La fin doit venir après le début." in words(tab)
+    assert "Places réservées par groupe – citoyens : Indiquez un nombre entier" in tab.js(
+        "document.querySelector('.error-summary').innerText"
+    )
     # nothing typed is lost
     assert value_of(tab, "venue_name") == f"Salle {tag} {HOSTILE}" and value_of(tab, "quota_citizen") == "-2"
     assert value_of(tab, "timezone") == "America/Cayenne" and value_of(tab, "starts_at") == "2027-05-12T09:30"
