@@ -1,12 +1,10 @@
 """The organiser console: a forum's prioritisation rounds: open, watch participation, close, enter a paper tally.
 
 Pages in French and English that work without JavaScript and call the topics service's RPCs as the API
-does (``gateway.routes.topics``): ``open_round``, ``get_round`` (as an organiser: participation by group),
-``close_round``, ``round_results``, ``round_results_csv`` and ``enter_paper_tally``. The topics service
-has no RPC listing a forum's rounds: the list is read from its audit trail (``list_audit``), where every
-opening is recorded with its forum in the same transaction, newest first, scanned over at most
-``TRAIL_PAGES`` pages. The CSV is answered here because the console's session cookie travels under
-/console only: the API's address would be asked without it.
+does (``gateway.routes.topics``): ``list_rounds`` (a forum's rounds with their participation, one call),
+``open_round``, ``get_round`` (as an organiser: participation by group), ``close_round``,
+``round_results``, ``round_results_csv`` and ``enter_paper_tally``. The CSV is answered here because the
+console's session cookie travels under /console only: the API's address would be asked without it.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -27,8 +25,6 @@ from gateway.site import in_lang, lang_of, translator
 ROUND_CREATE, PAPER_TALLY = RoundCreateSchema(), PaperTallySchema()
 GROUP = f"<any({', '.join(STAKEHOLDER_GROUPS)}):group>"
 ROUND = "/console/forums/<uuid:forum_id>/rounds/<uuid:round_id>"
-TRAIL_PAGE, TRAIL_PAGES = 100, 10  # the trail's rows asked at once, and how many times at most
-ROUNDS_SHOWN = 20
 PARAMETERS = {"approval": ("max_choices",), "dots": ("budget", "max_per_topic"), "ranked": ("max_choices",)}
 DEFAULTS = {"method": "approval", "agenda_size": "3", "agenda_from": "overall", "max_choices": "3",
             "budget": "10", "max_per_topic": "3"}  # fmt: skip
@@ -47,24 +43,15 @@ class ConsoleRoundRoutes:
         if answer:
             return answer
         forum_id = str(forum_id)
-        forum = eventlet.spawn(_outcome, partial(self._console_forum, forum_id))  # meanwhile, the trail
-        ids, complete = self._rounds_opened(forum_id)
-        calls = [
-            eventlet.spawn(_outcome, partial(self.topics.get_round, rid, True)) for rid in ids[:ROUNDS_SHOWN]
-        ]
+        forum = eventlet.spawn(_outcome, partial(self._console_forum, forum_id))  # both asked at once
+        rounds, failed_rounds = _outcome(partial(self.topics.list_rounds, forum_id))
         forum, failed = forum.wait()
-        if failed:
-            raise failed
+        if failed or failed_rounds:
+            raise failed or failed_rounds
         if forum is None:
             return self._page(request, "not_found.html", organiser, status=404, what="forum")
-        rounds = []
-        for call in calls:
-            found, failed = call.wait()
-            if failed:
-                raise failed
-            rounds.append(found)
-        complete = complete and len(ids) <= ROUNDS_SHOWN
-        return self._page(request, "console_rounds.html", organiser, forum=forum, rounds=rounds, complete=complete,
+        rounds = rounds["items"]
+        return self._page(request, "console_rounds.html", organiser, forum=forum, rounds=rounds,
                           any_open=any(r["status"] == "open" for r in rounds))  # fmt: skip
 
     @both_languages(
@@ -276,19 +263,6 @@ class ConsoleRoundRoutes:
         return _see_other(request, f"{back}?tally={group}")
 
     # what the pages have in common
-    def _rounds_opened(self, forum_id):
-        """The forum's rounds' ids, newest first, from the topics service's trail; and whether the whole
-        trail was read."""
-        found, before = [], None
-        for _ in range(TRAIL_PAGES):
-            rows = self.topics.list_audit(None, TRAIL_PAGE, before)["items"]
-            found += [row["subject"] for row in rows
-                      if row["action"] == "round_opened" and (row["details"] or {}).get("forum_id") == forum_id]  # fmt: skip
-            if len(rows) < TRAIL_PAGE:
-                return found, True
-            before = rows[-1]["id"]
-        return found, False
-
     def _rounds_found(self, forum_id, round_id):
         """(forum, round as organisers see it) asked in parallel; None when either is unknown or the round is
         another forum's."""

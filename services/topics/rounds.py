@@ -181,6 +181,12 @@ def get(tx, round_id, organiser=False):
     return round_view(row, store.rounds.participation(tx.cur, round_id) if organiser else None)
 
 
+def of_forum(tx, forum_id):
+    """The forum's rounds, newest first, as organisers see them (with their participation by group)."""
+    rows = store.rounds.of_forum(tx.cur, forum_id)[::-1]
+    return {"items": [round_view(row, store.rounds.participation(tx.cur, row["id"])) for row in rows]}
+
+
 def paper_tally(tx, round_id, group, tally_in):
     """An organiser's paper tally for one group (in-room voting), replacing an earlier one of that group."""
     store.rounds.hold(tx.cur, round_id)

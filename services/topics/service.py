@@ -184,6 +184,11 @@ class TopicsService(health.HealthChecks, dead_letters.DeadLetterLog, audit.Audit
         return self._read(rounds.get, round_id, organiser)
 
     @command
+    def list_rounds(self, forum_id):
+        """A forum's rounds, newest first, each with its participation by group (organisers)."""
+        return self._read(rounds.of_forum, forum_id)
+
+    @command
     def enter_paper_tally(self, round_id, stakeholder_group, tally):
         return self._run(rounds.paper_tally, round_id, stakeholder_group, tally)
 

@@ -174,6 +174,11 @@ def test_an_approval_round_from_opening_to_results(topics, series, topics_bus, t
         "citizen": 2, "company": 1, "research_media": 1,
     }  # fmt: skip
 
+    [listed] = topics.list_rounds(forum_id)["items"]  # the forum's rounds, as organisers see them
+    assert (listed["id"], listed["status"]) == (round_["id"], "open") and sum(
+        listed["participation"].values()
+    ) == 4
+
     closed = topics.close_round(round_["id"])
     results = closed["results"]
     assert results["ballots"] == 4
