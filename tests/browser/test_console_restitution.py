@@ -20,7 +20,7 @@ from selenium.webdriver.common.by import By
 
 from harness.testing import wait_until
 
-from .test_console import sign_in, signed_in, typed
+from .test_console import organiser_token, sign_in, signed_in, typed
 
 HOSTILE = (
     "Un **forum** utile.\n\n<script>window.__pwned = 1</script>\n\n"
@@ -245,6 +245,27 @@ def test_bad_input_is_refused_and_changes_nothing(stack, api, forum, published):
     assert [(h["from"], h["to"]) for h in commitment["history"]] == [("planned", "done")]
     missing = client.get(f"{stack.base_url}/console/forums/{uuid.uuid4()}/restitution", timeout=30)
     assert missing.status_code == 404
+
+    # a section left without its report: the draft saves, publishing says which section to write
+    current = draft(api, published)
+    kept = {key: current[key] for key in ("version", "summary", "decisions", "commitments")}
+    blank = kept | {"sections": [{"title": "Atelier sans compte rendu", "body": ""}]}
+    assert api.organiser("PUT", published["path"], json=blank).status_code == 200
+    page = client.get(f"{other}/publish", timeout=30)
+    shown = re.search(r'name="draft_version" value="([0-9]+)"', page.text).group(1)
+    note = {"csrf": csrf, "draft_version": shown, "note": "Un atelier de plus"}
+    refused = client.post(f"{other}/publish", data=note, timeout=30)
+    assert refused.status_code == 422 and "Section(s) sans compte rendu : 1." in refused.text
+    assert api.call("GET", published["path"]).json()["version"] == 1
+
+    # a read token may look at the editor, not change the draft
+    reader, _ = signed_in(stack.base_url, organiser_token(api, scope="read")["token"])
+    assert reader.get(base, timeout=30).status_code == 200
+    read_csrf = re.search(r'name="csrf" value="([^"]+)"', reader.get(base, timeout=30).text).group(1)
+    refused = reader.post(
+        base, data={"csrf": read_csrf, "version": version, "summary": "Lu seulement"}, timeout=30
+    )
+    assert refused.status_code == 403 and draft(api, forum) == before
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])
