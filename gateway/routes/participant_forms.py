@@ -176,11 +176,11 @@ class ParticipantFormRoutes:
 
     # what the forms have in common
     def _forms_about(self, request, forum_id):
-        """The restitution, the forum's moderation, and the commitment or comment the form is about
+        """The restitution, the forum's moderation, and the commitment or comment the form is about, in one
+        call to the restitution service
         (``NotInRestitution`` when the address names one the restitution does not show)."""
         asked = forms_asked(request)
-        moderation = eventlet.spawn(self.restitution.comment_settings, forum_id)
-        found = self.restitution.page(forum_id)
+        found = self.restitution.page(forum_id)  # one call: the version, its discussion and moderation
         shown = found["restitution"]
         commitments = {c["id"]: c for c in shown["commitments"] + shown.get("earlier_commitments", [])}
         parent = None
@@ -191,7 +191,7 @@ class ParticipantFormRoutes:
         commitment_id = parent["commitment_id"] if parent else asked.get("commitment")
         if commitment_id and commitment_id not in commitments:
             raise Refused("NotInRestitution")
-        return {"restitution": shown, "moderation": moderation.wait()["moderation"], "parent": parent,
+        return {"restitution": shown, "moderation": found["moderation"], "parent": parent,
                 "commitment": commitments.get(commitment_id), "asked": asked}  # fmt: skip
 
     def _forms_comment_page(self, request, context, about, values, errors, status=200):

@@ -71,10 +71,15 @@ def version(tx, forum_id, number):
 
 
 def page(tx, forum_id, number=None):
-    """What a restitution's page shows, in one call: the version (the latest without ``number``) and the
-    forum's discussion as anyone sees it."""
+    """What a restitution's page shows, in one call: the version (the latest without ``number``), the
+    forum's discussion as anyone sees it, and its moderation (whether comments are read before they show)."""
     shown = latest(tx, forum_id) if number is None else version(tx, forum_id, number)
-    return {"restitution": shown, "discussion": comments.public(tx, forum_id)["items"]}
+    discussion = comments.public(tx, forum_id)["items"]
+    return {
+        "restitution": shown,
+        "discussion": discussion,
+        "moderation": comments.settings(tx, forum_id)["moderation"],
+    }
 
 
 def index(tx):
