@@ -242,6 +242,14 @@ def validated(schema, request):
     return schema.dump(schema.load(json_body(request)))
 
 
+def optional_body(schema, request):
+    """Like ``validated``, for a body that may be left out: a request without one (no bytes; the WSGI
+    server may still say text/plain) is loaded as ``{}``; one sent is checked as any other."""
+    if not request.get_data(cache=True):
+        return schema.dump(schema.load({}))
+    return validated(schema, request)
+
+
 def query(schema, request):
     """The query string, validated like a body: unknown or bad parameters are a 400 with errors."""
     return schema.dump(schema.load(request.args.to_dict()))

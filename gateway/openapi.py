@@ -60,6 +60,7 @@ class Doc:
     tag: str
     auth: str = PUBLIC
     body: str | None = None  # component name of the JSON body
+    body_optional: bool = False  # the body may be left out altogether
     query: type | None = None  # schema of the query string
     status: int = 200
     answer: str | dict | None = None  # component name (or a JSON schema) of the answer
@@ -153,7 +154,7 @@ def operation(name, doc, path_parameters, method="GET"):
         described["parameters"] = parameters
     if doc.body:
         described["requestBody"] = {
-            "required": True,
+            "required": not doc.body_optional,
             "content": {"application/json": {"schema": ref(doc.body)}},
         }
     return described

@@ -26,7 +26,7 @@ from werkzeug.wrappers import Response
 
 from gateway.pages import ENV, render
 from gateway.routes.console import FORM, HTML, SIGNED_IN, both_languages, page
-from gateway.schemas import ForumCancelSchema, ForumCreateSchema, ForumUpdateSchema
+from gateway.schemas import ForumCancelSchema, ForumCreateSchema, ForumMoveSchema, ForumUpdateSchema
 from gateway.schemas.common import STAKEHOLDER_GROUPS
 from gateway.schemas.forums import TIMEZONES
 from gateway.site import in_lang, lang_of, page_context, set_csrf_cookie, translator
@@ -35,6 +35,8 @@ from services.registration.rules import EDITABLE, TRANSITIONS
 FORUM_CREATE = ForumCreateSchema()
 FORUM_UPDATE = ForumUpdateSchema()
 FORUM_CANCEL = ForumCancelSchema()
+FORUM_MOVE = ForumMoveSchema()
+MOVED = object()  # in a move's arguments: the reason the form gives, once read
 MOMENTS = ("starts_at", "ends_at", "registration_opens_at", "registration_closes_at", "quota_release_at")
 VENUE = ("name", "address", "city", "accessibility")
 # what the form names its fields, in the page's order (an error summary follows it)
@@ -368,19 +370,19 @@ class ConsoleForumRoutes:
                     page("Open a forum's registration from the console", pages=(403, 404, 409),
                          returns="Done: a 303 to the forum's page in the console", description=MOVE_FORM))  # fmt: skip
     def console_forum_open(self, request, forum_id):
-        return self._console_forums_move(request, forum_id, "open", self.registration.open_forum)
+        return self._console_forums_move(request, forum_id, "open", self.registration.open_forum, MOVED)
 
     @both_languages("POST", "/console/forums/<uuid:forum_id>/close",
                     page("Close a forum's registration from the console", pages=(403, 404, 409),
                          returns="Done: a 303 to the forum's page in the console", description=MOVE_FORM))  # fmt: skip
     def console_forum_close(self, request, forum_id):
-        return self._console_forums_move(request, forum_id, "closed", self.registration.close_forum)
+        return self._console_forums_move(request, forum_id, "closed", self.registration.close_forum, MOVED)
 
     @both_languages("POST", "/console/forums/<uuid:forum_id>/hold",
                     page("Record from the console that a forum took place", pages=(403, 404, 409),
                          returns="Done: a 303 to the forum's page in the console", description=MOVE_FORM))  # fmt: skip
     def console_forum_hold(self, request, forum_id):
-        return self._console_forums_move(request, forum_id, "held", self.registration.hold_forum)
+        return self._console_forums_move(request, forum_id, "held", self.registration.hold_forum, MOVED)
 
     @both_languages(
         "GET",
@@ -432,11 +434,22 @@ class ConsoleForumRoutes:
         )
 
     def _console_forums_move(self, request, forum_id, target, call, *args, organiser=None):
-        """The move, then a 303 to the forum's page; a refusal of the service says what the forum is now."""
+        """The move, then a 303 to the forum's page; a refusal of the service says what the forum is now.
+        ``MOVED`` among ``args`` stands for the form's optional reason (kept in the audit trail)."""
         if organiser is None:
             organiser, answer = self._console_posted(request, DASHBOARD.format(forum_id))
             if answer:
                 return answer
+        if MOVED in args:
+            try:
+                reason = FORUM_MOVE.load({"reason": request.form.get("reason", "").strip()})["reason"] or None
+            except ValidationError:
+                _ = self._console_forums_words(request)
+                context = page_context(request, self.config["SECRET_KEY"], DASHBOARD.format(forum_id))
+                return render("message.html", status=422, heading=_("Motif refusé"),
+                              message=_("Un motif tient en 1 000 caractères au plus, sans caractère de contrôle."),
+                              **context)  # fmt: skip
+            args = tuple(reason if arg is MOVED else arg for arg in args)
         try:
             call(str(forum_id), *args)
         except RemoteError as exc:

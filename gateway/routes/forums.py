@@ -2,17 +2,26 @@
 
 from functools import partial
 
-from gateway.http import api, query, validated
+from gateway.http import api, optional_body, query, validated
 from gateway.openapi import ORGANISER, SEES_MORE, Doc
-from gateway.schemas import ForumCancelSchema, ForumCreateSchema, ForumListQuerySchema, ForumUpdateSchema
+from gateway.schemas import (
+    ForumCancelSchema,
+    ForumCreateSchema,
+    ForumListQuerySchema,
+    ForumMoveSchema,
+    ForumUpdateSchema,
+)
 from gateway.schemas.forums import BETWEEN_FIELDS
 
 FORUM_CREATE = ForumCreateSchema()
 FORUM_UPDATE = ForumUpdateSchema()
 FORUM_CANCEL = ForumCancelSchema()
+FORUM_MOVE = ForumMoveSchema()
 FORUM_LIST = ForumListQuerySchema()
 doc = partial(Doc, tag="forums", answer="Forum", returns="The forum")
 transition = partial(doc, auth=ORGANISER, raises=("ForumNotFound", "InvalidTransition"))
+move = partial(transition, body="ForumMove", body_optional=True,
+               description="The body may be left out; a reason given is kept in the audit trail with the move.")  # fmt: skip
 
 
 class ForumRoutes:
@@ -87,20 +96,26 @@ class ForumRoutes:
         self.auth.organiser(request)
         return 200, self.registration.update_forum(str(forum_id), validated(FORUM_UPDATE, request))
 
-    @api("POST", "/api/v1/forums/<uuid:forum_id>/open", doc=transition("Open registration"))
+    @api("POST", "/api/v1/forums/<uuid:forum_id>/open", doc=move("Open registration"))
     def open_forum(self, request, forum_id):
         self.auth.organiser(request)
-        return 200, self.registration.open_forum(str(forum_id))
+        return 200, self.registration.open_forum(
+            str(forum_id), optional_body(FORUM_MOVE, request)["reason"] or None
+        )
 
-    @api("POST", "/api/v1/forums/<uuid:forum_id>/close", doc=transition("Close registration"))
+    @api("POST", "/api/v1/forums/<uuid:forum_id>/close", doc=move("Close registration"))
     def close_forum(self, request, forum_id):
         self.auth.organiser(request)
-        return 200, self.registration.close_forum(str(forum_id))
+        return 200, self.registration.close_forum(
+            str(forum_id), optional_body(FORUM_MOVE, request)["reason"] or None
+        )
 
-    @api("POST", "/api/v1/forums/<uuid:forum_id>/hold", doc=transition("Record that the forum took place"))
+    @api("POST", "/api/v1/forums/<uuid:forum_id>/hold", doc=move("Record that the forum took place"))
     def hold_forum(self, request, forum_id):
         self.auth.organiser(request)
-        return 200, self.registration.hold_forum(str(forum_id))
+        return 200, self.registration.hold_forum(
+            str(forum_id), optional_body(FORUM_MOVE, request)["reason"] or None
+        )
 
     @api(
         "POST",

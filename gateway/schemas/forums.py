@@ -174,6 +174,15 @@ class ForumCancelSchema(Schema):
     reason = text(1000, multiline=True, metadata={"description": "Told to everyone registered"})
 
 
+class ForumMoveSchema(Schema):
+    reason = text(
+        1000,
+        required=False,
+        multiline=True,
+        metadata={"description": "Why, for the organisers: kept in the audit trail"},
+    )
+
+
 class ForumListQuerySchema(PageQuerySchema):
     cursor = page_cursor(paging.FORUMS)
     when = fields.String(load_default="upcoming", validate=validate.OneOf(("upcoming", "past", "all")))

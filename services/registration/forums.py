@@ -79,10 +79,12 @@ def update(tx, forum_id, changes):
 
 
 def transition(tx, forum_id, status, reason=None):
+    """Move the forum to ``status``. A cancellation's reason is the forum's (told to everyone registered);
+    any other move's, the organisers' own: kept in the audit trail with the move."""
     forum = store.forums.lock(tx.cur, forum_id)
     previous = forum["status"]
     event = rules.check_transition(previous, status)
-    forum = store.forums.set_status(tx.cur, forum_id, status, reason)
+    forum = store.forums.set_status(tx.cur, forum_id, status, reason if status == "cancelled" else None)
     if status == "cancelled":
         for registration_id in store.registrations.active_ids(tx.cur, forum_id):
             registrations.cancel(tx, registration_id, cancelled_by="forum_cancelled", reason=reason)

@@ -59,16 +59,16 @@ class RegistrationService(Transactions, health.HealthChecks, audit.AuditTrail):
         return self._run(forums.update, forum_id, changes)
 
     @command
-    def open_forum(self, forum_id):
-        return self._run(forums.transition, forum_id, "open")
+    def open_forum(self, forum_id, reason=None):
+        return self._run(forums.transition, forum_id, "open", reason)
 
     @command
-    def close_forum(self, forum_id):
-        return self._run(forums.transition, forum_id, "closed")
+    def close_forum(self, forum_id, reason=None):
+        return self._run(forums.transition, forum_id, "closed", reason)
 
     @command
-    def hold_forum(self, forum_id):
-        return self._run(forums.transition, forum_id, "held")
+    def hold_forum(self, forum_id, reason=None):
+        return self._run(forums.transition, forum_id, "held", reason)
 
     @command
     def cancel_forum(self, forum_id, reason):

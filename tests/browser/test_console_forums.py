@@ -117,6 +117,8 @@ def test_an_organiser_creates_edits_opens_closes_and_cancels_a_forum(browser, ap
     assert "50 place(s) restante(s) sur 50." in words(public)
     assert public.js("document.getElementById('register') !== null")  # the registration form is there
 
+    closing = "Jauge atteinte, liste d'attente close"
+    tab.driver.find_element(By.ID, "reason-closed").send_keys(closing)  # a move's reason, for the trail
     tab.send("Fermer les inscriptions")
     assert "Statut : Inscriptions fermées" in words(tab)
     public.open(f"/forums/{forum_id}")
@@ -143,6 +145,7 @@ def test_an_organiser_creates_edits_opens_closes_and_cancels_a_forum(browser, ap
     assert [(e["action"], e["subject"]) for e in rows] == [(action, forum_id) for action in
             ("forum_cancelled", "forum_closed", "forum_opened", "forum_updated", "forum_created")]  # fmt: skip
     assert rows[0]["details"]["reason"] == reason
+    assert rows[1]["details"] == {"from": "open", "reason": closing} and "reason" not in rows[2]["details"]
     assert sorted(rows[3]["details"]["changes"]) == ["capacity", "ends_at", "quotas"]
 
 

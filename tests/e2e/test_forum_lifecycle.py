@@ -53,7 +53,12 @@ def test_registration_is_taken_only_while_open_and_within_its_window(api):
     assert api.get_forum(forum["id"])["registration_open"] is True
     assert api.organiser("POST", f"/forums/{forum['id']}/close").json()["status"] == "closed"
     problem(api.register(forum["id"], person()), 409)
-    assert api.organiser("POST", f"/forums/{forum['id']}/open").json()["status"] == "open"
+    bad = problem(api.organiser("POST", f"/forums/{forum['id']}/open", json={"reason": "x" * 1001}), 400)
+    assert set(bad["errors"]) == {"reason"}  # a move's reason is checked; the forum did not move
+    assert api.get_forum(forum["id"])["status"] == "closed"
+    why = {"reason": "Dix places de plus"}
+    assert api.organiser("POST", f"/forums/{forum['id']}/open", json=why).json()["status"] == "open"
+    assert api.get_forum(forum["id"])["cancellation_reason"] is None  # the organisers' reason stays theirs
     api.registered(forum["id"], person())
 
     assert api.organiser("POST", f"/forums/{forum['id']}/hold").json()["status"] == "held"

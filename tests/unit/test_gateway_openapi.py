@@ -17,6 +17,9 @@ BODIES = {
     ("/api/v1/forums", "post"): "ForumCreate",
     ("/api/v1/forums/{forum_id}", "patch"): "ForumUpdate",
     ("/api/v1/forums/{forum_id}/cancel", "post"): "ForumCancel",
+    ("/api/v1/forums/{forum_id}/open", "post"): "ForumMove",
+    ("/api/v1/forums/{forum_id}/close", "post"): "ForumMove",
+    ("/api/v1/forums/{forum_id}/hold", "post"): "ForumMove",
     ("/api/v1/forums/{forum_id}/registrations", "post"): "RegistrationCreate",
     ("/api/v1/forums/{forum_id}/check-ins", "post"): "CheckIn",
     ("/api/v1/registrations/{registration_id}/consents", "patch"): "ConsentsUpdate",
@@ -132,6 +135,7 @@ def test_each_operation_says_who_may_call_it_and_what_it_answers(path, method, o
     if body:
         schema = operation["requestBody"]["content"]["application/json"]["schema"]
         assert schema == {"$ref": f"#/components/schemas/{body}"}
+        assert operation["requestBody"]["required"] is (body != "ForumMove")  # a move's reason is optional
         assert {"400", "413"} <= statuses
     else:
         assert "requestBody" not in operation
