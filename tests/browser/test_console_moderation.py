@@ -234,7 +234,9 @@ def test_a_read_only_token_is_refused_every_action_and_nothing_changes_then_a_du
         assert refused.status_code == 403 and "Lecture seule" in refused.text, (action, refused.status_code)
         switcher = re.search(r'<a [^>]*hreflang="en"[^>]*href="([^"]+)"|<a [^>]*href="([^"]+)"[^>]*hreflang="en"',
                              refused.text)  # fmt: skip
-        assert (switcher.group(1) or switcher.group(2)) == f"/en{QUEUE}"  # a page, not the form's POST address
+        assert (
+            switcher.group(1) or switcher.group(2)
+        ) == f"/en{QUEUE}"  # a page, not the form's POST address
     assert pending(api, forum) == before
 
     # a writer's form without its CSRF token, a blank reason, an unknown topic: refused, nothing changed
