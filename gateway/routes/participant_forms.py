@@ -63,12 +63,15 @@ def forms_refusals(_):
                                 "restitution publiée.")),
         "NotInRestitution": (404, _("Introuvable dans cette restitution"),
                              _("Cet engagement ou ce commentaire ne figure pas dans la restitution de ce forum.")),
+        "MalformedAddress": (400, _("Introuvable dans cette restitution"),
+                             _("Cet engagement ou ce commentaire ne figure pas dans la restitution de ce forum.")),
     }  # fmt: skip
 
 
-def forms_session(posted=False):
+def forms_session(posted=False, about=False):
     """``session_page`` with this module's refusals; a form's page asked without a session is the page to
-    ask a link, answered 200 as ``/me`` is (public pages link to these forms)."""
+    ask a link, answered 200 as ``/me`` is (public pages link to these forms). ``about``: the address names
+    what the form is about (``ABOUT``): a malformed one is a 400 before anything else, session or not."""
 
     def decorate(handler):
         @functools.wraps(handler)
@@ -86,6 +89,10 @@ def forms_session(posted=False):
 
         @functools.wraps(handler)
         def run(self, request, **values):
+            if about and ABOUT.validate(request.args.to_dict()):
+                context = page_context(request, self.config["SECRET_KEY"])
+                status, heading, message = forms_refusals(context["_"])["MalformedAddress"]
+                return self._me_done(request, context, "refused", status, heading=heading, message=message)
             if not posted and participant.session_token(request, self.config["SECRET_KEY"]) is None:
                 return self._me_signin(request, page_context(request, self.config["SECRET_KEY"]), "absent")
             return checked(self, request, **values)
@@ -134,10 +141,10 @@ class ParticipantFormRoutes:
         "GET",
         COMMENTS,
         page("Comment on a forum's restitution, one of its commitments, or reply to a comment: the form",
-             query=CommentAboutSchema, pages=(404, 409), raises=("InvalidToken", "RestitutionNotFound"),
+             query=CommentAboutSchema, pages=(400, 404, 409), raises=("InvalidToken", "RestitutionNotFound"),
              description=SIGN_IN + " The commitment or comment named must be one the restitution shows (else 404)."),
     )  # fmt: skip
-    @forms_session()
+    @forms_session(about=True)
     def participant_comment_form(self, request, token, context, forum_id):
         about = self._forms_about(request, str(forum_id))
         return self._forms_comment_page(request, context, about, {"notify_replies": False}, {})
@@ -146,11 +153,11 @@ class ParticipantFormRoutes:
         "POST",
         COMMENTS,
         form("Comment, or reply, from the form: published, or pending under pre-moderation", query=CommentAboutSchema,
-             pages=(401, 403, 404, 409, 422),
+             pages=(400, 401, 403, 404, 409, 422),
              raises=("InvalidToken", "NotAParticipant", "ForumNotFound", "RestitutionNotFound", "CommentNotAllowed",
                      "CommentInvalid")),
     )  # fmt: skip
-    @forms_session(posted=True)
+    @forms_session(posted=True, about=True)
     def participant_comment_post(self, request, token, context, forum_id):
         forum_id = str(forum_id)
         asked = forms_asked(request)

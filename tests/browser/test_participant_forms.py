@@ -217,7 +217,8 @@ def test_a_form_without_its_csrf_token_or_a_session_does_nothing(place, api, sta
     elsewhere = client.get(f"{comments}?commitment={uuid.uuid4()}", timeout=30)
     assert elsewhere.status_code == 404 and "Introuvable dans cette restitution" in elsewhere.text
     malformed = client.get(f"{comments}?parent=not-an-id", timeout=30)
-    assert malformed.status_code == 404
+    assert malformed.status_code == 400 and "Introuvable dans cette restitution" in malformed.text
+    assert requests.get(f"{comments}?parent=", timeout=30).status_code == 400  # with a session or without
     unknown = client.get(f"{stack.base_url}/me/forums/{uuid.uuid4()}/topics/new", timeout=30)
     assert unknown.status_code == 404
     assert proposals(api, token) == [] and pending(api, forum_id) == before
