@@ -40,7 +40,7 @@ def test_a_forums_life_as_its_registrants_hear_of_it(services, smtp_sink):
     assert first["attendee_code"] in text_of(confirmation)
     assert files_of(confirmation)["attendee-code.png"].get_content() == qr_png(first["attendee_code"])
     # The link this service minted is one the registration service accepts.
-    mine = registration.me(link_token(text_of(confirmation), "manage"))
+    mine = registration.me(link_token(text_of(confirmation), "me/session"))
     assert mine["person"]["email"] == seated["email"]
     [waitlisted] = mail_to(smtp_sink, waiting["email"])
     assert waitlisted["Subject"] == "Liste d'attente : Forum des communs" and "position 1" in text_of(
