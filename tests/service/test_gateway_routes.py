@@ -40,7 +40,9 @@ def test_organisers_change_open_close_hold_and_cancel_a_forum(api):
     for action in ("open", "close", "hold"):
         assert api("POST", f"/api/v1/forums/{FORUM_ID}/{action}", token=ORGANISER).json() == FORUM
         assert FAKE.args(f"{action}_forum") == [FORUM_ID, None]  # no body: no reason
-    moved = api("POST", f"/api/v1/forums/{FORUM_ID}/close", token=ORGANISER, json={"reason": "Jauge atteinte"})
+    moved = api(
+        "POST", f"/api/v1/forums/{FORUM_ID}/close", token=ORGANISER, json={"reason": "Jauge atteinte"}
+    )
     assert moved.status_code == 200 and FAKE.args("close_forum") == [FORUM_ID, "Jauge atteinte"]
     cancel = f"/api/v1/forums/{FORUM_ID}/cancel"
     assert api("POST", cancel, token=ORGANISER, json={"reason": ""}).status_code == 400
