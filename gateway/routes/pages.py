@@ -62,7 +62,7 @@ class PageRoutes:
         """200 for an open round, not the API's 409: the link is the right one and will show the results
         once the round closes; nothing about the request is wrong."""
         try:
-            found = self.topics.get_round(str(round_id))
+            found = self.topics.kept.get_round(str(round_id))
         except RemoteError as exc:
             if exc.exc_type != "RoundNotFound":
                 raise
@@ -70,25 +70,25 @@ class PageRoutes:
         forum = eventlet.spawn(self._forum_or_none, found["forum_id"])  # meanwhile, the topics service
         results = None
         if found["status"] == "closed" or found.get("show_running"):
-            results = self.topics.round_results(str(round_id))
+            results = self.topics.kept.round_results(str(round_id))
         ids = list(found["topic_ids"]) + [row["topic_id"] for row in (results or {}).get("ranking", ())]
         titles = self._titles(found["forum_id"], dict.fromkeys(ids))
         return render("results.html", round=found, results=results, titles=titles, forum=forum.wait())
 
     def _forum_or_none(self, forum_id):
         try:
-            return self.registration.get_forum(forum_id, timeout=FORUM_TITLE_TIMEOUT)
+            return self.registration.kept.get_forum(forum_id, timeout=FORUM_TITLE_TIMEOUT)
         except Exception:  # noqa: BLE001 - registration down, slow or the forum gone: no title, still a page
             return None
 
     def _titles(self, forum_id, ids):
         """topic id → title: the forum's published topics in one call, then each one that has since left
         the forum (merged into another, carried over) by itself."""
-        titles = {topic["id"]: topic["title"] for topic in self.topics.list_topics(forum_id)["items"]}
+        titles = {topic["id"]: topic["title"] for topic in self.topics.kept.list_topics(forum_id)["items"]}
         for topic_id in ids:
             if topic_id not in titles:
                 try:
-                    titles[topic_id] = self.topics.get_topic(topic_id)["title"]
+                    titles[topic_id] = self.topics.kept.get_topic(topic_id)["title"]
                 except RemoteError as exc:
                     if exc.exc_type != "TopicNotFound":
                         raise

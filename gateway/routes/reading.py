@@ -50,7 +50,7 @@ class ReadingRoutes:
     )
     def commitments_page(self, request):
         context = page_context(request, self.config["SECRET_KEY"])
-        register = self.restitution.commitments_page()
+        register = self.restitution.kept.commitments_page()
         chosen = filters_of(request.args)
         shown = matching(register["items"], chosen)
         answer = render(
@@ -78,14 +78,14 @@ class ReadingRoutes:
     def forum_topics_page(self, request, forum_ref):
         context = page_context(request, self.config["SECRET_KEY"], f"/forums/{forum_ref}/topics")
         try:
-            forum = self.registration.get_forum(forum_ref, False, timeout=TIMEOUT)
+            forum = self.registration.kept.get_forum(forum_ref, False, timeout=TIMEOUT)
         except RemoteError as exc:
             if exc.exc_type != "ForumNotFound":
                 raise
             return render("not_found.html", status=404, cached=True, what="forum", **context)
         results = eventlet.spawn(self._round_results, forum["id"])  # meanwhile, the topics service
         try:
-            topics = self.topics.list_topics(forum["id"], timeout=TIMEOUT)["items"]
+            topics = self.topics.kept.list_topics(forum["id"], timeout=TIMEOUT)["items"]
         except RemoteError as exc:  # a forum just scheduled, not yet known to the topics service: none yet
             if exc.exc_type != "ForumNotFound":
                 raise
@@ -122,7 +122,7 @@ class ReadingRoutes:
         """The results of the round the forum's published restitution states; None when nothing is
         published yet, or when the restitution service cannot say (the page goes on without)."""
         try:
-            return self.restitution.latest(forum_id, timeout=TIMEOUT).get("results")
+            return self.restitution.kept.latest(forum_id, timeout=TIMEOUT).get("results")
         except Exception:  # noqa: BLE001 - not published, down or slow: the page without the link
             return None
 

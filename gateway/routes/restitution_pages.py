@@ -34,7 +34,7 @@ class RestitutionPageRoutes:
         ),
     )
     def restitutions_page(self, request):
-        return fresh(request, render("restitutions.html", cached=True, **self.restitution.index()))
+        return fresh(request, render("restitutions.html", cached=True, **self.restitution.kept.index()))
 
     @api(
         "GET",
@@ -76,13 +76,13 @@ class RestitutionPageRoutes:
     )
     def restitution_feed(self, request):
         base = self.config.get("PUBLIC_BASE_URL", "") or request.host_url
-        xml = feed.build(self.restitution.feed()["items"], base, datetime.now(UTC))
+        xml = feed.build(self.restitution.kept.feed()["items"], base, datetime.now(UTC))
         answer = Response(xml, content_type=feed.MEDIA_TYPE, headers={"Cache-Control": PUBLIC_CACHE})
         return fresh(request, answer)
 
     def _restitution_page(self, request, forum_id, number=None):
         try:
-            found = self.restitution.page(forum_id, number)
+            found = self.restitution.kept.page(forum_id, number)
         except RemoteError as exc:
             if exc.exc_type != "RestitutionNotFound":
                 raise

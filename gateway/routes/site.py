@@ -62,7 +62,7 @@ class SiteRoutes:
         if request.path == "/" and prefers_english(request):
             return Response(status=302, headers={"Location": "/en/", "Vary": "Accept-Language"})
         context = page_context(request, self.config["SECRET_KEY"])
-        forums = self.registration.list_forums("all", FORUMS_SHOWN, None, False)["items"]
+        forums = self.registration.kept.list_forums("all", FORUMS_SHOWN, None, False)["items"]
         now = datetime.now(UTC)
         upcoming = sorted(
             (f for f in forums if moment(f["ends_at"]) >= now), key=lambda f: moment(f["starts_at"])
@@ -182,7 +182,7 @@ class SiteRoutes:
 
     def _forum(self, forum_ref):
         try:
-            return self.registration.get_forum(forum_ref, False, timeout=FORUM_TIMEOUT)
+            return self.registration.kept.get_forum(forum_ref, False, timeout=FORUM_TIMEOUT)
         except RemoteError as exc:
             if exc.exc_type == "ForumNotFound":
                 return None
@@ -191,7 +191,7 @@ class SiteRoutes:
     def _topics(self, forum_id):
         """The forum's published topics; none when the topics service cannot say (the page goes on)."""
         try:
-            return self.topics.list_topics(forum_id, timeout=FORUM_TIMEOUT)["items"]
+            return self.topics.kept.list_topics(forum_id, timeout=FORUM_TIMEOUT)["items"]
         except Exception:  # noqa: BLE001 - topics down or slow: the page without them
             return []
 
