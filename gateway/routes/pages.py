@@ -1,55 +1,55 @@
-"""Public HTML pages, outside /api/. The emailed links lead to /manage, /subscriptions/confirm and a
-round's vote page with the token in the fragment (``#token=…``), which browsers never send: the page's
-own script reads it and calls the API with it in the Authorization header. A round's results page is
-rendered here, from the same RPCs as the API, and needs no script."""
+"""Public HTML pages, outside /api/, each in French and in English (``/en/…``, gateway.site). The emailed
+links lead to /manage, /subscriptions/confirm and a round's vote page with the token in the fragment
+(``#token=…``), which browsers never send: the page's own script reads it and calls the API with it in the
+Authorization header, and says what happens in the page's language. A round's results page is rendered
+here, from the same RPCs as the API, and needs no script."""
 
 from functools import partial
 
 import eventlet
 from nameko.exceptions import RemoteError
 
-from gateway.http import api
 from gateway.openapi import Doc
 from gateway.pages import render
 from gateway.schemas.common import STAKEHOLDER_GROUPS
+from gateway.site import both_languages, page_context
 
 page = partial(Doc, tag="pages", media="text/html", returns="The page")
 FORUM_TITLE_TIMEOUT = 2  # seconds: the title is a nicety; with registration down, the page goes without it
 
 
 class PageRoutes:
-    @api(
-        "GET",
-        "/manage",
-        doc=page("Manage my registrations, consents and data (token in the fragment: #token=…)"),
+    @both_languages(
+        "GET", "/manage", page("Manage my registrations, consents and data (token in the fragment: #token=…)")
     )
     def manage_page(self, request):
-        return render("manage.html")
+        return render("manage.html", **page_context(request, self.config["SECRET_KEY"]))
 
-    @api(
-        "GET",
-        "/subscriptions/confirm",
-        doc=page("Confirm my subscription (token in the fragment: #token=…)"),
+    @both_languages(
+        "GET", "/subscriptions/confirm", page("Confirm my subscription (token in the fragment: #token=…)")
     )
     def confirm_page(self, request):
-        return render("confirm.html")
+        return render("confirm.html", **page_context(request, self.config["SECRET_KEY"]))
 
-    @api(
+    @both_languages(
         "GET",
         "/forums/<uuid:forum_id>/rounds/<uuid:round_id>",
-        doc=page(
+        page(
             "Vote in a prioritisation round (token in the fragment: #token=…)",
             description="The page's script reads the round and the forum's topics from the API and casts the "
             "ballot with the token; the page itself asks no service, so it is served for any id.",
         ),
     )
     def vote_page(self, request, forum_id, round_id):
-        return render("vote.html", forum_id=str(forum_id), round_id=str(round_id), groups=STAKEHOLDER_GROUPS)
+        context = page_context(request, self.config["SECRET_KEY"])
+        return render(
+            "vote.html", forum_id=str(forum_id), round_id=str(round_id), groups=STAKEHOLDER_GROUPS, **context
+        )
 
-    @api(
+    @both_languages(
         "GET",
         "/rounds/<uuid:round_id>/results",
-        doc=page(
+        page(
             "A prioritisation round's results, in HTML",
             pages=(404,),
             description="A round still open is answered 200 with a page saying when its results come (or its "
@@ -61,19 +61,22 @@ class PageRoutes:
     def results_page(self, request, round_id):
         """200 for an open round, not the API's 409: the link is the right one and will show the results
         once the round closes; nothing about the request is wrong."""
+        context = page_context(request, self.config["SECRET_KEY"])
         try:
             found = self.topics.kept.get_round(str(round_id))
         except RemoteError as exc:
             if exc.exc_type != "RoundNotFound":
                 raise
-            return render("not_found.html", status=404, what="round")
+            return render("missing.html", status=404, what="round", **context)
         forum = eventlet.spawn(self._forum_or_none, found["forum_id"])  # meanwhile, the topics service
         results = None
         if found["status"] == "closed" or found.get("show_running"):
             results = self.topics.kept.round_results(str(round_id))
         ids = list(found["topic_ids"]) + [row["topic_id"] for row in (results or {}).get("ranking", ())]
         titles = self._titles(found["forum_id"], dict.fromkeys(ids))
-        return render("results.html", round=found, results=results, titles=titles, forum=forum.wait())
+        return render(
+            "results.html", round=found, results=results, titles=titles, forum=forum.wait(), **context
+        )
 
     def _forum_or_none(self, forum_id):
         try:

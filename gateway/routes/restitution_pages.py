@@ -1,8 +1,9 @@
 """The public record of the series, outside /api/: each forum's restitution as a page (the latest version,
 and every earlier one at its own address), the series' index, and an Atom feed of the publications and of
-the commitments' changes. Each answer costs one call to the restitution service (a restitution's page
-shows its discussion too: the published comments); none has a script, none depends on who asks, so
-browsers and proxies may keep them a minute (ETag, 304)."""
+the commitments' changes. Each page is in French and in English (``/en/…``, gateway.site); the feed and the
+open data they link to are the same in both. Each answer costs one call to the restitution service (a
+restitution's page shows its discussion too: the published comments); none has a script, none depends on
+who asks, so browsers and proxies may keep them a minute (ETag, 304)."""
 
 from datetime import UTC, datetime
 from functools import partial
@@ -14,6 +15,7 @@ from gateway import feed
 from gateway.http import api
 from gateway.openapi import Doc
 from gateway.pages import PUBLIC_CACHE, fresh, render
+from gateway.site import both_languages, page_context
 
 page = partial(Doc, tag="pages", media="text/html", returns="The page")
 PUBLIC_RECORD = (
@@ -25,21 +27,23 @@ ONE_VERSION = "<int(min=1, max=2147483647):number>"
 
 
 class RestitutionPageRoutes:
-    @api(
+    @both_languages(
         "GET",
         "/restitutions",
-        doc=page(
+        page(
             "The series' restitutions, in HTML: each forum's latest version, with the open data",
             description=PUBLIC_RECORD.format(json="GET /api/v1/restitutions"),
         ),
     )
     def restitutions_page(self, request):
-        return fresh(request, render("restitutions.html", cached=True, **self.restitution.kept.index()))
+        context = page_context(request, self.config["SECRET_KEY"])
+        index = self.restitution.kept.index()
+        return fresh(request, render("restitutions.html", cached=True, **index, **context))
 
-    @api(
+    @both_languages(
         "GET",
         "/restitutions/<uuid:forum_id>",
-        doc=page(
+        page(
             "A forum's restitution, in HTML: its latest published version",
             pages=(404,),
             description="A forum with no published restitution is a 404 page. "
@@ -49,10 +53,10 @@ class RestitutionPageRoutes:
     def restitution_page(self, request, forum_id):
         return self._restitution_page(request, str(forum_id))
 
-    @api(
+    @both_languages(
         "GET",
         f"/restitutions/<uuid:forum_id>/versions/{ONE_VERSION}",
-        doc=page(
+        page(
             "One published version of a forum's restitution, in HTML, saying whether a later one supersedes it",
             pages=(404,),
             description="An unknown version is a 404 page. "
@@ -81,12 +85,13 @@ class RestitutionPageRoutes:
         return fresh(request, answer)
 
     def _restitution_page(self, request, forum_id, number=None):
+        context = page_context(request, self.config["SECRET_KEY"])
         try:
             found = self.restitution.kept.page(forum_id, number)
         except RemoteError as exc:
             if exc.exc_type != "RestitutionNotFound":
                 raise
-            return render("not_found.html", status=404, what="restitution")
+            return render("missing.html", status=404, what="restitution", **context)
         shown = found["restitution"]
         latest = max(v["version"] for v in shown["versions"])
         page_ = render(
@@ -96,6 +101,7 @@ class RestitutionPageRoutes:
             latest=latest,
             superseded=shown["version"] < latest,
             discussion=threads(found["discussion"]),
+            **context,
         )
         return fresh(request, page_)
 

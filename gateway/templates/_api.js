@@ -29,6 +29,12 @@ async function call(token, method, path, body) {
   return data;
 }
 
-function say(element, fr, en) {
-  element.textContent = fr + (en ? " / " + en : "");
+// A message of the page, in its language, shown in ``element``.
+function say(element, text) {
+  element.textContent = text;
+}
+
+// A phrase with its {name} placeholders filled in: phrase("{n} left", { n: 2 }) is "2 left".
+function phrase(text, values) {
+  return text.replace(/\{(\w+)\}/g, (found, name) => (name in values ? String(values[name]) : found));
 }

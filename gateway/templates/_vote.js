@@ -1,6 +1,7 @@
 // The vote page: the round and the forum's topics from the API, a form for the round's method, the ballot
-// PUT with the token of the emailed link (only ever in the Authorization header).
-function vote(forumId, roundId) {
+// PUT with the token of the emailed link (only ever in the Authorization header). ``words``: what it says,
+// in the page's language (vote.html).
+function vote(forumId, roundId, words) {
   "use strict";
   const KEY = "opendetat-manage-token"; // the same management token as /manage's
   const token = takeToken(KEY);
@@ -17,8 +18,8 @@ function vote(forumId, roundId) {
     return made;
   }
 
-  function when(moment, locale) {
-    return new Date(moment).toLocaleString(locale, { dateStyle: "long", timeStyle: "short", timeZone: "Europe/Paris" });
+  function when(moment) {
+    return new Date(moment).toLocaleString(words.locale, { dateStyle: "long", timeStyle: "short", timeZone: "Europe/Paris" });
   }
 
   function closed() {
@@ -32,36 +33,26 @@ function vote(forumId, roundId) {
     if (error.status === 401) {
       sessionStorage.removeItem(KEY);
       form.hidden = true;
-      say(status, "Ce lien n'est plus valide (un lien plus récent l'a peut-être remplacé) : ouvrez celui du dernier courriel reçu.",
-        "This link is no longer valid (a newer one may have replaced it): open the one in your latest email.");
+      say(status, words.expired);
     } else if (error.status === 403) {
       form.hidden = true;
-      say(status, "Ce lien ne permet pas de voter : il n'est pas celui d'un participant.", "This link cannot vote: it is not a participant's.");
+      say(status, words.not_participant);
     } else if (error.status === 409) {
       closed();
     } else if (error.status === 404) {
       form.hidden = true;
-      say(status, "Ce tour de priorisation n'existe pas.", "There is no such prioritisation round.");
+      say(status, words.no_round);
     } else {
-      say(status, "Une erreur est survenue, réessayez : " + error.message, "Something went wrong, please try again.");
+      say(status, phrase(words.error, { message: error.message }));
     }
   }
 
-  // Instructions and limits of the method, in both languages.
+  // Instructions and limits of the method.
   function explain() {
-    const n = round.max_choices, budget = round.budget, cap = round.max_per_topic;
-    const words = {
-      approval: ["Approbation / Approval", "Cochez chaque sujet que vous soutenez, " + n + " au plus.",
-        "Tick every topic you support, at most " + n + "."],
-      dots: ["Gommettes / Dots", "Répartissez vos " + budget + " points entre les sujets qui comptent le plus pour vous, au plus " + cap + " sur un même sujet.",
-        "Share your " + budget + " points among the topics that matter most to you, at most " + cap + " on one topic."],
-      ranked: ["Classement / Ranking", "Classez jusqu'à " + n + " sujets par ordre de préférence : 1 pour celui que vous préférez. Les sujets non classés viennent après.",
-        "Rank up to " + n + " topics in order of preference: 1 for the one you prefer. Unranked topics come after."],
-    }[round.method];
-    $("method").textContent = words[0];
-    $("instructions").replaceChildren(words[1] + " Vous pouvez changer votre vote jusqu'à la clôture. ",
-      element("span", words[2] + " You may change your vote until the round closes.", { lang: "en" }));
-    $("closes").textContent = "Clôture : " + when(round.closes_at, "fr-FR") + " / Closes: " + when(round.closes_at, "en-GB");
+    const values = { n: round.max_choices, budget: round.budget, cap: round.max_per_topic };
+    $("method").textContent = words.methods[round.method];
+    $("instructions").textContent = phrase(words[round.method], values) + " " + words.change;
+    $("closes").textContent = phrase(words.closes, { when: when(round.closes_at) });
   }
 
   // One control per topic: a checkbox, a number of points or a rank, each with its label.
@@ -76,10 +67,10 @@ function vote(forumId, roundId) {
       label.classList.add("inline");
     } else if (round.method === "dots") {
       input = element("input", undefined, { type: "number", id: id, min: 0, max: round.max_per_topic, step: 1, inputmode: "numeric", value: 0 });
-      item.append(label, input, element("span", " point(s)"));
+      item.append(label, input, element("span", " " + words.points));
     } else {
       input = element("select", undefined, { id: id });
-      input.append(element("option", "non classé / not ranked", { value: "" }));
+      input.append(element("option", words.not_ranked, { value: "" }));
       for (let rank = 1; rank <= Math.min(round.max_choices, round.topic_ids.length); rank++) {
         input.append(element("option", String(rank), { value: rank }));
       }
@@ -97,17 +88,14 @@ function vote(forumId, roundId) {
     if (round.method === "approval") {
       const chosen = controls.filter((c) => c.input.checked).length;
       controls.forEach((c) => { c.input.disabled = !c.input.checked && chosen >= round.max_choices; });
-      say(counter, chosen + " sujet(s) choisi(s) sur " + round.max_choices + " au plus",
-        chosen + " topic(s) chosen, at most " + round.max_choices);
+      say(counter, phrase(words.chosen, { n: chosen, most: round.max_choices }));
     } else if (round.method === "dots") {
       const left = round.budget - controls.reduce((sum, c) => sum + (parseInt(c.input.value, 10) || 0), 0);
       counter.classList.toggle("error", left < 0);
-      say(counter, "Points restants : " + left + " sur " + round.budget + " (au plus " + round.max_per_topic + " par sujet)",
-        "Points left: " + left + " of " + round.budget + " (at most " + round.max_per_topic + " per topic)");
+      say(counter, phrase(words.left, { left: left, budget: round.budget, cap: round.max_per_topic }));
     } else {
       const ranked = controls.filter((c) => c.input.value).length;
-      say(counter, ranked + " sujet(s) classé(s) sur " + round.max_choices + " au plus",
-        ranked + " topic(s) ranked, at most " + round.max_choices);
+      say(counter, phrase(words.ranked_count, { n: ranked, most: round.max_choices }));
     }
   }
 
@@ -126,10 +114,10 @@ function vote(forumId, roundId) {
   function showCurrent(content) {
     let parts;
     if (round.method === "approval") parts = (content.choices || []).map((id) => titles[id] || id);
-    else if (round.method === "dots") parts = Object.entries(content.points || {}).map(([id, n]) => (titles[id] || id) + " : " + n);
+    else if (round.method === "dots") parts = Object.entries(content.points || {}).map(([id, n]) => (titles[id] || id) + words.colon + " " + n);
     else parts = (content.ranking || []).map((id, i) => i + 1 + ". " + (titles[id] || id));
     const current = $("current");
-    say(current, "Votre vote actuel : " + (parts.join(" ; ") || "aucun sujet"), "Your current ballot: " + (parts.join("; ") || "no topic"));
+    say(current, phrase(words.current, { ballot: parts.join(words.separator) || words.no_topic }));
     current.hidden = false;
   }
 
@@ -168,17 +156,16 @@ function vote(forumId, roundId) {
     Object.entries(errors).forEach(([field, value]) => {
       if (field === "stakeholder_group") {
         $("group-box").hidden = false;
-        $("error-stakeholder_group").textContent = "À indiquer / Required: " + messages(value).join("; ");
+        $("error-stakeholder_group").textContent = phrase(words.required, { errors: messages(value).join(words.separator) });
         $("stakeholder_group").setAttribute("aria-invalid", "true");
       } else if (Object.values(FIELD).includes(field)) ballotErrors.push(...messages(value));
       else other.push(...messages(value));
     });
     if (ballotErrors.length) {
-      $("error-ballot").textContent = "Vote refusé / Ballot refused: " + ballotErrors.join("; ");
+      $("error-ballot").textContent = phrase(words.refused, { errors: ballotErrors.join(words.separator) });
       controls.forEach((c) => c.input.setAttribute("aria-invalid", "true"));
     }
-    say(status, "Votre vote n'est pas enregistré : " + (other.join("; ") || "voyez les erreurs ci-dessous."),
-      "Your ballot is not saved: " + (other.join("; ") || "see the errors below."));
+    say(status, phrase(words.not_saved, { errors: other.join(words.separator) || words.see_below }));
     const first = form.querySelector("[aria-invalid]");
     if (first) first.focus();
   }
@@ -190,12 +177,12 @@ function vote(forumId, roundId) {
     if (round.method === "ranked") {
       const ranks = controls.map((c) => c.input.value).filter(Boolean);
       if (new Set(ranks).size < ranks.length) {
-        showErrors({ ranking: ["deux sujets ont le même rang / two topics have the same rank"] });
+        showErrors({ ranking: [words.same_rank] });
         return;
       }
     }
     if (!$("group-box").hidden && !body.stakeholder_group) {
-      showErrors({ stakeholder_group: ["choisissez votre collège / choose your group"] });
+      showErrors({ stakeholder_group: [words.choose_group] });
       return;
     }
     if (sending) return; // one at a time; the button is not disabled, so that it keeps the focus
@@ -204,8 +191,7 @@ function vote(forumId, roundId) {
       const taken = await call(token, "PUT", "/rounds/" + roundId + "/ballot", body);
       $("group-box").hidden = true; // the group is declared now
       showCurrent(taken.ballot);
-      say(status, "Votre vote est enregistré. Vous pouvez le changer jusqu'à la clôture.",
-        "Your ballot is saved. You may change it until the round closes.");
+      say(status, words.saved);
     } catch (error) {
       if (error.status === 422 || error.status === 400) showErrors(error.errors);
       else failed(error);
@@ -226,20 +212,20 @@ function vote(forumId, roundId) {
   async function forumTitle() {
     try {
       const forum = await call(null, "GET", "/forums/" + forumId);
-      $("forum").textContent = "Forum : " + forum.title;
+      $("forum").textContent = phrase(words.forum, { title: forum.title });
       $("forum").hidden = false;
     } catch (error) { /* the title is a nicety: registration may be down */ }
   }
 
   async function load() {
-    say(status, "Chargement…", "Loading…");
+    say(status, words.loading);
     try {
       round = await call(null, "GET", "/rounds/" + roundId);
       if (round.forum_id !== forumId) throw Object.assign(new Error("Round not found"), { status: 404 });
       forumTitle();
       if (round.status !== "open" || new Date(round.closes_at) <= new Date()) return closed();
       if (!token) {
-        say(status, "Pour voter, ouvrez le lien personnel reçu par courriel.", "To vote, open the personal link you were emailed.");
+        say(status, words.no_token);
         return;
       }
       const [found, mine] = await Promise.all([titlesOf(round.topic_ids), call(token, "GET", "/people/me/topics")]);

@@ -2,11 +2,11 @@
 
 import re
 
-from .gateway_support import FAKE, TOKEN
+from .gateway_support import FAKE, FORUM_ID, REGISTRATION_ID, TOKEN
 
 
-def page(response):
-    """The HTML of a page, after checking what every page must be."""
+def page(response, lang="fr"):
+    """The HTML of a page, after checking what every page must be (in ``lang``)."""
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert response.headers["Referrer-Policy"] == "no-referrer"
@@ -15,7 +15,7 @@ def page(response):
     assert "default-src 'none'" in policy
     nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
     html = response.text
-    assert html.startswith("<!doctype html>") and '<html lang="fr">' in html
+    assert html.startswith("<!doctype html>") and f'<html lang="{lang}">' in html
     assert not re.search(r"(src|href)=\"(https?:)?//", html), "no outside asset"
     for tag in re.findall(r"<(?:script|style)\b[^>]*>", html):
         assert f'nonce="{nonce}"' in tag, f"{tag} would be refused by the policy"
@@ -24,17 +24,31 @@ def page(response):
 
 def test_the_manage_page_reads_the_token_from_the_fragment_and_calls_the_api(api):
     html = page(api("GET", "/manage"))
-    assert "Mes inscriptions" in html and 'lang="en"' in html
+    assert "Mes inscriptions" in html and "My registrations" not in html
     for use in ("location.hash", '"Bearer "', '"/people/me"', '"/registrations/"', '"DELETE"'):
         assert use in html
     assert "/consents" in html and "/people/management-link" in html
+    english = page(api("GET", "/en/manage"), "en")  # the same page in English, at its own address
+    assert "My registrations" in english and "Mes inscriptions" not in english
+    assert 'href="/manage" hreflang="fr" lang="fr">Français</a>' in english and '"/people/me"' in english
     assert FAKE.calls == []
 
 
 def test_the_confirmation_page_posts_the_confirmation_with_the_token(api):
     html = page(api("GET", "/subscriptions/confirm"))
     assert '"/subscriptions/confirm"' in html and "location.hash" in html and '"POST"' in html
+    assert "Je confirme" in html and 'href="/en/subscriptions/confirm" hreflang="en"' in html
+    english = page(api("GET", "/en/subscriptions/confirm"), "en")
+    assert "I confirm" in english and "Je confirme" not in english and '"/subscriptions/confirm"' in english
     assert FAKE.calls == []
+
+
+def test_the_vote_page_is_served_in_each_language_for_any_round(api):
+    path = f"/forums/{FORUM_ID}/rounds/{REGISTRATION_ID}"
+    assert "Enregistrer mon vote" in page(api("GET", path))
+    english = page(api("GET", "/en" + path), "en")
+    assert "Save my vote" in english and f'href="/en/rounds/{REGISTRATION_ID}/results"' in english
+    assert FAKE.calls == []  # the page asks no service: its script asks the API
 
 
 def test_the_unsubscribe_page_changes_nothing_until_its_button_posts(api):

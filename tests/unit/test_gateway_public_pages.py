@@ -1,5 +1,6 @@
-"""Public record pages may be cached: no nonce (the same page is the same body), their style allowed by
-its hash, an ETag and 304 to a client that has the page; the other pages keep their nonce and no-store."""
+"""Public record pages may be cached: no nonce (the same page is the same body, in each language), their
+style allowed by its hash, an ETag and 304 to a client that has the page; the other pages keep their nonce
+and no-store."""
 
 import base64
 import hashlib
@@ -9,16 +10,25 @@ from werkzeug.test import EnvironBuilder
 from werkzeug.wrappers import Request
 
 from gateway.pages import fresh, render
+from gateway.site import page_context
 
-INDEX = {"items": []}
-
-
-def environ(**headers):
-    return EnvironBuilder(path="/restitutions", headers=headers).get_environ()
+SECRET = "s" * 40
 
 
-def request(**headers):
-    return Request(environ(**headers))
+def environ(path="/restitutions", **headers):
+    return EnvironBuilder(path=path, headers=headers).get_environ()
+
+
+def request(path="/restitutions", **headers):
+    return Request(environ(path, **headers))
+
+
+def index(path="/restitutions"):
+    """What the index page is rendered with at ``path``: no restitution yet, and the page's language."""
+    return {"items": []} | page_context(request(path), SECRET)
+
+
+INDEX = index()
 
 
 def test_a_cached_page_allows_its_style_by_hash_and_no_script():
@@ -31,10 +41,13 @@ def test_a_cached_page_allows_its_style_by_hash_and_no_script():
     assert "nonce" not in html and "nonce" not in policy
     assert page.headers["Cache-Control"] == "public, max-age=60"
     assert render("restitutions.html", cached=True, **INDEX).get_data() == page.get_data()
+    english = render("restitutions.html", cached=True, **index("/en/restitutions")).get_data()
+    assert english == render("restitutions.html", cached=True, **index("/en/restitutions")).get_data()
+    assert b'<html lang="en">' in english and english != page.get_data()  # each language: its own ETag
 
 
 def test_other_pages_keep_a_nonce_and_no_store():
-    page = render("not_found.html", status=404, what="restitution")
+    page = render("missing.html", status=404, what="restitution", **INDEX)
     nonce = re.search(r"'nonce-([^']+)'", page.headers["Content-Security-Policy"]).group(1)
     assert f'<style nonce="{nonce}">' in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"
