@@ -5,8 +5,9 @@ comment it answers, and the comments waiting for moderation kept for the organis
 of replies. They travel as a person id only and are reached as a proposer is: at the address the roster
 knows for them (``rules.contacts``); nobody known, or a person erased since, gets nothing (logged by ids
 only). The message quotes the reply as plain text (escaped in HTML), with the name its author chose to show,
-if any, and links to it in the forum's public discussion (no token: it is public). One message per event: a
-redelivered event is in the inbox already, and the log's key (event, recipient, template) stops a second row.
+if any, and links to it in the forum's public discussion in the message's language (no token: it is
+public). One message per event: a redelivered event is in the inbox already, and the log's key (event,
+recipient, template) stops a second row.
 
 A pending ``comment_submitted`` makes the comment wait for moderation; its ``comment_published`` or
 ``comment_hidden`` settles it, in whichever order they arrive (``store.comments``). The digest that tells
@@ -51,7 +52,7 @@ def comment_published(cur, renderer, links, envelope, data):
         "forum": forum_of(cur, comment["forum_id"]),
         "comment": {"author_name": one_line(comment["author_name"] or "") or None},
         "reply": rules.reply_lines(comment["body"]),
-        "links": {"comment": links.comment(comment["forum_id"], comment["id"])},
+        "links": {"comment": links.comment(comment["forum_id"], comment["id"], person["locale"])},
         "person": person,
     }
     rendered = renderer.render(TEMPLATE, person["locale"], context)

@@ -97,7 +97,7 @@ def subscription_requested(cur, renderer, links, envelope, data):
     person = person_context(data["person"])
     if roster.erased(cur, person, envelope["time"]):
         return 0
-    link = links.confirm_subscription(data["subscription_id"], person["token_version"])
+    link = links.confirm_subscription(data["subscription_id"], person["token_version"], person["locale"])
     context = {"person": person, "links": {"confirm_subscription": link}}
     rendered = renderer.render("subscription_requested", person["locale"], context)
     return int(deliveries.log_message(cur, envelope, "subscription_requested", person, rendered))

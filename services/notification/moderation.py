@@ -61,7 +61,7 @@ def forum_line(cur, links, forum):
     return forum | {
         "title": one_line(copy["title"]) if copy else None,
         "timezone": copy["timezone"] if copy else rules.DEFAULT_TIMEZONE,
-        "page": links.discussion(forum["forum_id"]),
+        "page": links.discussion(forum["forum_id"], LOCALE),
         "pending": links.pending_comments(forum["forum_id"]),
     }
 

@@ -4,8 +4,8 @@
 vote) and announced to every confirmed subscriber (a bulk message, with one-click unsubscribe and the
 subscriber's own link to vote, see ``announcements``); a person who is both gets one email, the
 registrant's. ``round_closing_soon`` goes the same way to those who have not voted. ``round_closed``
-gives the agenda to those who voted, with a link to the public results. The topics' titles are kept
-(``store.topics``) from the opening, since the results name topics by id only.
+gives the agenda to those who voted, with a link to the public results in their language. The topics'
+titles are kept (``store.topics``) from the opening, since the results name topics by id only.
 
 The link to vote opens the person's session on the site with their management token (``/me/session``,
 which takes the token off the address) and leads to the round's ballot: the topics API recognises a
@@ -67,10 +67,7 @@ def round_closed(cur, renderer, links, envelope, data):
     """The agenda to each voter the roster knows (and who was not erased since)."""
     agenda = data["results"]["agenda"]
     context = round_context(data, forum_of(cur, data["forum_id"]))
-    context |= {
-        "agenda": rules.agenda_titles(agenda, store.topics.titles(cur, agenda)),
-        "links": {"results": links.results(data["round_id"])},
-    }
+    context["agenda"] = rules.agenda_titles(agenda, store.topics.titles(cur, agenda))
     found = rules.contacts(store.roster.about_people(cur, data["voters"]))
     logged = 0
     for voter in data["voters"]:
@@ -79,6 +76,7 @@ def round_closed(cur, renderer, links, envelope, data):
             log.info("round %s: no address for voter %s, results not sent", data["round_id"], voter)
             continue
         person = named(person)
-        rendered = renderer.render("round_closed", person["locale"], context | {"person": person})
+        own = {"person": person, "links": {"results": links.results(data["round_id"], person["locale"])}}
+        rendered = renderer.render("round_closed", person["locale"], context | own)
         logged += deliveries.log_message(cur, envelope, "round_closed", person, rendered, data["forum_id"])
     return logged

@@ -120,15 +120,19 @@ def sample_link(base_url, purpose):
     return base_url.rstrip("/") + PAGES[purpose].format(token=PLACEHOLDER_TOKEN)
 
 
-def links(base_url):
-    """Every link a message may show, each with the placeholder instead of a token."""
+def links(base_url, locale="fr"):
+    """Every link a message may show, each with the placeholder instead of a token; a page of the site at
+    its address in ``locale`` (``/en/…`` in English), as ``Links`` mints them."""
     base = base_url.rstrip("/")
-    return {purpose: sample_link(base_url, purpose) for purpose in PAGES} | {
+    site = base + ("/en" if locale.startswith("en") else "")
+    return {
+        purpose: sample_link(site if purpose != "unsubscribe" else base, purpose) for purpose in PAGES
+    } | {
         "register": base + "/",
-        "vote": f"{base}/me/session?token={PLACEHOLDER_TOKEN}&round={ROUND['id']}",
-        "results": f"{base}/rounds/{ROUND['id']}/results",
-        "restitution": f"{base}/restitutions/{FORUM['id']}",
-        "comment": f"{base}/restitutions/{FORUM['id']}#comment-{COMMENT_ID}",
+        "vote": f"{site}/me/session?token={PLACEHOLDER_TOKEN}&round={ROUND['id']}",
+        "results": f"{site}/rounds/{ROUND['id']}/results",
+        "restitution": f"{site}/restitutions/{FORUM['id']}",
+        "comment": f"{site}/restitutions/{FORUM['id']}#comment-{COMMENT_ID}",
     }
 
 
@@ -136,7 +140,9 @@ def context(template, locale, base_url):
     """What ``Renderer.render`` takes to render ``template`` as the sample person in ``locale``."""
     person = PERSON | {"locale": locale}
     found = (
-        NOTICE | {"forum": FORUM, "person": person, "links": links(base_url)} | PER_TEMPLATE.get(template, {})
+        NOTICE
+        | {"forum": FORUM, "person": person, "links": links(base_url, locale)}
+        | PER_TEMPLATE.get(template, {})
     )
     return found | (digest(base_url) if template == "moderation_digest" else {})
 

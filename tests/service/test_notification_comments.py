@@ -125,13 +125,15 @@ def test_a_reply_is_told_once_in_the_authors_language_with_its_text_as_plain_tex
     text, page = text_of(told), told.get_body(("html",)).get_content()
     assert f"> {SCRIPT}" in text and "Sam replied to your comment" in text
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script" not in page
-    link = f"{service_config['PUBLIC_BASE_URL'].rstrip('/')}/restitutions/{forum['id']}#comment-{comment_id(reply)}"
+    base = service_config["PUBLIC_BASE_URL"].rstrip("/")
+    link = f"{base}/en/restitutions/{forum['id']}#comment-{comment_id(reply)}"  # in the author's language
     assert link in text and f'href="{link}"' in page
     assert "you asked to be told of replies to your comment" in text
 
     [theirs] = mail_to(smtp_sink, french["email"], 2)[1:]
     assert theirs["Subject"] == "Réponse à votre commentaire sur la restitution de « Forum de la discussion »"
     assert "Un·e participant·e a répondu à votre commentaire" in text_of(theirs)
+    assert f"{base}/restitutions/{forum['id']}#comment-{comment_id(in_french)}" in text_of(theirs)
 
     assert len(query(service_config, "SELECT 1 FROM deliveries WHERE event_id = %s", reply["id"])) == 1
     for envelope in nobody:

@@ -132,6 +132,8 @@ def test_a_subscription_request_sends_the_confirmation_link(notification, publis
     assert message["Subject"] == "Confirm your subscription to the Open d'Etat forums"
     token = link_token(text_of(message), "subscriptions/confirm")
     assert tokens.read(service_config["SECRET_KEY"], token, "confirm_subscription")[0] == str(subscription_id)
+    page = f"{service_config['PUBLIC_BASE_URL'].rstrip('/')}/en/subscriptions/confirm#token={token}"
+    assert page in text_of(message)  # the confirmation page in the person's language
 
 
 def test_a_management_link_request_sends_the_link_and_names_the_forum(

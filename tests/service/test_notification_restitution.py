@@ -63,7 +63,7 @@ def test_a_restitution_reaches_registrants_and_subscribers_once_each_and_an_upda
     assert told == {p["email"]: 1 for p in everyone} | {gone["email"]: 0}
 
     base = service_config["PUBLIC_BASE_URL"].rstrip("/")
-    page = f"{base}/restitutions/{forum['id']}"
+    page, english_page = f"{base}/restitutions/{forum['id']}", f"{base}/en/restitutions/{forum['id']}"
     mail = only(mail_to(smtp_sink, confirmed["email"], 2), "La restitution de", "The restitution of")
     assert mail["Subject"] == "La restitution de « Forum de la restitution » est publiée"
     text = text_of(mail)
@@ -78,13 +78,15 @@ def test_a_restitution_reaches_registrants_and_subscribers_once_each_and_an_upda
     assert english["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
     unsubscribe = re.fullmatch(r"<(\S+)>", english["List-Unsubscribe"]).group(1)
     english_text = text_of(english)
-    assert unsubscribe in english_text and page in english_text and "It makes 2 commitments" in english_text
+    assert unsubscribe in english_text and "It makes 2 commitments" in english_text
+    assert english_page in english_text and page not in english_text  # the page in the email's language
     english_registrant = only(
         mail_to(smtp_sink, waitlisted["email"], 2), "La restitution de", "The restitution of"
     )
     assert (
         english_registrant["Subject"] == english["Subject"] and english_registrant["List-Unsubscribe"] is None
     )
+    assert english_page in text_of(english_registrant) and page not in text_of(english_registrant)
 
     second = published(forum, 2, note="Ajout du compte rendu de l'atelier B.")
     publish_restitution(first, second)  # the first redelivered again: nothing more
@@ -95,6 +97,7 @@ def test_a_restitution_reaches_registrants_and_subscribers_once_each_and_an_upda
     assert update["Subject"] == "La restitution de « Forum de la restitution » est mise à jour"
     assert "Ce qui change : Ajout du compte rendu de l'atelier B." in text_of(update)
     assert "(version 2)" in text_of(update) and update["List-Unsubscribe"] is not None
+    assert page in text_of(update) and english_page not in text_of(update)
     english_update = only(mail_to(smtp_sink, waitlisted["email"], 3), "is updated")
     assert "What changed: Ajout du compte rendu de l'atelier B." in text_of(english_update)
 

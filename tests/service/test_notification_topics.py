@@ -152,17 +152,24 @@ def test_a_round_calls_registrants_and_subscribers_once_each_reminds_the_others_
     # The results: to the voters only, with the agenda's titles in its order.
     results = {"ballots": 2, "ranking": [], "by_group": {}, "consensus": [], "paper": {}}
     results["agenda"] = [str(topics[2]["id"]), str(topics[0]["id"])]
-    voters = [confirmed["person_id"], fan["person_id"], uuid.uuid4()]  # the last one is unknown here
+    voters = [
+        confirmed["person_id"],
+        fan["person_id"],
+        english_fan["person_id"],
+        uuid.uuid4(),
+    ]  # last: unknown
     closed = round_event("round_closed", forum, round_id, closed_by="timer", results=results, voters=voters)
     publish_topics(closed, closed)  # delivered twice: handled once
     settled(service_config, closed)
     told = received(smtp_sink, everyone, "Résultats", "Results")
-    assert told == {p["email"]: 0 for p in everyone} | {confirmed["email"]: 1, fan["email"]: 1}
+    assert told == {p["email"]: 0 for p in everyone} | {p["email"]: 1 for p in (confirmed, fan, english_fan)}
     [result] = [m for m in mail_to(smtp_sink, fan["email"], 2) if "Résultats" in m["Subject"]]
     assert result["Subject"] == "Résultats du vote : Forum des sujets"
     result_text = text_of(result)
     assert "1. Évaluation citoyenne\n2. Données des marchés publics" in result_text
     assert f"{base_url.rstrip('/')}/rounds/{round_id}/results" in result_text
+    [english_result] = [m for m in mail_to(smtp_sink, english_fan["email"], 3) if "Results" in m["Subject"]]
+    assert f"{base_url.rstrip('/')}/en/rounds/{round_id}/results" in text_of(english_result)  # their language
 
     publish_topics(opened, last_call)  # redelivered: nothing more
     handled(service_config, opened, last_call)
@@ -172,7 +179,7 @@ def test_a_round_calls_registrants_and_subscribers_once_each_reminds_the_others_
         [opened["id"], last_call["id"], closed["id"]],
         [p["email"] for p in everyone],
     )
-    assert len(rows) == 5 + 3 + 2
+    assert len(rows) == 5 + 3 + 3
     assert received(smtp_sink, everyone, "Vote") == calls
 
 

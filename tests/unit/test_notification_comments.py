@@ -62,19 +62,19 @@ def reply(locale, author_name="Sam", body="<script>alert(1)</script>", forum=Tru
         "forum": {"title": "Forum de mai"} if forum else None,
         "comment": {"author_name": author_name},
         "reply": rules.reply_lines(body),
-        "links": {"comment": LINKS.comment(FORUM_ID, COMMENT_ID)},
+        "links": {"comment": LINKS.comment(FORUM_ID, COMMENT_ID, locale)},
     }
     return RENDERER.render("comment_replied", locale, context)
 
 
 def test_a_reply_names_the_forum_the_replier_and_links_to_the_comment_in_both_languages():
-    link = f"https://forums.example.org/restitutions/{FORUM_ID}#comment-{COMMENT_ID}"
     fr, en = reply("fr"), reply("en")
     assert fr.subject == "Réponse à votre commentaire sur la restitution de « Forum de mai »"
     assert en.subject == 'A reply to your comment on the restitution of "Forum de mai"'
     assert "Sam a répondu à votre commentaire" in fr.text and "Sam replied to your comment" in en.text
     assert "demandé à être prévenu·e des réponses" in fr.text and "asked to be told of replies" in en.text
-    for rendered in (fr, en):
+    for rendered, site in ((fr, "https://forums.example.org"), (en, "https://forums.example.org/en")):
+        link = f"{site}/restitutions/{FORUM_ID}#comment-{COMMENT_ID}"  # the page in the email's language
         assert link in rendered.text and f'href="{link}"' in rendered.html
         assert "> <script>alert(1)</script>" in rendered.text  # the text part: as typed
         assert "<script>" not in rendered.html and "&lt;script&gt;alert(1)&lt;/script&gt;" in rendered.html

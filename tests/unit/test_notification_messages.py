@@ -53,6 +53,9 @@ def test_the_subscription_link_verifies_for_the_subscription():
     subscription_id = uuid.uuid4()
     url = LINKS.confirm_subscription(subscription_id)
     assert url.startswith("https://forums.example.org/subscriptions/confirm#token=")
+    english = LINKS.confirm_subscription(subscription_id, 0, "en")  # the page in the email's language
+    assert english.startswith("https://forums.example.org/en/subscriptions/confirm#token=")
+    assert tokens.read(SECRET, token_of(english), "confirm_subscription") == (str(subscription_id), 0)
     assert tokens.read(SECRET, token_of(url), "confirm_subscription") == (str(subscription_id), 0)
     with pytest.raises(tokens.InvalidToken):
         tokens.read("another-secret", token_of(url), "confirm_subscription")

@@ -31,7 +31,7 @@ def read(data):
 
 def render(locale, data, links=None):
     context = rules.restitution_message(data) | {"person": {"first_name": "Ana", "last_name": "Martin"}}
-    context["links"] = {"restitution": LINKS.restitution(data["forum_id"])} | (links or {})
+    context["links"] = {"restitution": LINKS.restitution(data["forum_id"], locale)} | (links or {})
     return RENDERER.render("restitution_published", locale, context)
 
 
@@ -88,6 +88,7 @@ def test_an_update_says_so_and_what_changed_in_english_and_a_subscriber_can_unsu
     assert en.subject == 'The restitution of "Forum de mai" is updated'
     assert "(version 2)" in en.text and "What changed: Workshop B added" in en.text
     assert "It makes 1 commitment," in en.text and "To stop receiving it: U" in en.text
+    assert f"https://forums.example.org/en/restitutions/{FORUM_ID}" in en.text  # the page in English
 
 
 def test_no_commitment_and_no_summary_leave_nothing_half_said():

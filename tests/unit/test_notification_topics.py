@@ -145,6 +145,8 @@ def test_the_vote_link_opens_the_persons_session_and_leads_to_the_rounds_ballot(
     assert round_id == str(ROUND_ID)
     assert tokens.read(SECRET, token, "manage") == (str(someone["person_id"]), 3)
     assert LINKS.results(ROUND_ID) == f"https://forums.example.org/rounds/{ROUND_ID}/results"
+    assert LINKS.results(ROUND_ID, "fr") == LINKS.results(ROUND_ID)
+    assert LINKS.results(ROUND_ID, "en") == f"https://forums.example.org/en/rounds/{ROUND_ID}/results"
 
 
 def test_a_bulk_round_call_fills_in_each_subscribers_own_token_and_unsubscribe_link():
