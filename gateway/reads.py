@@ -10,13 +10,15 @@ page that depends on who asks call the services directly, as before. An answer i
   service, and shows data at most that old;
 - asked now when absent or older: every visitor asking the same thing meanwhile waits for that one call.
 
-An error is never kept: the next view asks again. What this gateway itself changes is never shown stale:
-a call that changes a service's data forgets what was kept of that service before it answers, and a fetch
-begun before the change is neither kept nor shared with a visitor who asks after it. A registration (or its
-cancellation) forgets only its own forum's page, and not the list of forums: the home page's seat counts
-may lag the registrations made meanwhile by up to ``PUBLIC_READ_FRESH`` seconds (the registration's own
-answer, not a page, says whether a seat was taken). Another gateway's changes, and the changes the
-services make among themselves through events, show within ``PUBLIC_READ_STALE`` seconds at most.
+An error is never kept, the next view asks again, except a service's "not found" (``…NotFound``), which is
+an answer like any other (a forum with no restitution yet): it is kept, and raised again to each asker. What
+this gateway itself changes is never shown stale: a call that changes a service's data forgets what was kept
+of that service before it answers, and a fetch begun before the change is neither kept nor shared with a
+visitor who asks after it. A registration (or its cancellation) forgets only its own forum's page, and not
+the list of forums: the home page's seat counts may lag the registrations made meanwhile, as any kept answer
+may (the registration's own answer, not a page, says whether a seat was taken). Another gateway's changes
+and the changes the services make among themselves through events show within ``PUBLIC_READ_STALE`` seconds
+at most.
 ``PUBLIC_READ_FRESH=0`` keeps nothing. A kept answer is shared by every page that shows it: never change
 one.
 """
@@ -27,6 +29,7 @@ import time
 from collections import OrderedDict, namedtuple
 
 from eventlet.event import Event
+from nameko.exceptions import RemoteError
 from nameko.extensions import SharedExtension
 
 log = logging.getLogger(__name__)
@@ -42,7 +45,7 @@ FORUM_COUNTS = {
 # Reads whose answer is one forum's: forgotten when that forum's counts change.
 ABOUT_A_FORUM = frozenset({("registration", "get_forum")})
 
-Kept = namedtuple("Kept", "value at forum")
+Kept = namedtuple("Kept", "value at forum missing")
 Flight = namedtuple("Flight", "event begun")
 
 
@@ -70,6 +73,8 @@ class PublicReads(SharedExtension):
                 self.kept.move_to_end(key)
                 if age >= self.fresh and key not in self.flights:
                     self._fly(key, call, background=True)
+                if kept.missing:
+                    raise RemoteError(kept.value.exc_type, kept.value.value)
                 return kept.value
         flight = self.flights.get(key)
         if flight is not None and not self._changed_since(service, method, flight.begun):
@@ -119,9 +124,11 @@ class PublicReads(SharedExtension):
         service, method, _ = key
         try:
             value = call()
-        except Exception as exc:  # noqa: BLE001 - never kept; the asker (if any) is told
+        except Exception as exc:  # noqa: BLE001 - the asker (if any) is told; only a "not found" kept
             if self.flights.get(key) is flight:
                 del self.flights[key]
+            if missing(exc):
+                self._keep(key, flight, exc, None, missing=True)
             flight.event.send_exception(exc)
             if raising:
                 raise
@@ -130,10 +137,19 @@ class PublicReads(SharedExtension):
         if self.flights.get(key) is flight:
             del self.flights[key]
         forum = str(value["id"]) if (service, method) in ABOUT_A_FORUM and isinstance(value, dict) else None
-        if not self._changed_since(service, method, flight.begun, forum):
-            self.kept[key] = Kept(value, time.monotonic(), forum)
-            self.kept.move_to_end(key)
-            while len(self.kept) > ENTRIES:
-                self.kept.popitem(last=False)
+        self._keep(key, flight, value, forum)
         flight.event.send(value)
         return value
+
+    def _keep(self, key, flight, value, forum, missing=False):
+        service, method, _ = key
+        if self._changed_since(service, method, flight.begun, forum):
+            return  # begun before a change: already stale
+        self.kept[key] = Kept(value, time.monotonic(), forum, missing)
+        self.kept.move_to_end(key)
+        while len(self.kept) > ENTRIES:
+            self.kept.popitem(last=False)
+
+
+def missing(exc):
+    return isinstance(exc, RemoteError) and str(exc.exc_type).endswith("NotFound")

@@ -53,6 +53,25 @@ class TimedServiceProxy:
         return call
 
 
+def outcome(ask):
+    """``(ask(), None)``, or ``(None, the exception)``: a green thread's failure is its caller's to raise."""
+    try:
+        return ask(), None
+    except Exception as exc:  # noqa: BLE001 - handed back to the caller as it is
+        return None, exc
+
+
+def together(*asks, **named):
+    """Each ``ask()`` at once, each in a green thread; once all have answered, their outcomes (see
+    ``outcome``): in order for ``asks``, by name for ``named``. No failure is raised here: the caller
+    decides which ones matter."""
+    if asks and named:
+        raise TypeError("together() takes calls in order or by name, not both")
+    threads = {name: eventlet.spawn(outcome, ask) for name, ask in (named or dict(enumerate(asks))).items()}
+    answers = {name: thread.wait() for name, thread in threads.items()}
+    return answers if named else list(answers.values())
+
+
 class KeptServiceProxy:
     def __init__(self, proxy):
         self._proxy = proxy

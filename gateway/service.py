@@ -3,9 +3,8 @@
 The routes live by resource in ``gateway.routes``; this class gathers them with their dependencies.
 """
 
-from functools import cache
+from functools import cache, partial
 
-import eventlet
 from nameko.dependency_providers import Config
 
 from gateway.auth import BearerTokens
@@ -36,7 +35,7 @@ from gateway.routes import (
 )
 from gateway.routes import restitution as restitution_routes
 from gateway.routes import topics as topic_routes
-from gateway.rpc import TimedRpcProxy
+from gateway.rpc import TimedRpcProxy, together
 from kit.asyncapi import build_asyncapi
 from kit.secrets import SecureSettings
 from services.registration.events import catalog as registration_events
@@ -103,20 +102,14 @@ class GatewayService(
         doc=Doc("Broker, database and services reachable", tag="operations", returns="Ready"),
     )
     def ready(self, request):
-        def check(proxy):
-            try:
-                return proxy.health(timeout=READY_TIMEOUT)
-            except Exception as exc:  # noqa: BLE001 - any failure means not ready
-                return f"unavailable: {type(exc).__name__}"
-
-        services = {
-            "registration": self.registration,
-            "notification": self.notification,
-            "topics": self.topics,
-            "restitution": self.restitution,
+        asked = {
+            name: partial(getattr(self, name).health, timeout=READY_TIMEOUT)
+            for name in ("registration", "notification", "topics", "restitution")
+        }  # in parallel; any failure means not ready
+        checks = {
+            name: f"unavailable: {type(failed).__name__}" if failed else answer
+            for name, (answer, failed) in together(**asked).items()
         }
-        calls = {name: eventlet.spawn(check, proxy) for name, proxy in services.items()}  # in parallel
-        checks = {name: call.wait() for name, call in calls.items()}
         if all(value == "ok" for value in checks.values()):
             return 200, {"status": "ready", "checks": checks}
         raise Unavailable(f"Not ready: {checks}")

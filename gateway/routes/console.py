@@ -8,7 +8,6 @@ import uuid
 from functools import partial
 from urllib.parse import quote
 
-import eventlet
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from werkzeug.exceptions import Forbidden
@@ -20,6 +19,7 @@ from gateway.errors import Forbidden as NotAllowed
 from gateway.http import ApiHandler
 from gateway.openapi import Doc
 from gateway.pages import render
+from gateway.rpc import outcome, together
 from gateway.schemas import CheckInSchema, EmailSchema
 from gateway.site import check_csrf, in_lang, lang_of, page_context, set_csrf_cookie
 from kit.organiser_tokens import digest
@@ -213,8 +213,7 @@ class ConsoleRoutes:
             ),
             "emails": partial(self.notification.delivery_summary, forum_id),
         }
-        calls = {name: eventlet.spawn(_outcome, ask) for name, ask in asked.items()}  # asked in parallel
-        answers = {name: call.wait() for name, call in calls.items()}
+        answers = together(**asked)
         for name in ("forum", "summary", "waiting"):
             failed = answers[name][1]
             if failed and _not_found(failed):
@@ -407,12 +406,7 @@ class ConsoleRoutes:
             raise
 
 
-def _outcome(ask):
-    """(answer, None) or (None, the exception): a green thread's failure is its caller's to raise."""
-    try:
-        return ask(), None
-    except Exception as exc:  # noqa: BLE001 - handed back to the worker as it is
-        return None, exc
+_outcome = outcome  # console_rounds still asks through this name
 
 
 def _not_found(exc):

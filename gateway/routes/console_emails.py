@@ -14,13 +14,13 @@ import re
 from functools import partial
 from urllib.parse import urlencode
 
-import eventlet
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from werkzeug.wrappers import Response
 
 from gateway.routes import PRIVATE
-from gateway.routes.console import FORM, SIGNED_IN, _outcome, both_languages, page
+from gateway.routes.console import FORM, SIGNED_IN, both_languages, page
+from gateway.rpc import together
 from gateway.schemas.notifications import (
     DeadLetterListQuerySchema,
     DeliveryListQuerySchema,
@@ -97,8 +97,7 @@ class ConsoleEmailRoutes:
         calls = {"forums": partial(self.registration.list_forums, "all", FORUMS_SHOWN, None, True)}
         if deliveries:
             calls["log"] = deliveries
-        spawned = {name: eventlet.spawn(_outcome, call) for name, call in calls.items()}
-        answers = {name: call.wait() for name, call in spawned.items()}
+        answers = together(**calls)
         log, failed = answers.get("log", (None, None))
         if isinstance(failed, RemoteError) and failed.exc_type in ("InvalidCursor", "InvalidFilter"):
             errors = {"cursor" if failed.exc_type == "InvalidCursor" else "forum_id": [failed.value]}
@@ -202,12 +201,9 @@ class ConsoleEmailRoutes:
             forum_id = str(RETRY_ALL.load({"forum_id": typed})["forum_id"])
         except ValidationError:
             return self._page(request, "console_emails_retry.html", organiser, status=400, forum=None)
-        asked = {
-            "forum": partial(self._console_forum, forum_id),
-            "summary": partial(self.notification.delivery_summary, forum_id),
-        }
-        spawned = {name: eventlet.spawn(_outcome, call) for name, call in asked.items()}
-        (forum, failed), (summary, failed_too) = (spawned[name].wait() for name in ("forum", "summary"))
+        (forum, failed), (summary, failed_too) = together(
+            partial(self._console_forum, forum_id), partial(self.notification.delivery_summary, forum_id)
+        )
         if failed or failed_too:
             raise failed or failed_too
         if forum is None:

@@ -10,13 +10,13 @@ echoes. A topic or comment someone else moderated meanwhile (another tab, anothe
 import uuid
 from functools import partial
 
-import eventlet
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from werkzeug.wrappers import Response
 
 from gateway.pages import render
-from gateway.routes.console import FORM, FORUMS_SHOWN, HTML, SIGNED_IN, _outcome, both_languages, page
+from gateway.routes.console import FORM, FORUMS_SHOWN, HTML, SIGNED_IN, both_languages, page
+from gateway.rpc import together
 from gateway.schemas import CommentHideSchema, TopicMergeSchema, TopicRejectSchema
 from gateway.site import in_lang, lang_of, page_context, set_csrf_cookie
 
@@ -162,8 +162,7 @@ class ConsoleModerationRoutes:
             "topics": partial(self.topics.moderation_queue, None),
             "comments": partial(self.restitution.pending_comments, None),
         }
-        calls = {name: eventlet.spawn(_outcome, ask) for name, ask in asked.items()}
-        answers = {name: call.wait() for name, call in calls.items()}
+        answers = together(**asked)
         for name in ("topics", "comments"):
             if answers[name][1]:
                 raise answers[name][1]

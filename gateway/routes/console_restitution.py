@@ -19,13 +19,13 @@ checked by the API's schemas. The preview renders Markdown with the restitution 
 import re
 from functools import partial
 
-import eventlet
 from marshmallow import ValidationError
 from nameko.exceptions import RemoteError
 from werkzeug.wrappers import Response
 
 from gateway.errors import by_field
-from gateway.routes.console import FORM, HTML, SIGNED_IN, _outcome, both_languages, page
+from gateway.routes.console import FORM, HTML, SIGNED_IN, both_languages, page
+from gateway.rpc import together
 from gateway.schemas import CommitmentChangeSchema, RestitutionPublishSchema, RestitutionSaveSchema
 from gateway.site import in_lang, lang_of, translator
 from services.restitution import markdown
@@ -285,11 +285,9 @@ class ConsoleRestitutionRoutes:
     def _restitution_both(self, forum_id, ask):
         """(the forum, the restitution service's answer), asked in parallel; None if either has no such
         forum."""
-        calls = [
-            eventlet.spawn(_outcome, call)
-            for call in (partial(self.registration.get_forum, forum_id, True), ask)
-        ]
-        (forum, failed), (answer, refused) = [call.wait() for call in calls]
+        (forum, failed), (answer, refused) = together(
+            partial(self.registration.get_forum, forum_id, True), ask
+        )
         for exc in (failed, refused):
             if isinstance(exc, RemoteError) and exc.exc_type in FORUM_NOT_FOUND:
                 return None

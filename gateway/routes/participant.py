@@ -22,7 +22,8 @@ from gateway.errors import by_field
 from gateway.openapi import Doc
 from gateway.pages import headers, render
 from gateway.routes import PRIVATE
-from gateway.routes.people import answer_of, not_a_participant
+from gateway.routes.people import not_a_participant
+from gateway.rpc import together
 from gateway.schemas import BallotSchema, ConsentsUpdateSchema, EmailSchema
 from gateway.schemas.common import STAKEHOLDER_GROUPS
 from gateway.site import both_languages, check_csrf, page_context, set_csrf_cookie
@@ -212,8 +213,7 @@ class ParticipantRoutes:
     @session_page()
     def participant_export(self, request, token, context):
         asked = (self.registration.me, self.topics.my_data, self.restitution.my_comments)
-        calls = [eventlet.spawn(answer_of, ask, token) for ask in asked]  # as GET /api/v1/people/me does
-        (held, failed), *parts = (call.wait() for call in calls)
+        (held, failed), *parts = together(*(partial(ask, token) for ask in asked))  # as /api/v1/people/me
         for _, part_failed in [(held, failed), *parts]:
             if part_failed and not not_a_participant(part_failed):
                 raise part_failed

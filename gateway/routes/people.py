@@ -2,24 +2,16 @@
 
 from functools import partial
 
-import eventlet
 from nameko.exceptions import RemoteError
 
 from gateway.http import api, validated
 from gateway.openapi import ORGANISER, PERSON, PUBLIC, Doc
 from gateway.routes import PRIVATE
+from gateway.rpc import together
 from gateway.schemas import EmailSchema
 
 EMAIL = EmailSchema()
 doc = partial(Doc, tag="people", auth=PERSON, raises=("InvalidToken",))
-
-
-def answer_of(ask, token):
-    """(answer, None) or (None, the exception): a green thread's failure is its caller's to raise."""
-    try:
-        return ask(token), None
-    except Exception as exc:  # noqa: BLE001 - handed back to the worker as it is
-        return None, exc
 
 
 def not_a_participant(exc):
@@ -45,8 +37,7 @@ class PeopleRoutes:
     def me(self, request):
         token = self.auth.person(request)
         asked = (self.registration.me, self.topics.my_data, self.restitution.my_comments)
-        calls = [eventlet.spawn(answer_of, ask, token) for ask in asked]  # asked in parallel
-        (held, failed), *participations = (call.wait() for call in calls)
+        (held, failed), *participations = together(*(partial(ask, token) for ask in asked))
         if failed:
             raise failed
         for _, participation_failed in participations:

@@ -5,6 +5,7 @@ gateway changes never shown stale, a registration forgetting only its forum's pa
 import eventlet
 import pytest
 from eventlet.event import Event
+from nameko.exceptions import RemoteError
 
 from gateway import reads
 from gateway.reads import PublicReads
@@ -214,3 +215,20 @@ def test_the_least_recently_used_answer_goes_first(clock, monkeypatch):
     read(extension, service, "f1")  # used: f2 is now the oldest
     read(extension, service, "f4")
     assert [key[2][0] for key in extension.kept] == ["f3", "f1", "f4"]
+
+
+def test_a_not_found_is_an_answer_kept_like_the_others_and_forgotten_by_a_change(clock):
+    extension = kept()
+    calls = []
+
+    def latest():
+        calls.append(1)
+        raise RemoteError("RestitutionNotFound", "Nothing published for this forum yet.")
+
+    for _ in range(3):
+        with pytest.raises(RemoteError) as raised:
+            extension.read("restitution", "latest", ("f1",), latest)
+        assert raised.value.exc_type == "RestitutionNotFound"
+    assert len(calls) == 1
+    extension.changing("restitution", "publish", ("f1",), None)
+    assert extension.read("restitution", "latest", ("f1",), lambda: {"version": 1}) == {"version": 1}
