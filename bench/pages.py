@@ -51,7 +51,8 @@ def timed(outcome_holder, key, *arguments):
 
 
 def measure(args, stack, registrations):
-    """Both runs; returns (pages alone, pages during the burst, the burst, fraction of the page run the
+    """The ceiling (GET /api/v1/ping at as many connections as visitors: gateway -> RPC -> reply), then
+    both runs; returns (ping, pages alone, pages during the burst, the burst, fraction of the page run the
     burst covered)."""
     port = int(stack.env["GATEWAY_PORT"])
     forum_id = open_forum(stack, title="Forum des pages")
@@ -64,6 +65,7 @@ def measure(args, stack, registrations):
         if status != 200:
             raise RuntimeError(f"{path} answered {status}")
     run("warm-up", port, views, len(PAGES) * 10, args.visitors, args.time_limit)
+    ping = run("GET /api/v1/ping (ceiling)", port, pinging, args.page_views, args.visitors, args.time_limit)
     alone = run("GET pages (alone)", port, views, args.page_views, args.visitors, args.time_limit)
 
     burst_forum = open_forum(stack, title="Forum très demandé (pages)")
@@ -80,10 +82,14 @@ def measure(args, stack, registrations):
     burst.join(args.time_limit + 90)
     (b0, b1), (p0, p1) = held["burst window"], held["pages window"]
     covered = max(0.0, min(b1, p1) - max(b0, p0)) / (p1 - p0) if p1 > p0 else 0.0
-    return alone, held["pages"], held["burst"], covered
+    return ping, alone, held["pages"], held["burst"], covered
 
 
-def report(alone, during, burst, covered):
+def pinging(_):
+    return "GET", "/api/v1/ping", None
+
+
+def report(ping, alone, during, burst, covered):
     print(f"\npages: {len(PAGES)} pages in turn, alone and during a registration burst (same stack)")
     header = f"{'page':<16} {'alone p50':>10} {'alone p99':>10} {'burst p50':>10} {'burst p99':>10}"
     print(header)
@@ -91,12 +97,13 @@ def report(alone, during, burst, covered):
     for label, _ in PAGES:
         cells = [outcome.percentile(q, label) * 1000 for outcome in (alone, during) for q in (0.5, 0.99)]
         print(f"{label:<16} " + " ".join(f"{cell:>10.1f}" for cell in cells))
-    for outcome in (alone, during, burst):
+    for outcome in (ping, alone, during, burst):
         print(
             f"{outcome.name:<36} {outcome.ok:>6} ok {outcome.errors:>4} errors {outcome.throughput:>7.1f}/s"
             f"  p50 {outcome.percentile(0.5) * 1000:.1f} ms  p99 {outcome.percentile(0.99) * 1000:.1f} ms"
         )
     p99 = during.percentile(0.99) * 1000
+    print(f"pages alone / ping ceiling, same visitors: {alone.throughput / ping.throughput:.2f}")
     print(
         f"the burst covered {covered:.0%} of the page run; page p99 during the burst: {p99:.1f} ms"
         f" ({'under' if p99 < 100 else 'over'} the 100 ms goal)"
