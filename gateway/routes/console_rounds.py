@@ -74,9 +74,10 @@ class ConsoleRoundRoutes:
             returns="303 to the round's page",
             pages=(403, 404, 409, 422),
             raises=("ForumNotFound", "RoundInvalid", "NoTopics", "RoundAlreadyOpen"),
-            description=FORM.format(what="method, closes_at (YYYY-MM-DDTHH:MM in the forum's time zone), "
-                                    "agenda_size, agenda_from, show_running, and max_choices (approval, ranked) "
-                                    "or budget and max_per_topic (dots), with the form's idempotency_key. "
+            description=FORM.format(what="topic_ids (one per ticked topic), method, closes_at "
+                                    "(YYYY-MM-DDTHH:MM in the forum's time zone), agenda_size, agenda_from, "
+                                    "show_running, and max_choices (approval, ranked) or budget and "
+                                    "max_per_topic (dots), with the form's idempotency_key. "
                                     "Fields to correct: the form again (422), errors by field; a round "
                                     "already open: 409." + SIGNED_IN),
         ),
@@ -90,6 +91,7 @@ class ConsoleRoundRoutes:
         if forum is None:
             return self._page(request, "not_found.html", organiser, status=404, what="forum")
         values = {key: request.form.get(key, "").strip() for key in (*DEFAULTS, "closes_at", "show_running")}
+        values["topic_ids"] = [topic_id.strip() for topic_id in request.form.getlist("topic_ids")]
         body, errors = _round_body(values, forum.get("timezone") or "Europe/Paris")
         refused = None
         if not errors:
@@ -309,10 +311,14 @@ def _whole(text):
 
 def _round_body(values, timezone):
     """The opening form as the API's JSON body (``RoundCreateSchema``), and what cannot be read from it by
-    field. Only the chosen method's settings are sent: the others are not its parameters."""
+    field. Only the chosen method's settings are sent: the others are not its parameters. The ticked
+    topics are always named, all ticked or not: the round is over the topics the organiser saw."""
     method = values["method"]
     body, errors = {"method": method, "agenda_from": values["agenda_from"] or "overall"}, {}
     body["show_running"] = values["show_running"] == "yes"
+    body["topic_ids"] = values["topic_ids"]
+    if not values["topic_ids"]:
+        errors["topic_ids"] = ["choose"]
     for key in ("agenda_size", *PARAMETERS.get(method, ())):
         number = _whole(values[key])
         if number is None:

@@ -207,14 +207,16 @@ class TopicRoutes:
         "POST",
         "/api/v1/forums/<uuid:forum_id>/rounds",
         doc=rounds(
-            "Open a prioritisation round over the forum's published topics",
+            "Open a prioritisation round over the forum's published topics, all or those named",
             auth=ORGANISER,
             body="RoundCreate",
             status=201,
             headers=("Location",),
             raises=("ForumNotFound", "RoundInvalid", "NoTopics", "RoundAlreadyOpen"),
             description="One open round per forum (409). approval and ranked take max_choices; dots take "
-            "budget and max_per_topic (at most the budget); anything else is refused with 422, by field.",
+            "budget and max_per_topic (at most the budget); anything else is refused with 422, by field. "
+            "topic_ids names the topics the round is over: each a published topic of this forum, else 422 "
+            "naming the ids refused.",
         ),
     )
     def open_round(self, request, forum_id):

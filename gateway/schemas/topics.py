@@ -19,16 +19,32 @@ from gateway.schemas.common import (
     text,
 )
 from services.topics.events import METHODS
+from services.topics.rules import MOST_TOPICS  # in a round, one ballot or tally: far more than any agenda
 
 TOPIC_STATUSES = ("proposed", "published", "rejected", "merged")
 AGENDA_FROM = ("overall", "consensus")
-MOST_TOPICS = 100  # in one ballot or tally: far more than any forum's agenda
 EDITABLE = ("title", "description", "commitment_ref")
 __all__ = ["METHODS", "STAKEHOLDER_GROUPS"]
 
 
 def topic_ids(description):
     return fields.List(Id(), validate=validate.Length(max=MOST_TOPICS), metadata={"description": description})
+
+
+class DistinctIds(fields.List):
+    """Between 1 and MOST_TOPICS ids, none written twice: the document says ``uniqueItems``, which
+    compares the strings as sent, and so does this (two spellings of one id, in two cases, pass here as
+    the document lets them, and the topics service refuses them as one topic named twice: 422)."""
+
+    def __init__(self, **kwargs):
+        metadata = kwargs.pop("metadata", {}) | {"uniqueItems": True}
+        super().__init__(Id(), validate=validate.Length(min=1, max=MOST_TOPICS), metadata=metadata, **kwargs)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        ids = super()._deserialize(value, attr, data, **kwargs)  # each a string of the UUID pattern
+        if len(set(value)) < len(value):
+            raise ValidationError("An id is given twice.")
+        return ids
 
 
 class TopicCreateSchema(Schema):
@@ -157,6 +173,12 @@ class RoundCreateSchema(Schema):
         metadata={"description": "The ranking the agenda is taken from (default: overall)"},
     )
     show_running = Flag(metadata={"description": "Results public while the round is open (default: false)"})
+    topic_ids = DistinctIds(
+        metadata={
+            "description": "The forum's published topics the round is over, each once; the round keeps "
+            "them in publication order. Absent: all of the forum's published topics"
+        }
+    )
 
 
 class BallotSchema(Schema):

@@ -94,8 +94,9 @@ class TopicCarriedOver(TopicEvent):
 
 @catalog.event("round_opened")
 class RoundOpened(Schema):
-    """Sent when an organiser opens a prioritisation round for a forum over its published topics. Not
-    sent again when the round changes."""
+    """Sent when an organiser opens a prioritisation round for a forum over its published topics (all of
+    them, or those the organiser chose: ``topics`` are the round's). Not sent again when the round
+    changes."""
 
     round_id = fields.UUID(required=True)
     forum_id = fields.UUID(required=True)

@@ -1,6 +1,7 @@
-"""Prioritisation rounds: opened by an organiser over a forum's published topics, one ballot per person
-(the latest replacing the earlier), closed once (at its closing time by whichever replica's timer takes
-it first, or by an organiser), its results tallied by ``rules.tally`` and kept with the round.
+"""Prioritisation rounds: opened by an organiser over a forum's published topics (all of them, or those
+the organiser names: ``rules.round_topics``), one ballot per person (the latest replacing the earlier),
+closed once (at its closing time by whichever replica's timer takes it first, or by an organiser), its
+results tallied by ``rules.tally`` and kept with the round.
 
 A ballot is taken under the round's shared lock and a round is closed under its exclusive one
 (``store.rounds.hold``), so a ballot either lands before the tally (and counts) or finds the round
@@ -24,7 +25,7 @@ from services.topics.people import participant
 from services.topics.topics import forum_for_topics
 from services.topics.views import round_view, topic_event_block
 
-ROUND_FIELDS = ("closes_at", "show_running")  # the rest of an opening is the method's parameters
+ROUND_FIELDS = ("closes_at", "show_running", "topic_ids")  # the rest is the method's parameters
 LONGEST = timedelta(days=366)
 REMINDER_LEAD = timedelta(hours=24)  # "closes in 24 hours", to those who have not voted
 
@@ -44,6 +45,8 @@ def found(row, round_id):
 
 
 def open_round(tx, forum_id, data):
+    """The round, open over ``data["topic_ids"]`` (absent or None: every published topic of the forum),
+    kept in publication order."""
     forum = store.forums.lock(tx.cur, forum_id)
     if forum is None:
         forum_for_topics(tx, forum_id)  # raises ForumNotFound
@@ -52,9 +55,10 @@ def open_round(tx, forum_id, data):
     )
     if not tx.now < data["closes_at"] <= tx.now + LONGEST:
         raise RoundInvalid({"closes_at": ["in the future, within a year"]})
-    ids = store.topics.published_ids(tx.cur, forum_id)
-    if not ids:
+    published = store.topics.published_ids(tx.cur, forum_id)
+    if not published:
         raise NoTopics("this forum has no published topic to prioritise")
+    ids = rules.round_topics(published, data.get("topic_ids"))
     row = store.rounds.insert(tx.cur, forum_id, data | params, ids, tx.now)
     if row is None:
         raise RoundAlreadyOpen("a round is already open for this forum: close it first")

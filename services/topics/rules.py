@@ -5,6 +5,11 @@ one ballot per round (the store keeps only the latest), and organisers may add o
 stakeholder group (dots or ticks on paper, counted in the room). ``topics`` is always the round's topic
 ids in publication order.
 
+A round's topics (``round_topics``): all the forum's published topics, or those the organiser names, each
+a published topic of the forum, none named twice, at least one (as a round over all of them needs one)
+and at most MOST_TOPICS (as many as a ballot may name); whatever order they are named in, the round keeps
+them in publication order, the order ties are broken by.
+
 Ballots (``check_ballot``; an empty ballot is valid: it withdraws all support, and still counts as a
 ballot of its group)
 - ``approval``: ``{"choices": [id, ...]}``, at most ``max_choices`` topics, none twice; kept in
@@ -45,7 +50,8 @@ The agenda is the first ``agenda_size`` topics of the ranking named by ``agenda_
 ``consensus``).
 """
 
-from collections import defaultdict
+import uuid
+from collections import Counter, defaultdict
 from fractions import Fraction
 
 from services.topics.errors import BallotInvalid, RoundInvalid
@@ -58,6 +64,7 @@ AGENDA_FROM = ("overall", "consensus")
 DEFAULTS = {"agenda_size": 3, "agenda_from": "overall"}  # for every method
 RANKING_OF = {"overall": "ranking", "consensus": "consensus"}  # agenda_from -> the key of its ranking
 NO_PAPER = "a ranked round takes no paper tally: dots on paper do not make a ranking"
+MOST_TOPICS = 100  # topics an organiser may name for a round: as many as one ballot names (the gateway's)
 
 
 def check_round(method, params):
@@ -80,6 +87,38 @@ def check_round(method, params):
     if errors:
         raise RoundInvalid(errors)
     return {key: params[key] for key in (*PARAMETERS[method], *DEFAULTS)}
+
+
+def round_topics(published, named=None):
+    """The round's topic ids, in publication order: every id of ``published`` (the forum's published
+    topics, in publication order, as the store gives them) when ``named`` is None, else those named;
+    RoundInvalid on ``topic_ids`` naming every id refused. An id is compared as a UUID, whatever its case."""
+    if named is None:
+        return list(published)
+    if not isinstance(named, list | tuple):
+        raise RoundInvalid({"topic_ids": ["a list of topic ids"]})
+    ids, known = [_uuid(topic) for topic in named], {str(topic) for topic in published}
+    messages = [] if ids else ["at least one topic"]
+    if len(ids) > MOST_TOPICS:
+        messages.append(f"at most {MOST_TOPICS} topics")
+    unknown = dict.fromkeys(str(topic) for topic, id_ in zip(named, ids, strict=True) if id_ not in known)
+    if unknown:
+        messages.append(f"not a published topic of this forum: {', '.join(unknown)}")
+    twice = [id_ for id_, n in Counter(ids).items() if n > 1 and id_ in known]
+    if twice:
+        messages.append(f"named more than once: {', '.join(twice)}")
+    if messages:
+        raise RoundInvalid({"topic_ids": messages})
+    chosen = set(ids)
+    return [topic for topic in published if str(topic) in chosen]
+
+
+def _uuid(value):
+    """A topic id as the store writes it (lowercase, hyphenated), or None for what is not one."""
+    try:
+        return str(value if isinstance(value, uuid.UUID) else uuid.UUID(value))
+    except (TypeError, ValueError, AttributeError):
+        return None
 
 
 def check_ballot(method, params, topics, content):

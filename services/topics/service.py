@@ -161,6 +161,7 @@ class TopicsService(health.HealthChecks, dead_letters.DeadLetterLog, audit.Audit
     # rounds
     @command
     def open_round(self, forum_id, data):
+        """A round over ``data["topic_ids"]``, published topics of the forum; without them, over all."""
         return self._run(rounds.open_round, forum_id, data)
 
     @command

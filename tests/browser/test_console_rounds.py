@@ -1,9 +1,10 @@
 """A forum's prioritisation rounds in the organiser console, JavaScript off: the organiser opens a dots round
-over the published topics (a refused setting first: nothing opened), a participant votes through the API,
-the organiser refreshes and sees that ballot by group, enters a citizens' paper tally (bad tallies refused
-by field, 422, the tally kept unchanged), closes the round after a confirmation, reads the results with the
-paper tally in them and downloads them as CSV through the console. Hostile topic titles come out inert;
-every page passes axe-core in French and English at both widths."""
+over the published topics left ticked (a refused setting, then no topic ticked, first: nothing opened; the
+round then holds exactly the ticked topics), a participant votes through the API, the organiser refreshes
+and sees that ballot by group, enters a citizens' paper tally (bad tallies refused by field, 422, the tally
+kept unchanged), closes the round after a confirmation, reads the results with the paper tally in them and
+downloads them as CSV through the console. Hostile topic titles come out inert; every page passes axe-core
+in French and English at both widths."""
 
 import csv
 import io
@@ -66,12 +67,13 @@ def published(api, forum_id, title):
 def forum(api):
     created = api.create_forum(title=f"Forum priorisation {uuid.uuid4().hex[:6]}")
     return created | {"topics": [published(api, created["id"], "Données ouvertes"),
-                                 published(api, created["id"], HOSTILE)]}  # fmt: skip
+                                 published(api, created["id"], HOSTILE),
+                                 published(api, created["id"], "Mobilités")]}  # fmt: skip
 
 
 def test_an_organiser_opens_watches_tallies_closes_and_downloads_a_round(browser, api, mail, forum):
     [alice] = participants(api, mail, forum, "civil_society")
-    first, hostile = forum["topics"]
+    first, hostile, left_out = forum["topics"]
     tab = browser(javascript=False)
     tab.open(f"/console/forums/{forum['id']}")
     sign_in(tab, api.token)
@@ -81,8 +83,18 @@ def test_an_organiser_opens_watches_tallies_closes_and_downloads_a_round(browser
     assert tab.broken_links() == []
     tab.follow("ul.actions a")
     assert tab.js("location.pathname") == f"/console/forums/{forum['id']}/rounds/new"
-    listed = tab.js("Array.from(document.querySelectorAll('ol li'), (li) => li.textContent)")
-    assert listed == ["Données ouvertes", HOSTILE]  # the published topics, as text
+    listed = tab.js(
+        "Array.from(document.querySelectorAll('#topic_ids input[type=checkbox]'), (box) => "
+        "[box.name, box.value, box.checked, document.querySelector(`label[for=${box.id}]`).textContent])"
+    )
+    assert listed == [
+        ["topic_ids", first, True, "Données ouvertes"],
+        ["topic_ids", hostile, True, HOSTILE],
+        ["topic_ids", left_out, True, "Mobilités"],
+    ]  # the published topics, all ticked, as text
+    assert (
+        tab.js("document.querySelector('fieldset#topic_ids > legend').textContent") == "Sujets soumis au vote"
+    )
     assert tab.js("document.querySelector('img[src=x], main script') === null")
 
     # a dots round whose cap exceeds its budget: refused by field, nothing opened
@@ -103,6 +115,7 @@ def test_an_organiser_opens_watches_tallies_closes_and_downloads_a_round(browser
         "max_per_topic": "3",
         "agenda_size": "1",
         "closes_at": later(days=2)[:16],
+        "topic_ids": [first, hostile],
     }
     refused = posted(
         tab, f"/console/forums/{forum['id']}/rounds/new", over | {"idempotency_key": str(uuid.uuid4())}
@@ -110,12 +123,34 @@ def test_an_organiser_opens_watches_tallies_closes_and_downloads_a_round(browser
     assert refused.status_code == 422 and 'id="max_per_topic-error"' in refused.text
     past = posted(tab, f"/console/forums/{forum['id']}/rounds/new",
                   {"method": "approval", "max_choices": "1", "agenda_size": "1", "closes_at": "2020-01-01T10:00",
-                   "idempotency_key": str(uuid.uuid4())})  # fmt: skip
+                   "topic_ids": [first], "idempotency_key": str(uuid.uuid4())})  # fmt: skip
     assert past.status_code == 422 and 'id="closes_at-error"' in past.text
+    for topic_ids in ([], [first, str(uuid.uuid4())], ["abc"], [first, first]):  # none, unpublished, forged
+        form = over | {"max_per_topic": "1", "topic_ids": topic_ids, "idempotency_key": str(uuid.uuid4())}
+        wrong = posted(tab, f"/console/forums/{forum['id']}/rounds/new", form)
+        assert wrong.status_code == 422 and 'id="topic_ids-error"' in wrong.text, (
+            topic_ids,
+            wrong.status_code,
+        )
+    # no topic ticked: refused, the error linked to the topics
+    tab.open(f"/console/forums/{forum['id']}/rounds/new")
+    for n in (1, 2, 3):
+        tab.driver.find_element(By.ID, f"topic_ids-{n}").click()
+    tab.send("Ouvrir le tour")
+    assert tab.js(
+        "Array.from(document.querySelectorAll('.error-summary a'), (a) => a.getAttribute('href'))"
+    ) == ["#topic_ids-1"]
+    assert tab.js("document.getElementById('topic_ids-1').getAttribute('aria-invalid')") == "true"
+    assert "topic_ids-error" in tab.js(
+        "document.getElementById('topic_ids').getAttribute('aria-describedby')"
+    )
+    assert tab.js("document.querySelectorAll('#topic_ids input:checked').length") == 0  # as it was sent
+    tab.screenshot("no-topic")
     tab.open(f"/console/forums/{forum['id']}/rounds")
     assert "Aucun tour de priorisation pour ce forum." in text(tab)
 
     tab.open(f"/console/forums/{forum['id']}/rounds/new")
+    tab.driver.find_element(By.ID, "topic_ids-3").click()  # Mobilités left out of this round
     tab.driver.find_element(By.ID, "method-dots").click()
     for field, value in (("budget", "5"), ("max_per_topic", "3"), ("agenda_size", "1")):
         typed(tab, field, value)
@@ -129,13 +164,13 @@ def test_an_organiser_opens_watches_tallies_closes_and_downloads_a_round(browser
     assert held.status_code == 200, held.text
     held = held.json()
     assert (held["method"], held["budget"], held["max_per_topic"], held["agenda_size"]) == ("dots", 5, 3, 1)
-    assert held["topic_ids"] == [first, hostile] and held["status"] == "open"
+    assert held["topic_ids"] == [first, hostile] and held["status"] == "open"  # exactly the ticked ones
     assert "0 bulletin(s) en ligne" in text(tab)
     early = f"/console/forums/{forum['id']}/rounds/{round_id}/results.csv"
     assert requests.get(tab.base_url + early, headers=cookies_of(tab, early), timeout=30).status_code == 409
     again = posted(tab, f"/console/forums/{forum['id']}/rounds/new",
                    {"method": "approval", "max_choices": "1", "agenda_size": "1", "closes_at": later(days=2)[:16],
-                    "idempotency_key": str(uuid.uuid4())})  # fmt: skip
+                    "topic_ids": [first], "idempotency_key": str(uuid.uuid4())})  # fmt: skip
     assert again.status_code == 409 and "Un tour est déjà ouvert" in again.text
 
     cast = api.call("PUT", f"/rounds/{round_id}/ballot", alice, json={"points": {first: 3, hostile: 2}})
@@ -279,5 +314,12 @@ def test_the_round_pages_pass_axe(browser, api, rounds, lang, viewport):
     assert tab.js("document.getElementById('max_choices').getAttribute('aria-invalid')") == "true"
     assert tab.axe() == []
     tab.screenshot(f"new-refused-{lang}")
+    tab.open(f"{prefix}/console/forums/{closed_forum}/rounds/new")
+    for box in tab.driver.find_elements(By.CSS_SELECTOR, "#topic_ids input[type=checkbox]"):
+        box.click()  # no topic ticked
+    tab.send("Ouvrir le tour" if lang == "fr" else "Open the round")
+    assert tab.js("document.getElementById('topic_ids-1').getAttribute('aria-invalid')") == "true"
+    assert tab.axe() == []
+    tab.screenshot(f"new-no-topic-{lang}")
     missing = tab.open(f"{prefix}/console/forums/{open_forum}/rounds/{closed_round}", status=404)
     assert missing == [] and tab.js("document.querySelector('h1').textContent") == "Page introuvable"

@@ -215,6 +215,34 @@ def test_ballots_and_rounds_the_rules_refuse(api, mail, stack):
         assert carol.split(".")[0] not in stack.log_path(name).read_text(errors="replace"), name
 
 
+def test_an_organiser_opens_a_round_over_the_published_topics_they_name_once(api):
+    forum = api.create_forum()
+    wait_until(
+        lambda: api.call("GET", f"/forums/{forum['id']}/topics").status_code == 200,
+        30,
+        message="the forum known to the topics service",
+    )
+    ids = []
+    for title in ("Transparence", "Lobbying", "Open data"):
+        made = api.organiser("POST", f"/forums/{forum['id']}/topics", json={"title": title})
+        assert made.status_code == 201, made.text
+        ids.append(made.json()["id"])
+    rounds = f"/forums/{forum['id']}/rounds"
+    stranger = str(uuid.uuid4())
+    refused = problem(api.organiser("POST", rounds, json=approval() | {"topic_ids": [ids[0], stranger]}), 422)
+    assert refused["errors"] == {"topic_ids": [f"not a published topic of this forum: {stranger}"]}
+    problem(api.organiser("POST", rounds, json=approval() | {"topic_ids": [ids[0], ids[0]]}), 400)
+
+    key, body = str(uuid.uuid4()), approval() | {"topic_ids": [ids[2], ids[0]]}
+    opened = api.organiser("POST", rounds, json=body, headers={"Idempotency-Key": key})
+    again = api.organiser("POST", rounds, json=body, headers={"Idempotency-Key": key})  # a retry
+    assert (opened.status_code, again.status_code) == (201, 201), again.text
+    assert again.json() == opened.json() and opened.json()["topic_ids"] == [ids[0], ids[2]]
+    held = api.call("GET", f"/rounds/{opened.json()['id']}").json()
+    assert held["topic_ids"] == [ids[0], ids[2]]  # in publication order, without the topic left out
+    problem(api.organiser("POST", rounds, json=body), 409)  # a new request: one open round per forum
+
+
 def test_a_topic_is_read_edited_merged_and_carried_over_with_its_public_history(api, mail):
     forum = api.create_forum()
     (alice,) = participants(api, mail, forum, "civil_society")

@@ -18,6 +18,7 @@ TOPICS = Fake(
         "edit_topic": TOPIC | {"changes": [], "history": []},
         "merge_topic": TOPIC | {"status": "merged", "merged_into": OTHER_ID},
         "carry_over_topic": TOPIC,
+        "open_round": lambda forum_id, data: {"id": ROUND_ID, "forum_id": forum_id, "status": "open"},
         "round_results_csv": "ranking,rank,topic_id,title,score,on_agenda\r\noverall,1,x,Écologie,2,yes\r\n",
         "my_data": MINE,
         "health": "ok",
@@ -113,6 +114,38 @@ def test_bad_input_is_refused_by_field_before_the_topics_service(api, path, body
     assert refused.status_code == 400, refused.text
     assert refused.headers["Content-Type"] == "application/problem+json"
     assert set(refused.json()["errors"]) == fields
+    assert TOPICS.calls == []
+
+
+OPENING = {"method": "approval", "max_choices": 1, "agenda_size": 1, "closes_at": "2030-01-01T10:00:00Z"}
+
+
+def test_an_organiser_opens_a_round_over_the_topics_named(api):
+    forum_id = str(uuid.uuid4())
+    opened = api("POST", f"/api/v1/forums/{forum_id}/rounds", token=ORGANISER,
+                 json=OPENING | {"topic_ids": [OTHER_ID, TOPIC_ID.upper()]})  # fmt: skip
+    assert opened.status_code == 201, opened.text
+    assert opened.headers["Location"] == f"/api/v1/rounds/{ROUND_ID}"
+    assert [str(topic_id) for topic_id in TOPICS.args("open_round")[1]["topic_ids"]] == [OTHER_ID, TOPIC_ID]
+    api("POST", f"/api/v1/forums/{forum_id}/rounds", token=ORGANISER, json=OPENING)
+    assert "topic_ids" not in TOPICS.args("open_round")[1]  # all the forum's published topics
+
+    TOPICS.failure = ("RoundInvalid", f"topic_ids: not a published topic of this forum: {OTHER_ID}")
+    refused = api("POST", f"/api/v1/forums/{forum_id}/rounds", token=ORGANISER,
+                  json=OPENING | {"topic_ids": [OTHER_ID]})  # fmt: skip
+    assert (refused.status_code, refused.headers["Content-Type"]) == (422, "application/problem+json")
+    assert refused.json()["errors"] == {"topic_ids": [f"not a published topic of this forum: {OTHER_ID}"]}
+
+
+@pytest.mark.parametrize(
+    "topic_ids",
+    [[], [TOPIC_ID, TOPIC_ID], ["topic-1"], TOPIC_ID, [str(uuid.uuid4()) for _ in range(101)], None],
+)
+def test_a_rounds_topics_are_refused_before_the_topics_service_when_malformed(api, topic_ids):
+    refused = api("POST", f"/api/v1/forums/{uuid.uuid4()}/rounds", token=ORGANISER,
+                  json=OPENING | {"topic_ids": topic_ids})  # fmt: skip
+    assert refused.status_code == 400, refused.text
+    assert set(refused.json()["errors"]) == {"topic_ids"}
     assert TOPICS.calls == []
 
 

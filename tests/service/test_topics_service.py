@@ -207,6 +207,49 @@ def test_an_approval_round_from_opening_to_results(topics, series, topics_bus, t
     assert not any("choices" in str(event["data"]) for event in events)  # no ballot on the bus
 
 
+def test_a_round_over_the_topics_the_organiser_names_once_whatever_the_retries(
+    topics, series, publish, topics_bus, topics_config
+):
+    forum_id = str(series.forum["id"])
+    a, b, c = (topics.propose(forum_id, topic(title))["id"] for title in ("A", "B", "C"))
+    voter = series.registrant()
+    series.known(voter)
+    proposed = topics.propose(forum_id, topic("Not yet moderated"), series.token(voter))["id"]
+    elsewhere = Series(publish, topics_config)
+    elsewhere.known()
+    foreign = topics.propose(str(elsewhere.forum["id"]), topic("Another forum's"))["id"]
+    unknown = str(uuid.uuid4())
+    opening = {"method": "approval", "max_choices": 1, "agenda_size": 1, "closes_at": later(3600)}
+
+    with pytest.raises(RemoteError) as refused:
+        topics.open_round(forum_id, opening | {"topic_ids": [a, proposed, foreign, unknown]})
+    assert refused.value.exc_type == "RoundInvalid"
+    assert (
+        refused.value.value
+        == f"topic_ids: not a published topic of this forum: {proposed}, {foreign}, {unknown}"
+    )
+    assert failure(topics.open_round, forum_id, opening | {"topic_ids": [a, c, a]}) == "RoundInvalid"
+    assert failure(topics.open_round, forum_id, opening | {"topic_ids": []}) == "RoundInvalid"
+    assert topics.list_rounds(forum_id)["items"] == []  # nothing opened
+
+    key, chosen = str(uuid.uuid4()), opening | {"topic_ids": [c.upper(), a]}  # named in any order and case
+    with ServiceRpcProxy("topics", topics_config, context_data={"idempotency_key": key}, timeout=30) as keyed:
+        opened = keyed.open_round(forum_id, chosen)
+        assert keyed.open_round(forum_id, chosen) == opened  # a retry: the first answer, no second round
+        assert failure(keyed.open_round, forum_id, opening | {"topic_ids": [a]}) == "IdempotencyKeyReused"
+    assert opened["topic_ids"] == [a, c]  # in publication order
+    assert failure(topics.open_round, forum_id, chosen) == "RoundAlreadyOpen"  # another key: another round
+    assert [listed["id"] for listed in topics.list_rounds(forum_id)["items"]] == [opened["id"]]
+    [announced] = [event for event in topics_bus.drain() if event["type"] == "round_opened"]
+    assert [block["id"] for block in announced["data"]["topics"]] == [a, c]
+
+    token = series.token(voter)
+    assert failure(topics.cast_ballot, opened["id"], token, {"choices": [b]}) == "BallotInvalid"  # not in it
+    topics.cast_ballot(opened["id"], token, {"choices": [c]})
+    results = topics.close_round(opened["id"])["results"]
+    assert results["ranking"] == [{"topic_id": c, "score": 1}, {"topic_id": a, "score": 0}]
+
+
 def test_two_replicas_close_a_due_round_exactly_once(container_factory, topics_config, publish, topics_bus):
     for _ in range(2):
         container_factory(TopicsService, topics_config).start()

@@ -1,11 +1,17 @@
 """The OpenAPI document: every route in it, each with who may call it, what it takes and answers."""
 
+import uuid
+
+import jsonschema
 import pytest
+from marshmallow import ValidationError
 from nameko.cli.run import import_service
 
 from gateway.errors import REMOTE_ERRORS
 from gateway.openapi import build_openapi, openapi_path, routes
+from gateway.schemas import RoundCreateSchema
 from gateway.service import GatewayService
+from services.topics.rules import MOST_TOPICS
 
 DOCUMENT = build_openapi("http://127.0.0.1:8000", GatewayService)
 OPERATIONS = [
@@ -185,6 +191,40 @@ def test_the_topics_routes_state_their_shapes():
         "closes_at",
         "agenda_size",
     }
+
+
+IDS = [str(uuid.uuid4()) for _ in range(MOST_TOPICS + 1)]
+
+
+@pytest.mark.parametrize(
+    "topic_ids, taken",
+    [
+        (IDS[:2], True),
+        (IDS[:MOST_TOPICS], True),
+        ([IDS[0], IDS[0].upper()], True),  # two spellings: the service refuses them as one topic twice
+        ([], False),
+        (IDS, False),
+        ([IDS[0], IDS[1], IDS[0]], False),
+        (["topic-1"], False),
+        ([f"{{{IDS[0]}}}"], False),
+        (IDS[0], False),
+    ],
+)
+def test_a_rounds_topics_are_refused_by_the_gateway_exactly_when_the_document_refuses_them(topic_ids, taken):
+    stated = DOCUMENT["components"]["schemas"]["RoundCreate"]["properties"]["topic_ids"]
+    assert (stated["minItems"], stated["maxItems"], stated["uniqueItems"]) == (1, MOST_TOPICS, True)
+    assert "topic_ids" not in DOCUMENT["components"]["schemas"]["RoundCreate"]["required"]
+    valid = jsonschema.Draft202012Validator(stated, format_checker=None).is_valid(topic_ids)
+    body = {"method": "approval", "max_choices": 1, "agenda_size": 1, "closes_at": "2030-01-01T10:00:00Z"}
+    try:
+        loaded = RoundCreateSchema().load(body | {"topic_ids": topic_ids})
+    except ValidationError as refused:
+        assert set(refused.messages) == {"topic_ids"}
+        loaded = None
+    assert (valid, loaded is not None) == (taken, taken)
+    if taken:
+        assert loaded["topic_ids"] == [uuid.UUID(topic_id) for topic_id in topic_ids]
+    assert "topic_ids" not in RoundCreateSchema().load(body)  # absent: the forum's published topics, all
 
 
 def test_a_topic_edit_must_change_something_besides_its_note():

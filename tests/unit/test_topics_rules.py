@@ -79,6 +79,52 @@ def test_a_dot_cap_per_topic_is_within_the_budget():
     }
 
 
+def topic_errors(published, named):
+    with pytest.raises(RoundInvalid) as caught:
+        rules.round_topics(published, named)
+    return caught.value.errors
+
+
+def test_a_round_is_over_every_published_topic_unless_the_organiser_names_some():
+    assert rules.round_topics(T[:4]) == T[:4]
+    assert rules.round_topics(T[:4], None) == T[:4]
+    ids = [uuid.UUID(topic) for topic in T[:3]]  # as the store gives them
+    assert rules.round_topics(ids, [T[2], str(ids[0])]) == [ids[0], ids[2]]
+
+
+def test_the_named_topics_are_kept_in_publication_order_whatever_order_they_are_named_in():
+    assert rules.round_topics(T[:5], [T[4], T[1], T[3]]) == [T[1], T[3], T[4]]
+    assert rules.round_topics(T[:5], [T[3].upper()]) == [T[3]]  # an id is an id, in either case
+    assert rules.round_topics(T[:2], [T[1]]) == [T[1]]  # one topic, as a forum with one published topic
+
+
+def test_a_named_topic_is_a_published_topic_of_the_forum_and_every_wrong_one_is_named():
+    assert topic_errors(T[:3], [T[0], T[5], "nope", T[6], T[5], 7]) == {
+        "topic_ids": [f"not a published topic of this forum: {T[5]}, nope, {T[6]}, 7"]
+    }
+
+
+def test_a_topic_is_named_once():
+    assert topic_errors(T[:3], [T[0], T[1], T[0], T[1].upper()]) == {
+        "topic_ids": [f"named more than once: {T[0]}, {T[1]}"]
+    }
+
+
+def test_a_round_is_over_at_least_one_topic_and_at_most_as_many_as_a_ballot_names():
+    assert topic_errors(T[:3], []) == {"topic_ids": ["at least one topic"]}
+    published = [str(uuid.UUID(int=n)) for n in range(1, rules.MOST_TOPICS + 2)]
+    assert rules.round_topics(published, published[: rules.MOST_TOPICS]) == published[: rules.MOST_TOPICS]
+    assert topic_errors(published, published) == {"topic_ids": [f"at most {rules.MOST_TOPICS} topics"]}
+    assert topic_errors(T[:3], T[0]) == {"topic_ids": ["a list of topic ids"]}
+
+
+def test_every_problem_of_the_named_topics_is_told_at_once_and_reads_as_one_line():
+    error = RoundInvalid(topic_errors(T[:2], [T[0], T[0], T[7]]))
+    assert str(error) == (
+        f"topic_ids: not a published topic of this forum: {T[7]}, named more than once: {T[0]}"
+    )
+
+
 # ballots
 
 
