@@ -1,15 +1,20 @@
-"""The site's pages in a real browser: each renders at desktop and phone widths with no console error, no
-broken link and no serious or critical axe-core violation; the results and home pages are whole without
-JavaScript; a hostile topic title shows as text and never runs; a keyboard alone casts a ballot."""
+"""The site's pages in a real browser: each renders in French and in English (``/en/…``), only in its
+language, at desktop and phone widths with no console error, no broken link and no serious or critical
+axe-core violation; the language switcher leads to the same page in the other language (a page opened by
+an emailed link keeps its token); the results and home pages are whole without JavaScript; a hostile topic
+title shows as text and never runs; a keyboard alone casts a ballot."""
 
+import re
 import uuid
 from datetime import UTC, datetime, timedelta
 from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 from e2e.test_topic_pages import titled
 from e2e.test_topics import approval, ballot, participants
 from selenium.webdriver.common.action_chains import ActionChains
+from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from harness.testing import wait_until
@@ -90,39 +95,84 @@ def published_with_discussion(api, forum, carol, dan):
     return f"/restitutions/{forum['id']}"
 
 
-# page → (address, what the page shows once ready, its status, a text it must show)
+CONFIRM_SAID = "document.getElementById('status').textContent !== ''"  # the confirmation page's script ran
+# page → (French address, what the page shows once ready, its status, {lang: a text it must show})
 PAGES = {
-    "home": lambda s: ("/", "true", 200, s.voting["title"]),
-    "vote": lambda s: (f"{s.vote}#token={s.alice}", FORM_SHOWN, 200, "Mobilités douces"),
-    "results": lambda s: (s.results, "true", 200, "Classement général"),
-    "manage": lambda s: (f"/manage#token={s.alice}", MINE_SHOWN, 200, s.voting["title"]),
-    "restitutions": lambda s: ("/restitutions", "true", 200, "Restitutions des forums"),
-    "restitution": lambda s: (s.restitution, "true", 200, "Discussion"),
-    "restitution_v1": lambda s: (f"{s.restitution}/versions/1", "true", 200, "You are reading version 1"),
-    "not_found": lambda s: (f"/rounds/{uuid.uuid4()}/results", "true", 404, "Page introuvable"),
-}
+    "home": lambda s: ("/", "true", 200, {"fr": "Me tenir informé·e", "en": "Keep me informed"}),
+    "vote": lambda s: (f"{s.vote}#token={s.alice}", FORM_SHOWN, 200,
+                       {"fr": "Cochez chaque sujet que vous soutenez", "en": "Tick every topic you support"}),
+    "results": lambda s: (s.results, "true", 200, {"fr": "Classement général", "en": "Overall ranking"}),
+    "manage": lambda s: (f"/manage#token={s.alice}", MINE_SHOWN, 200,
+                         {"fr": "Télécharger mes données", "en": "Download my data"}),
+    "confirm": lambda s: ("/subscriptions/confirm", CONFIRM_SAID, 200,
+                          {"fr": "Ce lien est incomplet", "en": "This link is incomplete"}),
+    "restitutions": lambda s: ("/restitutions", "true", 200,
+                               {"fr": "Restitutions des forums", "en": "The forums' restitutions"}),
+    "restitution": lambda s: (s.restitution, "true", 200,
+                              {"fr": "Commentaire masqué par la modération", "en": "Comment hidden by the moderators"}),
+    "restitution_v1": lambda s: (f"{s.restitution}/versions/1", "true", 200,
+                                 {"fr": "Vous lisez la version 1", "en": "You are reading version 1"}),
+    "not_found": lambda s: (f"/rounds/{uuid.uuid4()}/results", "true", 404,
+                            {"fr": "Page introuvable", "en": "Page not found"}),
+}  # fmt: skip
+OTHER = {"fr": "en", "en": "fr"}
 
 
+def in_lang(path, lang):
+    """The address of the French page ``path`` (fragment included) in ``lang``."""
+    return path if lang == "fr" else ("/en/" if path == "/" else "/en" + path)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
 @pytest.mark.parametrize("viewport", ["desktop", "phone"])
 @pytest.mark.parametrize("name", PAGES)
-def test_a_page_renders_accessibly_with_no_console_error_and_no_broken_link(browser, site, name, viewport):
+def test_a_page_renders_accessibly_with_no_console_error_and_no_broken_link(
+    browser, site, name, viewport, lang
+):
     path, ready, status, shows = PAGES[name](site)
-    tab = browser(viewport=viewport)
-    errors = tab.open(path, ready, status)
-    tab.screenshot(name)
+    tab = browser(viewport=viewport, lang=lang)
+    errors = tab.open(in_lang(path, lang), ready, status)
+    tab.screenshot(f"{name}-{lang}")
     assert errors == []
-    assert tab.js("document.documentElement.lang") == "fr"
+    assert tab.js("document.documentElement.lang") == lang
     assert tab.js("document.querySelector('h1').textContent.trim()")
-    assert shows in tab.js("document.body.innerText")
+    words = tab.js("document.body.innerText")
+    assert shows[lang] in words and shows[OTHER[lang]] not in words  # its language only, script's words too
+    # no passage in another language: the switcher alone says it leads to the other one
+    assert tab.js("Array.from(document.body.querySelectorAll('[lang]'), (e) => e.lang)") == [OTHER[lang]]
     assert tab.js("document.documentElement.scrollWidth") <= tab.width  # nothing wider than the screen
-    assert tab.broken_links() == []
+    broken = tab.broken_links()
+    if status == 404:  # its switcher leads to the missing page in the other language: missing too
+        assert [urlsplit(url).path for url, _ in broken] == [in_lang(path, OTHER[lang])]
+    else:
+        assert broken == []
     assert tab.axe() == []
     assert tab.console_errors() == []
 
 
+@pytest.mark.parametrize("name", [name for name in PAGES if name != "home"])
+def test_the_switcher_leads_to_the_same_page_in_the_other_language_and_back(browser, site, name):
+    """The page opened by an emailed link (vote, manage) keeps its token from one language to the other:
+    the token left the address for the tab's storage when the first page read it."""
+    path, ready, status, shows = PAGES[name](site)
+    tab = browser()
+    assert tab.open(path, ready, status) == []
+    french = path.split("#")[0]
+    assert tab.js("document.querySelector('link[rel=alternate][hreflang=en]').getAttribute('href')") == (
+        in_lang(french, "en")
+    )
+    for lang in ("en", "fr"):
+        tab.arrive(lambda lang=lang: tab.driver.find_element(By.CSS_SELECTOR, f"a[hreflang={lang}]").click())
+        tab.wait(f"document.documentElement.lang === '{lang}' && ({ready})")
+        assert tab.js("location.pathname") == in_lang(french, lang)
+        assert shows[lang] in tab.js("document.body.innerText")
+    if status == 200:  # a 404 page logs its own status
+        assert tab.console_errors() == []
+
+
 def test_without_javascript_the_results_and_home_pages_are_whole(browser, site):
     tab = browser(javascript=False, lang="en")
-    assert tab.open(site.results) == []
+    assert tab.open(in_lang(site.results, "en")) == []
     words = tab.js("document.body.innerText")
     assert "Overall ranking" in words and "Cross-group consensus" in words
     assert tab.js("document.querySelectorAll('#agenda li').length") == 1
@@ -130,9 +180,11 @@ def test_without_javascript_the_results_and_home_pages_are_whole(browser, site):
     assert all(title in words for title in ["Eau potable", *HOSTILE])
     tab.screenshot("results")
 
-    assert tab.open(site.restitution) == []  # the record and its discussion: no script at all
+    assert tab.open(in_lang(site.restitution, "en")) == []  # the record and its discussion: no script at all
     words = tab.js("document.body.innerText")
     assert "Discussion" in words and "Réponse" in words and "Comment hidden by the moderators" in words
+    assert re.search(r"published on \d{1,2} (January|February|March|April|May|June|July|August|September|"
+                     r"October|November|December) \d{4}, \d\d:\d\d", words), words  # fmt: skip
     assert tab.js("document.querySelectorAll('article.comment').length") == 4
     tab.screenshot("restitution")
 
@@ -144,7 +196,7 @@ def test_without_javascript_the_results_and_home_pages_are_whole(browser, site):
     assert "Hôtel de Ville, Paris" in card and "Registration open" in card
     tab.screenshot("home")
 
-    assert tab.open(f"{site.vote}#token={site.alice}") == []  # nothing runs: the page says so
+    assert tab.open(in_lang(f"{site.vote}#token={site.alice}", "en")) == []  # nothing runs: the page says so
     assert "needs JavaScript" in tab.js("document.body.innerText")
     assert tab.js("document.getElementById('ballot').hidden")
 

@@ -1,8 +1,8 @@
 """The reading pages in a real browser: the commitments register filtered without JavaScript (the filters
-in the address, kept by the language switcher), a forum's topics with its round's results, and the
-accessibility statement linked from every page's footer; each in French and English at both widths with
-no console error, no broken link and no serious or critical axe-core violation; hostile text shown as
-text and never run."""
+in the address, kept by the language switcher), a forum's topics with its round's results, the
+restitutions and a round's results, and the accessibility statement linked from every page's footer; each
+in French and English at both widths with no console error, no broken link and no serious or critical
+axe-core violation; hostile text shown as text and never run."""
 
 import re
 import uuid
@@ -125,6 +125,9 @@ def test_the_reading_pages_pass_axe(browser, register, lang, viewport):
         "commitments-all": f"{prefix}/commitments",
         "topics": f"{prefix}/forums/{register.first['id']}/topics",
         "accessibility": f"{prefix}/accessibility",
+        "restitutions": f"{prefix}/restitutions",
+        "restitution": f"{prefix}/restitutions/{register.first['id']}",
+        "results": f"{prefix}/rounds/{register.round_id}/results",
     }
     for label, path in pages.items():
         assert tab.open(path) == [], path
@@ -161,6 +164,29 @@ def test_the_topics_page_shows_status_results_and_how_to_propose(browser, regist
     )
     assert tab.open("/en/forums/no-such-forum/topics", status=404) == []
     assert tab.js("document.querySelector('h1').textContent") == "Page introuvable"
+
+
+def test_a_restitution_in_english_reads_in_english_and_leads_to_the_results_in_english(browser, register):
+    tab = browser(javascript=False, lang="en")
+    assert tab.open(f"/en/restitutions/{register.first['id']}") == []
+    done = register.made[0]
+    words = tab.js(f"document.getElementById('commitment-{done['id']}').innerText")
+    assert (
+        "Status: done" in words and f"Owner: {register.owners[0]}" in words and "Due: 30 June 2027" in words
+    )
+    assert re.search(r"\d{1,2} [A-Z][a-z]+ \d{4}: planned → done — Jeu publié", words), words
+    assert "Attendance by stakeholder group" in tab.js(
+        "document.querySelector('#attendance caption').textContent"
+    )
+    tab.follow("a[href$='/results']")  # the round's detailed results, in English too
+    assert tab.js("location.pathname") == f"/en/rounds/{register.round_id}/results"
+    assert tab.js("document.documentElement.lang") == "en" and "Overall ranking" in tab.js(
+        "document.body.innerText"
+    )
+    tab.follow("a[hreflang=fr]")  # the switcher: the same results in French
+    assert tab.js("location.pathname") == f"/rounds/{register.round_id}/results"
+    assert "Classement général" in tab.js("document.body.innerText")
+    assert tab.broken_links() == []
 
 
 def test_every_page_links_the_statement_and_hostile_text_never_runs(browser, register):
