@@ -7,11 +7,12 @@ the page run the burst covered (a page run that outlived the burst would flatter
 
 Every view is a first visit, the worst case: no cookie (the home and forum pages mint the visitor's CSRF
 cookie and form tokens, and are never stored) and no ``If-None-Match`` (a reading page, which has an
-ETag, is rendered and sent in full).
+ETag, is rendered and sent in full). The burst's client is a process of its own, so that its threads do not
+share the visitors' GIL (which would add its waits to the pages' latencies).
 """
 
 import http.client
-import threading
+import multiprocessing
 import time
 
 from bench.environment import open_forum
@@ -44,10 +45,15 @@ def page_views(forum_id):
     return make
 
 
-def timed(outcome_holder, key, *arguments):
+def timed(*arguments):
+    """``run(*arguments)`` and the monotonic window it took (comparable across processes)."""
     started = time.monotonic()
-    outcome_holder[key] = run(*arguments)
-    outcome_holder[key + " window"] = (started, time.monotonic())
+    return run(*arguments), (started, time.monotonic())
+
+
+def timed_into(pipe, *arguments):
+    pipe.send(timed(*arguments))
+    pipe.close()
 
 
 def measure(args, stack, registrations):
@@ -69,20 +75,24 @@ def measure(args, stack, registrations):
     alone = run("GET pages (alone)", port, views, args.page_views, args.visitors, args.time_limit)
 
     burst_forum = open_forum(stack, title="Forum très demandé (pages)")
-    held = {}
-    burst = threading.Thread(
-        target=timed,
-        args=(held, "burst", "POST registrations (burst)", port, registrations(burst_forum),
-              args.page_views * 4, args.concurrency, args.time_limit),
+    # The burst's client runs in a process of its own: its threads do not hold the visitors' GIL.
+    received, sending = multiprocessing.get_context("fork").Pipe(duplex=False)
+    burst = multiprocessing.get_context("fork").Process(
+        target=timed_into,
+        args=(sending, "POST registrations (burst)", port, registrations(burst_forum), args.page_views * 4,
+              args.concurrency, args.time_limit),
     )  # fmt: skip
     burst.start()
     time.sleep(1.0)  # the burst under way before the first page
-    timed(held, "pages", "GET pages (during the burst)", port, views, args.page_views, args.visitors,
-          args.time_limit)  # fmt: skip
-    burst.join(args.time_limit + 90)
-    (b0, b1), (p0, p1) = held["burst window"], held["pages window"]
+    during, (p0, p1) = timed("GET pages (during the burst)", port, views, args.page_views, args.visitors,
+                             args.time_limit)  # fmt: skip
+    if not received.poll(args.time_limit + 90):
+        burst.kill()
+        raise RuntimeError("the registration burst did not end")
+    burst_outcome, (b0, b1) = received.recv()
+    burst.join(10)
     covered = max(0.0, min(b1, p1) - max(b0, p0)) / (p1 - p0) if p1 > p0 else 0.0
-    return ping, alone, held["pages"], held["burst"], covered
+    return ping, alone, during, burst_outcome, covered
 
 
 def pinging(_):

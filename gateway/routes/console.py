@@ -19,7 +19,7 @@ from gateway.errors import Forbidden as NotAllowed
 from gateway.http import ApiHandler
 from gateway.openapi import Doc
 from gateway.pages import render
-from gateway.rpc import outcome, together
+from gateway.rpc import together
 from gateway.schemas import CheckInSchema, EmailSchema
 from gateway.site import check_csrf, in_lang, lang_of, page_context, set_csrf_cookie
 from kit.organiser_tokens import digest
@@ -404,9 +404,6 @@ class ConsoleRoutes:
             if _not_found(exc):
                 return None
             raise
-
-
-_outcome = outcome  # console_rounds still asks through this name
 
 
 def _not_found(exc):

@@ -17,7 +17,8 @@ from nameko.exceptions import RemoteError
 from werkzeug.wrappers import Response
 
 from gateway.errors import by_field
-from gateway.routes.console import FORM, SIGNED_IN, _outcome, both_languages, page
+from gateway.routes.console import FORM, SIGNED_IN, both_languages, page
+from gateway.rpc import together
 from gateway.schemas import PaperTallySchema, RoundCreateSchema
 from gateway.schemas.common import STAKEHOLDER_GROUPS
 from gateway.site import in_lang, lang_of, translator
@@ -43,9 +44,9 @@ class ConsoleRoundRoutes:
         if answer:
             return answer
         forum_id = str(forum_id)
-        forum = eventlet.spawn(_outcome, partial(self._console_forum, forum_id))  # both asked at once
-        rounds, failed_rounds = _outcome(partial(self.topics.list_rounds, forum_id))
-        forum, failed = forum.wait()
+        (forum, failed), (rounds, failed_rounds) = together(
+            partial(self._console_forum, forum_id), partial(self.topics.list_rounds, forum_id)
+        )
         if failed or failed_rounds:
             raise failed or failed_rounds
         if forum is None:
@@ -268,23 +269,25 @@ class ConsoleRoundRoutes:
     def _rounds_found(self, forum_id, round_id):
         """(forum, round as organisers see it) asked in parallel; None when either is unknown or the round is
         another forum's."""
-        forum = eventlet.spawn(_outcome, partial(self._console_forum, forum_id))
-        try:
-            held = self.topics.get_round(round_id, True)
-        except RemoteError as exc:
-            if exc.exc_type != "RoundNotFound":
-                raise
-            held = None
-        forum, failed = forum.wait()
+        (forum, failed), (held, unknown) = together(
+            partial(self._console_forum, forum_id), partial(self.topics.get_round, round_id, True)
+        )
+        if unknown and not (isinstance(unknown, RemoteError) and unknown.exc_type == "RoundNotFound"):
+            raise unknown
         if failed:
             raise failed
         return (forum, held) if forum and held and held["forum_id"] == forum_id else None
 
     def _rounds_new_page(self, request, organiser, forum_id, forum=None, values=None, errors=None, refused=None,
                          status=200):  # fmt: skip
-        asked = eventlet.spawn(_outcome, partial(self.topics.list_topics, forum_id))
-        forum = forum or self._console_forum(forum_id)
-        topics, failed = asked.wait()
+        asked = {"topics": partial(self.topics.list_topics, forum_id)}
+        if forum is None:
+            asked["forum"] = partial(self._console_forum, forum_id)
+        answers = together(**asked)
+        topics, failed = answers["topics"]
+        forum, forum_failed = answers.get("forum", (forum, None))
+        if forum_failed:
+            raise forum_failed
         if forum is None or (
             failed and isinstance(failed, RemoteError) and failed.exc_type == "ForumNotFound"
         ):
