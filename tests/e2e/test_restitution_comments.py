@@ -110,7 +110,9 @@ def test_a_discussion_moderated_before_then_after_publication(api, mail, restitu
     alice_email = api.call("GET", "/people/me", alice).json()["person"]["email"]
     [told_alice] = wait_until_mail(mail, alice_email, "A reply to your comment")  # she asked to be told
     text, html = parts(told_alice)
-    assert "D'accord" in text and f"/restitutions/{forum['id']}#comment-{reply.json()['id']}" in text
+    assert (
+        "D'accord" in text and f"/en/restitutions/{forum['id']}#comment-{reply.json()['id']}" in text
+    )  # English
     assert "<script" not in html
     [digest] = wait_until_mail(mail, MODERATOR, "Modération", 45)  # the timer passes every 30 s
     text, _ = parts(digest)

@@ -55,15 +55,20 @@ def get(path, **headers):
     return requests.get(f"http://127.0.0.1:{PORT}{path}", headers=headers, timeout=30)
 
 
-def page(response):
-    """The page, after checking what every public record page is: HTML, inert, cacheable."""
+def page(response, lang="fr"):
+    """The page, after checking what every public record page is: HTML, inert, cacheable, in ``lang`` only
+    (the other language named by the switcher alone)."""
     assert response.status_code == 200, response.text
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
     assert response.headers["Cache-Control"] == "public, max-age=60"
     assert "script-src 'none'" in response.headers["Content-Security-Policy"]
     html = response.text
     parsed = Page(html)
-    assert parsed.lang == "fr" and ("lang", "en") in parsed.attributes
+    other = "en" if lang == "fr" else "fr"
+    assert parsed.lang == lang and [value for name, value in parsed.attributes if name == "lang"] == [
+        lang,
+        other,
+    ]
     assert "script" not in parsed.tags and "<script" not in html.lower()
     assert not [name for name, _ in parsed.attributes if name.startswith("on")], "no event attribute"
     assert "javascript:" not in html.lower()
@@ -124,33 +129,52 @@ def test_pages_feed_and_schema_of_a_hostile_restitution(api, mail):
     assert SUMMARY.split(" et ")[0] in shown.text  # the tags typed in the summary, shown as typed
     assert TITLE in shown.text and OWNER in shown.text and forum["title"] in shown.text
     assert "Publier <u>les</u> données" in shown.text and NOTE in shown.text
-    assert CARRIED in shown.text and WHY in shown.text and "Topics carried over" in shown.text
-    assert "prévu" in shown.text and "planned" in shown.text  # the status in words
+    assert CARRIED in shown.text and WHY in shown.text and "Sujets reportés" in shown.text
+    assert "prévu" in shown.text and "planned" not in shown.text  # the status in words, the page's own
     assert ("href", f"/restitutions/{forum_id}/versions/1") in shown.attributes
     assert ("id", f"commitment-{commitment['id']}") in shown.attributes
     assert ("href", f"/api/v1/forums/{forum_id}/attendance.csv") in shown.attributes
     assert "Données ouvertes" in shown.text and "superseded" not in shown.text
 
     earlier = page(get(f"/restitutions/{forum_id}/versions/1"))
-    assert "You are reading version 1, superseded by a later one (version 2)" in earlier.text
+    assert "Vous lisez la version 1, remplacée par une version plus récente (version 2)" in earlier.text
     assert ("href", f"/restitutions/{forum_id}") in earlier.attributes
     assert "Précisé." in shown.text and "Précisé." not in earlier.text
+
+    english = page(get(f"/en/restitutions/{forum_id}"), "en")  # the same record, in English
+    assert TITLE in english.text and CARRIED in english.text and "Topics carried over" in english.text
+    assert "planned" in english.text and "prévu" not in english.text and "Open data" in english.text
+    assert ("href", f"/en/restitutions/{forum_id}/versions/1") in english.attributes
+    assert ("href", f"/api/v1/forums/{forum_id}/attendance.csv") in english.attributes  # data: one address
+    english_earlier = page(get(f"/en/restitutions/{forum_id}/versions/1"), "en")
+    assert "You are reading version 1, superseded by a later one (version 2)" in english_earlier.text
+    assert ("href", f"/en/restitutions/{forum_id}") in english_earlier.attributes
 
     index = page(get("/restitutions"))
     assert ("href", f"/restitutions/{forum_id}") in index.attributes and forum["title"] in index.text
     assert ("href", "/api/v1/commitments.csv") in index.attributes
     assert ("href", "/restitutions/feed.atom") in index.attributes
+    english_index = page(get("/en/restitutions"), "en")
+    assert ("href", f"/en/restitutions/{forum_id}") in english_index.attributes
+    assert ("href", "/restitutions/feed.atom") in english_index.attributes
 
     for missing in (f"/restitutions/{uuid.uuid4()}", f"/restitutions/{forum_id}/versions/3"):
         gone = get(missing)
         assert (gone.status_code, gone.headers["Content-Type"]) == (404, "text/html; charset=utf-8")
         assert "Page introuvable" in gone.text and gone.headers["Cache-Control"] == "no-store"
+        gone = get("/en" + missing)
+        assert (
+            gone.status_code == 404 and "Page not found" in gone.text and "Page introuvable" not in gone.text
+        )
 
     # the same page is the same body: asked again with its ETag, 304 until the record changes
     first = get(f"/restitutions/{forum_id}")
     etag = first.headers["ETag"]
     again = get(f"/restitutions/{forum_id}", **{"If-None-Match": etag})
     assert (again.status_code, again.content, again.headers["ETag"]) == (304, b"", etag)
+    english_etag = get(f"/en/restitutions/{forum_id}").headers["ETag"]  # each language its own body
+    assert english_etag != etag
+    assert get(f"/en/restitutions/{forum_id}", **{"If-None-Match": english_etag}).status_code == 304
     change(api, commitment["id"])
     changed = get(f"/restitutions/{forum_id}", **{"If-None-Match": etag})
     assert changed.status_code == 200 and changed.headers["ETag"] != etag

@@ -7,7 +7,7 @@ from harness.testing import wait_until
 
 from .client import inbox, parts, person, problem, stays_true, token_from, wait_for_mails
 
-CONFIRM_PAGE = "/subscriptions/confirm"
+CONFIRM_PAGE = "/en/subscriptions/confirm"  # the page in the language of the people here: English
 SUBJECT = "Confirm your subscription to the Open d'Etat forums"
 
 

@@ -1,11 +1,12 @@
-"""The pages the topics emails link to, from outside: a round's public results page (server-rendered,
-French and English on one page, like every page of the site) and the participant's vote page, whose
-script does the voting through the API; what each shows before the round closes, for a round that does
-not exist, and with the registration service down."""
+"""The pages the topics emails link to, from outside: a round's public results page (server-rendered, in
+French at its address and in English at ``/en/…``, like every page of the site) and the participant's
+vote page, whose script does the voting through the API; what each shows before the round closes, for a
+round that does not exist, and with the registration service down."""
 
 import re
 import time
 import uuid
+from html import unescape
 
 import requests
 
@@ -75,15 +76,22 @@ def test_a_closed_rounds_results_page_shows_agenda_rankings_groups_and_consensus
     assert agenda.split() == ["Ports", "Rail", "&amp;", "fret"]
     overall = text_of(section(html, "<caption>Classement général", "</table>"))
     assert re.search(r"1 Ports 4 .*2 Rail &amp; fret 2 .*3 Eau &lt;potable&gt; \w+ 0", overall), overall
-    assert "5 bulletin(s) / ballot(s)" in words  # two online, three on paper
-    assert "société civile / civil society : 3" in words
-    company = text_of(section(html, "<caption>entreprises / companies", "</table>"))
+    assert "5 bulletin(s), dont sur papier :" in words  # two online, three on paper
+    assert "société civile : 3" in words
+    company = text_of(section(html, "<caption>entreprises", "</table>"))
     assert re.search(r"1 Rail &amp; fret 1 ", company), company
     # consensus: the least share of any group that voted; civil society has 4 ballots (3 on paper), the
     # company 1: rail min(1/4, 1/1), ports min(4/4, 0/1)
     consensus = text_of(section(html, "<caption>Consensus entre collèges", "</table>"))
     assert re.search(r"1 Rail &amp; fret 25,00\W+% .*Ports 0,00\W+%", consensus), consensus
-    for french, english in [
+    english = requests.get(f"{api.base_url}/en/rounds/{round_id}/results", timeout=30)
+    assert (english.status_code, english.headers["Content-Type"]) == (200, HTML)
+    english_words = text_of(english.text)
+    assert '<html lang="en">' in english.text and "5 ballot(s), of which on paper:" in english_words
+    assert re.search(
+        r"1 Rail &amp; fret 25.00%", text_of(section(english.text, "<caption>Cross-group", "</table>"))
+    )
+    for french, in_english in [
         ("Ordre du jour", "Agenda"),
         ("Classement général", "Overall ranking"),
         ("Par collège", "By stakeholder group"),
@@ -91,8 +99,9 @@ def test_a_closed_rounds_results_page_shows_agenda_rankings_groups_and_consensus
         ("Approbation", "Approval"),
         ("le nombre de bulletins qui choisissent le sujet", "the ballots choosing the topic"),
         ("la plus faible part de soutien", "the least support among the groups"),
-    ]:
-        assert french in words and english in words, (french, english)
+    ]:  # each page in its language, and only in it
+        assert french in words and in_english not in words, (french, in_english)
+        assert in_english in english_words and french not in english_words, (french, in_english)
     assert "pas encore clos" not in words
 
 
@@ -106,14 +115,18 @@ def test_an_open_rounds_results_page_says_it_is_not_closed_and_an_unknown_one_is
 
     shown = page(api, f"/rounds/{round_id}/results")
     assert (shown.status_code, shown.headers["Content-Type"]) == (200, HTML)
-    words = text_of(shown.text)
-    assert "Ce tour n'est pas encore clos" in words and "This round is not closed yet" in words
+    words = unescape(text_of(shown.text))
+    assert "Ce tour n'est pas encore clos" in words and "This round is not closed yet" not in words
+    english = text_of(requests.get(f"{api.base_url}/en/rounds/{round_id}/results", timeout=30).text)
+    assert "This round is not closed yet" in english and "Budget participatif" in english
     assert "Budget participatif" in words  # what is being voted on
     assert "<table" not in shown.text and "Classement général" not in words  # no results before closing
 
     missing = page(api, f"/rounds/{uuid.uuid4()}/results")
     assert (missing.status_code, missing.headers["Content-Type"]) == (404, HTML)
-    assert "Page introuvable" in missing.text and "Page not found" in missing.text
+    assert "Page introuvable" in missing.text and "Page not found" not in missing.text
+    english = page(api, f"/en/rounds/{uuid.uuid4()}/results")
+    assert english.status_code == 404 and "Page not found" in english.text
     problem(requests.get(f"{api.base_url}/rounds/not-a-round/results", timeout=30), 404)
 
 
@@ -148,8 +161,11 @@ def test_the_vote_page_is_served_and_says_voting_needs_javascript(api, mail):
     assert (shown.status_code, shown.headers["Content-Type"]) == (200, HTML)
     html = shown.text
     notice = text_of(section(html, "<noscript>", "</noscript>"))
-    assert "Pour voter, cette page a besoin de JavaScript" in notice and "needs JavaScript" in notice
+    assert "Pour voter, cette page a besoin de JavaScript" in notice and "needs JavaScript" not in notice
     assert f'href="/rounds/{round_id}/results"' in section(html, "<noscript>", "</noscript>")
+    english = page(api, f"/en/forums/{forum['id']}/rounds/{round_id}").text
+    assert "needs JavaScript" in text_of(section(english, "<noscript>", "</noscript>"))
+    assert f'href="/en/rounds/{round_id}/results"' in section(english, "<noscript>", "</noscript>")
     # the script is ours (a nonce), and no inline handler would run under the policy anyway
     nonce = re.search(r"'nonce-([^']+)'", shown.headers["Content-Security-Policy"]).group(1)
     assert f'<script nonce="{nonce}">' in html

@@ -83,5 +83,7 @@ def test_a_round_is_told_by_email_and_closed_once_by_two_replicas(api, mail, sta
         assert not [s for s in subjects(mail, addresses[alice]) if "left to vote" in s]
         assert not mails_starting(mail, addresses[bob], "Results of the vote")  # only voters
         assert len(mails_starting(mail, addresses[alice], "Results of the vote")) == 1
+        [told] = mails_starting(mail, addresses[alice], "Results of the vote")
+        assert f"/en/rounds/{round_id}/results" in parts(told)[0]  # the results page in her language
     finally:
         bus.close()
