@@ -162,7 +162,7 @@ def http_and_rush(args, parts, work):
             if "rush" in parts:
                 rush(args, stack, sink)
             if "pages" in parts:
-                pages.report(*pages.measure(args, stack, registrations))
+                pages.report(*pages.measure(args, stack, registrations, sink.process.pid))
     finally:
         sink.stop()
         shutil.rmtree(sink.directory, ignore_errors=True)  # the logs stay, for a look afterwards

@@ -43,10 +43,11 @@ class Outcome:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
 
-def run(name, port, make_request, total, concurrency, time_limit):
+def run(name, port, make_request, total, concurrency, time_limit, stop=None):
     """Send ``total`` requests (``make_request(i)`` -> (method, path, body or None[, headers[, label]]))
-    over ``concurrency`` keep-alive connections; stop early when ``time_limit`` seconds have passed.
-    Latencies are also kept by label, for the requests that have one."""
+    over ``concurrency`` keep-alive connections; stop early when ``time_limit`` seconds have passed, or
+    once ``stop`` (an Event, perhaps another process's) is set. Latencies are also kept by label, for the
+    requests that have one."""
     outcome = Outcome(name)
     numbers = itertools.count()
     lock = threading.Lock()
@@ -60,7 +61,7 @@ def run(name, port, make_request, total, concurrency, time_limit):
             while True:
                 with lock:
                     number = next(numbers)
-                if number >= total:
+                if number >= total or (stop is not None and stop.is_set()):
                     break
                 if time.monotonic() > deadline:
                     outcome.stopped_by_deadline = True
