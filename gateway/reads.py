@@ -35,8 +35,15 @@ from nameko.extensions import SharedExtension
 log = logging.getLogger(__name__)
 
 ENTRIES = 2048  # at most: the least recently used answer goes first
-# Calls that change nothing a page shows, made often (every organiser request asks who it is).
-QUIET = frozenset({"ping", "health", "organiser_for_digest", "me", "my_data", "my_comments"})
+# Calls that change nothing: reads (``get_…``, ``list_…`` and these) and checks; they never forget. A call
+# not known as a read forgets, which is the safe side: a new read named otherwise costs kept answers only.
+READS = frozenset({
+    "ping", "health", "organiser_for_digest", "me", "my_data", "my_comments", "registration_summary",
+    "registrations_csv", "participants", "attendance", "moderation_queue", "round_results",
+    "round_results_csv", "latest", "version", "page", "index", "commitments", "commitments_page", "feed",
+    "commitments_csv", "attendance_csv", "comment_settings", "comments", "pending_comments",
+    "delivery_summary",
+})  # fmt: skip
 # Calls that change only one forum's counts: what the call names as its forum (argument or answer).
 FORUM_COUNTS = {
     ("registration", "register"): lambda args, answer: args[0] if args else None,
@@ -84,7 +91,7 @@ class PublicReads(SharedExtension):
     def changing(self, service, method, args, answer):
         """After (or instead of) a call that may have changed ``service``'s data: forget what it made
         stale. Called whether the call answered or not (a timed-out command may still have acted)."""
-        if method in QUIET:
+        if method in READS or method.startswith(("get_", "list_")):
             return
         number = next(self.changes)
         counts = FORUM_COUNTS.get((service, method))

@@ -134,6 +134,9 @@ def running_gateway(rabbit_server, vhosts, *services, overrides=None):
             "ORGANISER_TOKEN": f"another-token, {ORGANISER}",
             "RPC_TIMEOUT": 2,
             "RATE_LIMIT_PREFIX": rate_limit_prefix(),
+            # the fakes' answers change from test to test: a kept answer would outlive its test
+            # (tests/service/test_gateway_kept_reads.py keeps them on purpose)
+            "PUBLIC_READ_FRESH": 0,
         }
         | NO_RATE_LIMITS
         | (overrides or {})

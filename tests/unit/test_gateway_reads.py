@@ -194,7 +194,7 @@ def test_quiet_calls_and_other_services_forget_nothing(clock):
     extension, service = kept(), Service()
     read(extension, service)
     service.version = 2
-    for method in ("ping", "health", "organiser_for_digest", "me"):
+    for method in ("ping", "health", "organiser_for_digest", "me", "get_forum", "list_registrations"):
         extension.changing("registration", method, (), None)
     extension.changing("topics", "publish_topic", ("t1",), None)
     assert read(extension, service)["version"] == 1
