@@ -95,6 +95,8 @@ def test_the_register_filters_without_javascript_and_the_switcher_keeps_them(bro
     assert parse_qs(address.query) == {"owner": [register.owners[0]], "status": ["in_progress"]}
     assert titles(tab) == [f"Publier les codes {tag}"]
     assert tab.js("document.getElementById('count').textContent").startswith("1 commitment(s) out of ")
+    forum_link = tab.js("document.querySelector('[id^=commitment-] a').getAttribute('href')")
+    assert forum_link.startswith("/en/restitutions/")  # to the restitution in the page's language
     assert tab.js("document.getElementById('status').value") == "in_progress"
     tab.driver.find_element(By.LINK_TEXT, "Remove the filters").click()
     tab.wait("location.search === '' && document.querySelector('h1')")
@@ -155,7 +157,7 @@ def test_the_topics_page_shows_status_results_and_how_to_propose(browser, regist
     assert "on the agenda (place 1)" in tab.js(f"document.getElementById('topic-{topic}').innerText")
     assert "not on the agenda" in tab.js(f"document.getElementById('topic-{other}').innerText")
     results = tab.js("Array.from(document.querySelectorAll('a'), (a) => a.getAttribute('href'))")
-    assert f"/rounds/{register.round_id}/results" in results
+    assert f"/en/rounds/{register.round_id}/results" in results  # in the page's language
     assert "personal link" in tab.js("document.getElementById('propose').nextElementSibling.textContent")
     assert tab.js("window.__pwned") is None and tab.broken_links() == []
     tab.open(f"/forums/{register.first['id']}")  # the forum's page leads there

@@ -74,10 +74,11 @@ def test_the_register_says_status_in_words_and_hostile_text_as_text():
     assert "<script>window" not in html and "&lt;script&gt;window.__pwned=1&lt;/script&gt;" in html
     assert "2 commitment(s) out of 3 match these filters." in html
     assert "Status: done" in html and "from “planned” to “done”" in html and "2 January 2027" in html
-    assert 'href="/restitutions/f2#commitment-c2"' in html and '<option value="f2" selected>' in html
+    assert 'href="/en/restitutions/f2#commitment-c2"' in html and '<option value="f2" selected>' in html
     assert 'action="/en/commitments"' in html and 'href="/en/accessibility"' in html
     french = page("commitments.html", "fr", items=ITEMS, chosen={}, **common)
     assert "3 engagement(s)." in french and "État : prévu" in french and "30 juin 2027" in french
+    assert 'href="/restitutions/f1#commitment-c1"' in french  # each page's links keep its language
 
 
 def test_the_statement_and_the_topics_page_render_in_both_languages():
@@ -88,4 +89,4 @@ def test_the_statement_and_the_topics_page_render_in_both_languages():
     topics = [{"id": "t1", "title": HOSTILE, "description": "", "proposed_by": "participant"}]
     html = page("topics.html", "en", forum=forum, topics=topics, results={"round_id": "r1"}, agenda={"t1": 1})
     assert "<script>window" not in html and "on the agenda (place 1)" in html
-    assert 'href="/rounds/r1/results"' in html
+    assert 'href="/en/rounds/r1/results"' in html
