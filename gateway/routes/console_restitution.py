@@ -8,8 +8,10 @@ out. Its buttons: preview (the page as the published version would show it, the 
 saved), save (with the draft's version the form was made on: a save made on an earlier version is refused
 409, and the page shows the other organiser's version beside the form, which keeps what was typed).
 Publishing is a page of its own that shows what the saved draft would publish and asks for the change
-note. The versions page lists what was published, with the commitments and a form each to record a
-change of status with its public note (the public register then shows it).
+note; it sends the draft's version it showed, and the service publishes nothing if the draft was saved
+since (409: the page again, with the draft as it is now, to confirm). The versions page lists what was
+published, with the commitments and a form each to record a change of status with its public note (the
+public register then shows it).
 
 Calls are the API's (restitution.get_draft, save_draft, publish, latest, update_commitment), the form
 checked by the API's schemas. The preview renders Markdown with the restitution service's own renderer
@@ -194,22 +196,24 @@ class ConsoleRestitutionRoutes:
         if found is None:
             return self._page(request, "not_found.html", organiser, status=404, what="forum")
         forum, draft = found
-        note = request.form.get("note", "")
-        show = partial(self._restitution_publishing, request, organiser, forum, draft, note=note)
-        if request.form.get("draft_version") != str(draft["version"]):
-            return show(status=409, changed=True)
+        note, seen = request.form.get("note", ""), request.form.get("draft_version", "")
+        show = partial(self._restitution_publishing, request, organiser, forum, note=note)
+        if not NUMBER.fullmatch(seen):  # the page always sends it: without it, the draft is shown to confirm
+            return show(draft, status=409, changed=True)
         try:
-            note = PUBLISH.dump(PUBLISH.load({"note": note.strip()}))["note"]
+            asked = PUBLISH.dump(PUBLISH.load({"note": note.strip(), "draft_version": int(seen)}))
         except ValidationError:
-            return show(status=422, errors={"note": ["note"]})
+            return show(draft, status=422, errors={"note": ["note"]}, changed=int(seen) != draft["version"])
         try:
-            published = self.restitution.publish(forum_id, note)
+            published = self.restitution.publish(forum_id, asked["note"], asked["draft_version"])
         except RemoteError as exc:
             if exc.exc_type in FORUM_NOT_FOUND:
                 return self._page(request, "not_found.html", organiser, status=404, what="forum")
+            if exc.exc_type == "VersionConflict":  # saved since the page was shown: the draft as it is now
+                return show(self.restitution.get_draft(forum_id), status=409, changed=True)
             if exc.exc_type != "DraftInvalid":
                 raise
-            return show(status=422, errors=_restitution_refusals(by_field(exc.value)))
+            return show(draft, status=422, errors=_restitution_refusals(by_field(exc.value)))
         where = EDITOR.format(forum_id=forum_id) + f"/versions?published={published['version']}"
         return _restitution_see_other(request, where)
 

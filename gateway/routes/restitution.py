@@ -90,17 +90,19 @@ class RestitutionRoutes:
             body="RestitutionPublish",
             status=201,
             headers=("Location",),
-            raises=("ForumNotFound", "DraftInvalid"),
+            raises=("ForumNotFound", "VersionConflict", "DraftInvalid"),
             description="Versions are immutable: a later one supersedes the latest, the earlier stay readable. "
             "It states the facts as they stand (attendance by stakeholder group, the closed round's "
-            "results). Refused (422, by field): a draft with nothing in it or a blank section, no note from "
-            "version 2 on, nothing changed since the latest version.",
+            "results). With draft_version (the draft's version read before publishing), a draft saved since "
+            "is not published (409): read it again and publish it. Refused (422, by field): a draft with "
+            "nothing in it or a blank section, no note from version 2 on, nothing changed since the latest "
+            "version.",
         ),
     )
     def publish_restitution(self, request, forum_id):
         self.auth.organiser(request)
-        note = validated(PUBLISH, request).get("note", "")
-        published = self.restitution.publish(str(forum_id), note)
+        asked = validated(PUBLISH, request)
+        published = self.restitution.publish(str(forum_id), asked.get("note", ""), asked.get("draft_version"))
         location = f"/api/v1/forums/{forum_id}/restitution/versions/{published['version']}"
         return 201, {"Location": location}, published
 

@@ -93,6 +93,11 @@ class RestitutionSaveSchema(Schema):
 
 class RestitutionPublishSchema(Schema):
     note = prose(2_000, metadata={"description": "What changed: public; optional for version 1 only"})
+    draft_version = Whole(
+        validate=validate.Range(min=0, max=1_000_000_000),
+        metadata={"description": "The draft's version read before publishing it (409, nothing published, if "
+                  "another was saved since); absent: no check, the draft as it is now is published"},
+    )  # fmt: skip
 
 
 class CommitmentChangeSchema(Schema):

@@ -1,7 +1,8 @@
 """Drafts and publishing. One draft per forum, saved whole by organisers, each save naming the version it
 was made on (``rules.check_edit``: two organisers do not overwrite each other silently). Publishing makes
 an immutable numbered version that carries the facts as they stood (attendance by group, the forum's
-closed round with its topics' titles); the commitments it makes join the series' register."""
+closed round with its topics' titles); the commitments it makes join the series' register. It names the
+draft's version the organiser confirmed (``rules.check_seen``): a draft saved since is not published."""
 
 from kit.serial import jsonable
 from services.restitution import markdown, rules, store
@@ -45,11 +46,15 @@ def save(tx, forum_id, content, expected_version=None):
     return jsonable({"forum_id": forum_id, "version": row["version"]} | row["content"])
 
 
-def publish(tx, forum_id, note):
-    """Version n + 1 of the forum's restitution, from its draft and the facts as they stand."""
+def publish(tx, forum_id, note, draft_version=None):
+    """Version n + 1 of the forum's restitution, from its draft and the facts as they stand; with
+    ``draft_version``, only if the draft is still at that version."""
     forum = forum_of(tx, forum_id)
     store.drafts.lock_forum(tx.cur, forum_id)
-    row = store.drafts.read(tx.cur, forum_id)
+    # the draft's row locked until commit: a save waits, rather than slipping in between the check and
+    # what is published (or having its commitments overwritten by those named below)
+    row = store.drafts.read(tx.cur, forum_id, lock=True)
+    rules.check_seen(row["version"] if row else 0, draft_version)
     latest = store.drafts.latest(tx.cur, forum_id)
     previous = ({"version": latest["version"]} | {k: latest["content"][k] for k in rules.DRAFT_FIELDS}
                 if latest else None)  # fmt: skip
@@ -74,7 +79,9 @@ def publish(tx, forum_id, note):
         {"forum_id": forum_id, "title": forum["title"], "version": version["version"], "note": version["note"],
          "summary": markdown.to_text(version["summary"]), "commitments": len(version["commitments"])},
     )  # fmt: skip
-    tx.record("restitution_published", forum_id, {"version": version["version"]})
+    tx.record(
+        "restitution_published", forum_id, {"version": version["version"], "draft_version": row["version"]}
+    )
     return published_view(tx, store.drafts.version(tx.cur, forum_id, version["version"]))
 
 

@@ -24,8 +24,9 @@ class DraftInvalid(FieldErrors, RestitutionError):
 
 
 class VersionConflict(RestitutionError):
-    """An edit of a draft made on an earlier version of it: another organiser saved in between. Nothing
-    is overwritten; the client reloads the draft and applies its edit again."""
+    """An edit of a draft made on an earlier version of it, or publishing asked on one: another organiser
+    saved in between. Nothing is overwritten nor published; the client reloads the draft and applies its
+    edit again, or reads it and publishes it again."""
 
 
 class InvalidTransition(RestitutionError):

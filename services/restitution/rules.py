@@ -15,11 +15,13 @@ Sections prefilled from a round (``prefill_sections``): one per agenda topic, in
 by the topic; a section the draft already has for a topic keeps its title and text, and sections of no
 agenda topic follow in their order.
 
-Publishing (``check_publishable``, ``publish``): a draft with nothing in it (no summary, no section
-text, no decision, no commitment) or with a section left blank is not published. Publishing makes
-version n + 1, immutable (the store never updates a version; a later one supersedes it and the earlier
-stay readable). Its change note, public, is optional for version 1 and required from version 2 on; a
-version identical to the latest is refused.
+Publishing (``check_seen``, ``check_publishable``, ``publish``): publishing may name the draft's version
+the organiser read and confirmed; a draft saved again since is not published (VersionConflict), so that
+nobody publishes a text they never saw. One that names none publishes the draft as it is. A draft with
+nothing in it (no summary, no section text, no decision, no commitment) or with a section left blank is
+not published. Publishing makes version n + 1, immutable (the store never updates a version; a later one
+supersedes it and the earlier stay readable). Its change note, public, is optional for version 1 and
+required from version 2 on; a version identical to the latest is refused.
 
 Commitments (``change_commitment``, ``history_line``): statuses ``planned``, ``in_progress``, ``done``,
 ``dropped``. Planned and in-progress move to any status, or stay (a progress note). Done and dropped are
@@ -127,6 +129,18 @@ def prefill_sections(results, titles, existing=()):
     for section, topic in zip(sections, agenda, strict=True):
         section["topic_id"] = topic
     return sections + [dict(section) for section in existing if section.get("topic_id") not in agenda]
+
+
+def check_seen(current_version, draft_version):
+    """VersionConflict if the draft was saved again since ``draft_version``, the version the organiser read
+    before asking to publish it. ``current_version`` is 0 while the forum has no draft; ``draft_version``
+    None skips the check."""
+    if draft_version is not None and draft_version != current_version:
+        raise VersionConflict(
+            f"the draft changed since version {draft_version}, the one this publishing was asked on: it is at"
+            f" version {current_version} now. Nothing is published: read version {current_version} and publish"
+            " it again"
+        )
 
 
 def check_publishable(draft):

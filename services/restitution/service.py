@@ -144,8 +144,8 @@ class RestitutionService(health.HealthChecks, dead_letters.DeadLetterLog, audit.
         return self._run(drafts.save, forum_id, content, expected_version)
 
     @command
-    def publish(self, forum_id, note=""):
-        return self._run(drafts.publish, forum_id, note)
+    def publish(self, forum_id, note="", draft_version=None):
+        return self._run(drafts.publish, forum_id, note, draft_version)
 
     # what anyone may read
     @command

@@ -2,16 +2,19 @@
 minutes in Markdown, a decision, a commitment with its owner and due date, rows added by a button),
 previews it with the facts a version would state (attendance, the round's results, the topic carried
 over), saves it; a save made on a version someone else replaced is refused (409) with both texts on the
-page and nothing typed lost; they publish after a confirmation, anyone reads the public page and a
-registrant receives the email at the real SMTP server; they record a commitment's progress with a public
-note, which the public register shows. Hostile Markdown stays inert, bad input changes nothing, and the
-pages pass axe-core in both languages at both widths."""
+page and nothing typed lost; they publish after a confirmation (a draft saved again after the confirmation
+page was shown, even during the click, is not published: the page shows it to confirm, 409), anyone reads
+the public page and a registrant receives the email at the real SMTP server; they record a commitment's
+progress with a public note, which the public register shows. Hostile Markdown stays inert, bad input
+changes nothing, and the pages pass axe-core in both languages at both widths."""
 
 import re
+import threading
 import uuid
 
+import psycopg
 import pytest
-from e2e.client import person, token_from, wait_for_mails, wait_until_mail
+from e2e.client import person, problem, token_from, wait_for_mails, wait_until_mail
 from e2e.test_checkin import check_in
 from e2e.test_restitution import closed_round, prefilled_draft
 from e2e.test_restitution_outputs import CARRIED, carry_over_a_topic
@@ -191,6 +194,114 @@ def test_an_organiser_drafts_previews_saves_publishes_and_follows_a_commitment(b
     assert tab.js("location.pathname") == "/commitments"
     register = words(tab)
     assert "Jeu <em>en cours</em> de préparation" in register and tab.js(INERT)
+
+
+def a_draft_read(api):
+    """A forum whose draft, version 1, an organiser reads before publishing it."""
+    created = api.create_forum(title=f"Forum à confirmer {uuid.uuid4().hex[:6]}")
+    path = f"/forums/{created['id']}/restitution"
+    wait_until(
+        lambda: api.organiser("GET", f"{path}/draft").status_code == 200, 30, message="the forum known"
+    )
+    assert api.organiser("PUT", path, json={"version": 0, "summary": "Ce que j'ai relu."}).status_code == 200
+    return created | {"path": path}
+
+
+def at_the_confirmation(browser, api, forum, lang="fr"):
+    """A signed-in tab (JavaScript off) on the publishing page, which shows version 1 of the draft."""
+    page = f"{'/en' if lang == 'en' else ''}/console/forums/{forum['id']}/restitution/publish"
+    tab = browser(javascript=False, lang=lang)
+    tab.open(page)
+    sign_in(tab, api.token, lang)
+    assert tab.open(page) == []
+    assert value(tab, "draft_version") == "1" and "Ce que j'ai relu." in words(tab, "#preview")
+    return tab, page
+
+
+CHANGED = {
+    "fr": "Le brouillon a été enregistré de nouveau depuis l'affichage de cette page : rien n'est publié.",
+    "en": "The draft was saved again since this page was shown: nothing is published.",
+}
+PUBLISH = {"fr": "Publier cette version", "en": "Publish this version"}
+
+
+def shows_the_draft_saved_since(tab, api, forum, page, lang="fr"):
+    """The publishing page again (409): it says the draft changed and shows version 2, to confirm;
+    nothing is published."""
+    assert tab.js(STATUS) == 409 and tab.js("location.pathname") == page
+    assert words(tab, "#changed").startswith(CHANGED[lang])
+    preview = words(tab, "#preview")
+    assert "Ce que je n'ai pas vu." in preview and "Ce que j'ai relu." not in preview
+    assert value(tab, "draft_version") == "2"
+    problem(api.call("GET", forum["path"]), 404)  # nothing published
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_a_draft_saved_again_while_publishing_is_confirmed_is_not_published_but_shown_to_confirm(
+    browser, api, lang
+):
+    """The confirmation page shows version 1 of the draft; another organiser saves version 2 before the
+    click: nothing is published (409), the page says the draft changed and shows version 2, the note typed
+    kept; confirming again publishes version 2."""
+    forum = a_draft_read(api)
+    tab, page = at_the_confirmation(browser, api, forum, lang)
+    typed(tab, "note", "Première version")
+    theirs = api.organiser("PUT", forum["path"], json={"version": 1, "summary": "Ce que je n'ai pas vu."})
+    assert (theirs.status_code, theirs.json()["version"]) == (200, 2), theirs.text
+    tab.send(PUBLISH[lang])
+    shows_the_draft_saved_since(tab, api, forum, page, lang)
+    assert value(tab, "note") == "Première version"
+    tab.screenshot(f"changed-{lang}")
+
+    tab.send(PUBLISH[lang])  # confirmed, knowing version 2
+    assert tab.js("location.pathname") == page.replace("/publish", "/versions")
+    assert tab.js("location.search") == "?published=1"
+    latest = api.call("GET", forum["path"]).json()
+    assert (latest["version"], latest["summary"], latest["note"]) == (
+        1,
+        "Ce que je n'ai pas vu.",
+        "Première version",
+    )
+
+
+def test_a_save_under_way_when_publish_is_clicked_is_waited_for_and_its_draft_not_published(
+    browser, api, database_url
+):
+    """Another organiser's save has the draft's row (its transaction under way: held here) at the click.
+    The page's own look at the draft still sees version 1; publishing waits for the save, then publishes
+    nothing, and the page shows version 2 to confirm."""
+    forum = a_draft_read(api)
+    tab, page = at_the_confirmation(browser, api, forum)
+    held = threading.Event()
+
+    def save_under_way():
+        with psycopg.connect(database_url) as saving:  # what save_draft does, committed once publishing waits
+            saving.execute("SELECT 1 FROM restitution.drafts WHERE forum_id = %s FOR UPDATE", (forum["id"],))
+            saving.execute(
+                "UPDATE restitution.drafts SET version = 2, content = jsonb_set(content, '{summary}',"
+                " to_jsonb(%s::text)) WHERE forum_id = %s",
+                ("Ce que je n'ai pas vu.", forum["id"]),
+            )
+            held.set()
+            waiting = (
+                "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                " AND query LIKE %s"
+            )
+            with psycopg.connect(database_url, autocommit=True) as looking:  # a fresh view each time
+                wait_until(
+                    lambda: looking.execute(waiting, ("%drafts%",)).fetchone(),
+                    20,
+                    message="publishing waiting",
+                )
+
+    saver = threading.Thread(target=save_under_way)
+    saver.start()
+    try:
+        assert held.wait(10)
+        tab.send(PUBLISH["fr"])
+    finally:
+        saver.join()
+    shows_the_draft_saved_since(tab, api, forum, page)
 
 
 def test_bad_input_is_refused_and_changes_nothing(stack, api, forum, published):

@@ -1,10 +1,12 @@
 """A forum's restitution, from outside: after the forum (registrations, a check-in, a closed round), the
 organiser gets a draft prefilled from the round's agenda, saves and publishes it; anyone reads the version
 with attendance by group, the round's results and its commitments, then the next version, the earlier one
-still there; commitments change with a public history, and the open data round-trips as CSV."""
+still there (publishing names the draft's version read: a draft saved since is a 409, nothing published);
+commitments change with a public history, and the open data round-trips as CSV."""
 
 import csv
 import io
+import uuid
 
 from harness.testing import wait_until
 
@@ -139,6 +141,44 @@ def test_a_restitution_drafted_published_revised_and_followed(api, mail):
         for row in rows(api.call("GET", f"/forums/{forum['id']}/attendance.csv"))
     }
     assert (counts["citizen"]["registered"], counts["citizen"]["checked_in"]) == ("1", "1")
+
+
+def test_publishing_names_the_draft_version_read_and_a_draft_saved_since_is_not_published(api):
+    forum = api.create_forum()
+    path = f"/forums/{forum['id']}/restitution"
+    wait_until(
+        lambda: api.organiser("GET", f"{path}/draft").status_code == 200, 30, message="the forum known"
+    )
+    read = api.organiser("PUT", path, json={"version": 0, "summary": "Lu par Alice"})
+    assert read.status_code == 200, read.text  # what Alice reads before publishing it
+    saved = api.organiser(
+        "PUT", path, json={"version": read.json()["version"], "summary": "Enregistré par Bob"}
+    )
+    assert (saved.status_code, saved.json()["version"]) == (200, 2), saved.text  # she never saw it
+
+    stale = {"note": "", "draft_version": read.json()["version"]}
+    refused = problem(api.organiser("POST", f"{path}/publish", json=stale), 409)
+    assert "changed since version 1" in refused["detail"] and "at version 2 now" in refused["detail"]
+    as_text = api.organiser("POST", f"{path}/publish", json={"draft_version": "2"})
+    assert "draft_version" in problem(as_text, 400)["errors"]  # a JSON integer, not its text
+    problem(api.call("GET", path), 404)  # nothing published
+    assert api.organiser("GET", f"{path}/draft").json()["summary"] == "Enregistré par Bob"
+
+    key = {"Idempotency-Key": f"publish-{uuid.uuid4()}"}
+    published = api.organiser("POST", f"{path}/publish", json={"draft_version": 2}, headers=key)
+    assert (published.status_code, published.json()["version"]) == (201, 1), published.text
+    assert api.call("GET", path).json()["summary"] == "Enregistré par Bob"
+
+    # the draft changes after; the publishing sent again with its key answers what it first answered
+    current = api.organiser("GET", f"{path}/draft").json()
+    revised = {k: current[k] for k in ("version", "sections", "decisions", "commitments")}
+    revised["summary"] = "Plus tard"
+    assert api.organiser("PUT", path, json=revised).status_code == 200
+    again = api.organiser("POST", f"{path}/publish", json={"draft_version": 2}, headers=key)
+    assert (again.status_code, again.json()) == (201, published.json())
+    assert again.headers["Location"] == published.headers["Location"]
+    assert [v["version"] for v in api.call("GET", path).json()["versions"]] == [1]  # nothing published twice
+    problem(api.organiser("POST", f"{path}/publish", json={"draft_version": 2, "note": "Plus tard"}), 409)
 
 
 def test_organiser_routes_refuse_others_and_bad_input(api, mail):

@@ -1,7 +1,8 @@
 """The restitution service in a real container (real RabbitMQ vhost, real PostgreSQL): the facts come from
 registration's and topics' events (published here as their relays would), drafts are saved with a version
-check, publishing makes immutable numbered versions, and the commitments' register follows each commitment
-across the series."""
+check, publishing makes immutable numbered versions of the draft version the organiser read (a draft
+saved since, even while publishing, is not published; a keyed retry answers what it first did), and the
+commitments' register follows each commitment across the series."""
 
 import csv
 import io
@@ -161,6 +162,103 @@ def test_a_draft_is_prefilled_saved_with_a_version_check_and_published(
     published = [e for e in restitution_bus.drain() if e["type"] == "restitution_published"]
     assert [e["data"]["version"] for e in published] == [1, 2]
     assert published[0]["data"]["summary"] == "Un forum utile."
+
+
+def a_forum(tell, restitution):
+    """A forum the service knows, without facts: enough to draft and publish."""
+    forum = forum_block()
+    tell(registration_events.envelope("forum_scheduled", {"forum": forum}))
+    forum_id = str(forum["id"])
+
+    def known():
+        try:
+            return restitution.get_draft(forum_id)["version"] == 0
+        except RemoteError:  # ForumNotFound until the forum's event has arrived
+            return False
+
+    wait_until(known, message="the forum known")
+    return forum_id
+
+
+def drafted(summary):
+    return {"summary": summary, "sections": [], "decisions": [], "commitments": [commitment()]}
+
+
+def keyed(config, key):
+    """An RPC proxy whose calls carry an idempotency key, as the gateway's do."""
+    return ServiceRpcProxy("restitution", config, context_data={"idempotency_key": key}, timeout=30)
+
+
+def test_publishing_names_the_draft_version_read_and_a_draft_saved_since_is_not_published(
+    restitution, tell, restitution_bus, service_config
+):
+    forum_id = a_forum(tell, restitution)
+    read = restitution.save_draft(forum_id, drafted("Lu par Alice"), 0)  # what Alice reads, then confirms
+    restitution.save_draft(forum_id, drafted("Enregistré par Bob"), read["version"])  # she never saw it
+    with pytest.raises(RemoteError) as refused:
+        restitution.publish(forum_id, "", read["version"])
+    assert refused.value.exc_type == "VersionConflict"
+    assert "changed since version 1" in refused.value.value and "at version 2 now" in refused.value.value
+    assert failure(restitution.publish, forum_id, "", 7) == "VersionConflict"  # a version never saved
+    assert failure(restitution.latest, forum_id) == "RestitutionNotFound"  # nothing published
+
+    published = restitution.publish(forum_id, "", 2)  # the version she then read
+    assert (published["version"], published["summary"]) == (1, "Enregistré par Bob")
+    events = [e for e in restitution_bus.drain() if e["type"] == "restitution_published"]
+    assert [(e["data"]["forum_id"], e["data"]["version"]) for e in events] == [(forum_id, 1)]
+    audit = query(service_config, "SELECT details FROM audit_trail WHERE action = 'restitution_published'"
+                  " AND subject = %s", forum_id)  # fmt: skip
+    assert [row["details"] for row in audit] == [{"version": 1, "draft_version": 2}]
+
+    draft = restitution.get_draft(forum_id)  # a client that names no version publishes the draft as it is
+    restitution.save_draft(forum_id, {key: draft[key] for key in ("sections", "decisions", "commitments")}
+                           | {"summary": "Corrigé"})  # fmt: skip
+    assert restitution.publish(forum_id, "Corrigé")["summary"] == "Corrigé"
+
+
+def test_a_save_under_way_when_publishing_starts_is_waited_for_and_its_draft_not_published(
+    restitution, tell, service_config
+):
+    """A save holding the draft's row (read for update, then written) when publishing begins: publishing
+    waits for it, then finds a draft other than the one named, and publishes nothing; the saved draft
+    stays as saved (publishing names the draft's commitments: it must not write over a newer draft)."""
+    forum_id = a_forum(tell, restitution)
+    restitution.save_draft(forum_id, drafted("Lu par Alice"), 0)
+    with psycopg.connect(service_config["DATABASE_URL"], options="-c search_path=restitution") as saving:
+        saving.execute("SELECT 1 FROM drafts WHERE forum_id = %s FOR UPDATE", (forum_id,))
+        saving.execute("UPDATE drafts SET version = 2, content = jsonb_set(content, '{summary}',"
+                       " to_jsonb('Enregistré par Bob'::text)) WHERE forum_id = %s", (forum_id,))  # fmt: skip
+        asked = restitution.publish.call_async(forum_id, "", 1)
+        waiting = (
+            "SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND datname = current_database()"
+        )
+        wait_until(lambda: query(service_config, waiting), message="publishing waiting for the save")
+        saving.commit()
+    assert failure(asked.result) == "VersionConflict"
+    assert failure(restitution.latest, forum_id) == "RestitutionNotFound"
+    draft = restitution.get_draft(forum_id)
+    assert (draft["version"], draft["summary"]) == (2, "Enregistré par Bob")
+    assert "id" not in draft["commitments"][0]  # not named by a publishing that did not happen
+    assert restitution.publish(forum_id, "", 2)["summary"] == "Enregistré par Bob"
+
+
+def test_publishing_sent_again_with_its_key_answers_as_first_even_once_the_draft_changed(
+    restitution, tell, service_config
+):
+    forum_id = a_forum(tell, restitution)
+    restitution.save_draft(forum_id, drafted("Première"), 0)
+    key = str(uuid.uuid4())
+    with keyed(service_config, key) as first, keyed(service_config, key) as retry:
+        answer = first.publish(forum_id, "", 1)
+        restitution.save_draft(forum_id, drafted("Seconde"), 1)  # the draft changes after it was published
+        assert retry.publish(forum_id, "", 1) == answer  # the first answer, not a conflict
+    assert [v["version"] for v in restitution.latest(forum_id)["versions"]] == [1]
+
+    refused = str(uuid.uuid4())  # a conflict keeps no answer: its key is judged afresh each time
+    with keyed(service_config, refused) as proxy:
+        assert failure(proxy.publish, forum_id, "Seconde", 1) == "VersionConflict"
+        assert failure(proxy.publish, forum_id, "Seconde", 1) == "VersionConflict"
+        assert proxy.publish(forum_id, "Seconde", 2)["version"] == 2
 
 
 def test_a_commitment_is_followed_across_the_series(restitution, tell, restitution_bus, service_config):

@@ -210,6 +210,23 @@ def test_a_topic_without_a_known_title_is_titled_by_its_id_and_no_agenda_makes_n
 # publishing
 
 
+def test_publishing_the_draft_version_read_passes_and_naming_none_skips_the_check():
+    assert rules.check_seen(3, 3) is None
+    assert rules.check_seen(0, 0) is None  # no draft yet: nothing to publish is for check_publishable
+    assert rules.check_seen(3, None) is None  # a client that names no version publishes the draft as it is
+
+
+def test_a_draft_saved_again_since_it_was_read_is_not_published():
+    with pytest.raises(VersionConflict) as caught:
+        rules.check_seen(4, 3)
+    assert str(caught.value) == (
+        "the draft changed since version 3, the one this publishing was asked on: it is at version 4 now."
+        " Nothing is published: read version 4 and publish it again"
+    )
+    with pytest.raises(VersionConflict):
+        rules.check_seen(0, 1)  # a version that does not exist
+
+
 def test_an_empty_draft_is_not_published():
     empty = rules.check_draft({"sections": [{"title": "Housing", "body": "  "}]})
     errors = errors_of(DraftInvalid, rules.check_publishable, empty)
