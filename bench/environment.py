@@ -62,7 +62,7 @@ def running_stack(args, log_dir, smtp_port, **settings):
             "RATE_LIMIT_CLIENT_WRITES": "",
             "RATE_LIMIT_ADDRESS_EMAILS": "",
         } | settings
-        stack = Stack(env, log_dir)
+        stack = Stack(env, log_dir, deployed=True)  # the services yield the CPU to the gateway
         print(f"starting the stack (logs in {log_dir}) ...", flush=True)
         stack.start().wait_ready()
         yield stack, env["DATABASE_URL"]

@@ -38,7 +38,7 @@ PAGES = (
 
 def add_arguments(parser):
     parser.add_argument("--visitors", type=int, default=16, help="keep-alive visitors of the pages (16)")
-    parser.add_argument("--page-views", type=int, default=2000, help="page views per run (2000)")
+    parser.add_argument("--page-views", type=int, default=10000, help="page views per run (10000)")
 
 
 def page_views(forum_id):
