@@ -67,7 +67,7 @@ class PageRoutes:
         except RemoteError as exc:
             if exc.exc_type != "RoundNotFound":
                 raise
-            return render("missing.html", status=404, what="round", **context)
+            return render("not_found.html", status=404, what="round", **context)
         forum = eventlet.spawn(self._forum_or_none, found["forum_id"])  # meanwhile, the topics service
         results = None
         if found["status"] == "closed" or found.get("show_running"):

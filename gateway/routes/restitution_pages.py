@@ -91,7 +91,7 @@ class RestitutionPageRoutes:
         except RemoteError as exc:
             if exc.exc_type != "RestitutionNotFound":
                 raise
-            return render("missing.html", status=404, what="restitution", **context)
+            return render("not_found.html", status=404, what="restitution", **context)
         shown = found["restitution"]
         latest = max(v["version"] for v in shown["versions"])
         page_ = render(

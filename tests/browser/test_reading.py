@@ -165,7 +165,8 @@ def test_the_topics_page_shows_status_results_and_how_to_propose(browser, regist
         f"/forums/{register.first['id']}/topics"
     )
     assert tab.open("/en/forums/no-such-forum/topics", status=404) == []
-    assert tab.js("document.querySelector('h1').textContent") == "Page introuvable"
+    assert tab.js("document.querySelector('h1').textContent") == "Page not found"  # in the page's language
+    assert "No forum has this address" in tab.js("document.body.innerText")
 
 
 def test_a_restitution_in_english_reads_in_english_and_leads_to_the_results_in_english(browser, register):

@@ -47,7 +47,7 @@ def test_a_cached_page_allows_its_style_by_hash_and_no_script():
 
 
 def test_other_pages_keep_a_nonce_and_no_store():
-    page = render("missing.html", status=404, what="restitution", **INDEX)
+    page = render("not_found.html", status=404, what="restitution", **INDEX)
     nonce = re.search(r"'nonce-([^']+)'", page.headers["Content-Security-Policy"]).group(1)
     assert f'<style nonce="{nonce}">' in page.get_data(as_text=True)
     assert page.headers["Cache-Control"] == "no-store"

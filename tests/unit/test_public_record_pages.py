@@ -189,7 +189,7 @@ def test_an_open_rounds_results_say_when_they_come_in_each_language():
 @pytest.mark.parametrize("lang", ["fr", "en"])
 def test_the_404_of_a_record_page_is_in_its_language(lang):
     for what in ("round", "restitution"):
-        html = page("missing.html", lang, "/restitutions/x", what=what)
+        html = page("not_found.html", lang, "/restitutions/x", what=what)
         only_in(lang, html)
     assert ("Page introuvable" if lang == "fr" else "Page not found") in html
     assert f'href="{in_lang("/restitutions", lang)}"' in html and f'href="{in_lang("/", lang)}"' in html
