@@ -145,5 +145,21 @@ def prefers_english(request):
     return request.accept_languages.best_match(LANGS, default="fr") == "en"
 
 
+def addressed_page_context(request):
+    """The context of a page whose address is the same in every language (the one-click unsubscribe link,
+    which an email gives and RFC 8058 keeps as it is): ``?lang=fr|en`` if given (its switcher), else the
+    browser's ``Accept-Language``, French by default. No form token: its one form is the link's own."""
+    asked = request.args.get("lang")
+    lang = asked if asked in LANGS else request.accept_languages.best_match(LANGS, default="fr")
+    other = "en" if lang == "fr" else "fr"
+    return {
+        "lang": lang,
+        "_": translator(lang),
+        "link": lambda french: in_lang(french, lang),
+        "switch": f"?lang={other}",  # this very address in the other language; its token not repeated
+        "switch_lang": other,
+    }
+
+
 def _well_formed(visitor):
     return 20 <= len(visitor) <= 64 and all(c.isalnum() or c in "-_" for c in visitor)

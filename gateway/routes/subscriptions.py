@@ -9,6 +9,7 @@ from gateway.http import api, validated
 from gateway.openapi import PERSON, PUBLIC, Doc
 from gateway.pages import render, wants_html
 from gateway.schemas import SubscriptionCreateSchema
+from gateway.site import addressed_page_context
 
 SUBSCRIPTION_CREATE = SubscriptionCreateSchema()
 doc = partial(Doc, tag="subscriptions", answer="Subscription", raises=("InvalidToken",))
@@ -52,13 +53,15 @@ class SubscriptionRoutes:
     def unsubscribe(self, request, token):
         if not wants_html(request):  # a mail client's one click
             return 200, self.registration.unsubscribe(token)
+        context = addressed_page_context(request)
         try:  # the page's button, in a browser
             self.registration.unsubscribe(token)
         except RemoteError as exc:
             if exc.exc_type not in REMOTE_ERRORS:
                 raise
-            return render("unsubscribed.html", status=REMOTE_ERRORS[exc.exc_type].status, failed=True)
-        return render("unsubscribed.html", failed=False)
+            status = REMOTE_ERRORS[exc.exc_type].status
+            return languages(render("unsubscribed.html", status=status, failed=True, **context))
+        return languages(render("unsubscribed.html", failed=False, **context))
 
     @api(
         "GET",
@@ -69,7 +72,15 @@ class SubscriptionRoutes:
             auth=PUBLIC,
             media="text/html",
             returns="The page (visiting it changes nothing)",
+            description="In French or English: ?lang=fr or ?lang=en (its switcher) if given, else the "
+            "browser's Accept-Language; the address stays the email's, the same in every language.",
         ),
     )
     def unsubscribe_page(self, request, token):
-        return render("unsubscribe.html")
+        return languages(render("unsubscribe.html", **addressed_page_context(request)))
+
+
+def languages(answer):
+    """A page whose language follows the browser's Accept-Language says so to caches."""
+    answer.headers["Vary"] = "Accept-Language"
+    return answer

@@ -18,6 +18,7 @@ from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
 
 from harness.testing import wait_until
+from kit.tokens import mint
 
 HOSTILE = ['<img src=x onerror="window.__pwned=1">', "<script>window.__pwned=1</script>"]
 FORM_SHOWN = "!document.getElementById('ballot').hidden"  # the vote page's script has loaded the round
@@ -121,6 +122,23 @@ OTHER = {"fr": "en", "en": "fr"}
 def in_lang(path, lang):
     """The address of the French page ``path`` (fragment included) in ``lang``."""
     return path if lang == "fr" else ("/en/" if path == "/" else "/en" + path)
+
+
+@pytest.mark.parametrize("lang", ["fr", "en"])
+def test_the_unsubscribe_page_speaks_the_browsers_language_and_switches_at_its_own_address(browser, lang):
+    """The announcements' one-click link is one address for every language: the page follows the browser's
+    Accept-Language, and its switcher (?lang=) stays at that address. Opening it unsubscribes nobody."""
+    address = "/api/v1/unsubscribe/" + mint("any-key", "unsubscribe", str(uuid.uuid4()))
+    tab = browser(lang=lang)  # the page has no script; axe needs the browser's
+    assert tab.open(address) == []
+    tab.screenshot(f"unsubscribe-{lang}")
+    assert tab.js("document.documentElement.lang") == lang
+    words = {"fr": "Me désabonner", "en": "Stop receiving announcements"}
+    assert words[lang] in tab.js("document.body.innerText")
+    assert words[OTHER[lang]] not in tab.js("document.body.innerText")
+    assert tab.broken_links() == [] and tab.axe() == []
+    tab.follow(f"a[hreflang={OTHER[lang]}]")
+    assert tab.js("location.pathname") == address and tab.js("document.documentElement.lang") == OTHER[lang]
 
 
 @pytest.mark.parametrize("lang", ["fr", "en"])

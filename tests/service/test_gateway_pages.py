@@ -58,6 +58,26 @@ def test_the_unsubscribe_page_changes_nothing_until_its_button_posts(api):
     assert FAKE.calls == []  # a link scanner following the link unsubscribes nobody
 
 
+def test_the_unsubscribe_page_speaks_the_browsers_language_and_switches_at_the_same_address(api):
+    """The link is the email's, the same in every language (RFC 8058 keeps it as it is)."""
+    address = f"/api/v1/unsubscribe/{TOKEN}"
+    french = api("GET", address, headers={"Accept-Language": "fr-FR,fr;q=0.9"})
+    html = page(french)
+    assert (
+        "Me désabonner" in html and "Unsubscribe" not in html and french.headers["Vary"] == "Accept-Language"
+    )
+    assert 'href="?lang=en" hreflang="en"' in html and TOKEN not in html  # the same address, relative
+    english = page(api("GET", address, headers={"Accept-Language": "en-GB,en;q=0.9"}), "en")
+    assert "Stop receiving announcements" in english and "désabonner" not in english
+    assert 'href="?lang=fr" hreflang="fr"' in english
+    chosen = page(api("GET", address + "?lang=fr", headers={"Accept-Language": "en"}))  # the switcher wins
+    assert "Me désabonner" in chosen
+    assert "Aller au contenu" in page(api("GET", address + "?lang=xx"))  # anything else: the default
+    answer = api("POST", address + "?lang=en", headers={"Accept": "text/html"})
+    assert '<html lang="en">' in answer.text and "You are unsubscribed" in answer.text
+    assert FAKE.args("unsubscribe") == [TOKEN]
+
+
 def test_the_home_page_lists_the_upcoming_forums_escaped(api):
     html = page(api("GET", "/"))
     assert FAKE.args("list_forums") == ["all", 100, None, False]  # upcoming and past: one call
