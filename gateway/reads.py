@@ -40,7 +40,7 @@ ENTRIES = 2048  # at most: the least recently used answer goes first
 READS = frozenset({
     "ping", "health", "organiser_for_digest", "me", "my_data", "my_comments", "registration_summary",
     "registrations_csv", "participants", "attendance", "moderation_queue", "round_results",
-    "round_results_csv", "latest", "version", "page", "index", "commitments", "commitments_page", "feed",
+    "round_results_csv", "round_page", "latest", "version", "page", "index", "commitments", "commitments_page", "feed",
     "commitments_csv", "attendance_csv", "comment_settings", "comments", "pending_comments",
     "delivery_summary",
 })  # fmt: skip

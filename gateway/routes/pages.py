@@ -2,11 +2,11 @@
 links lead to /manage, /subscriptions/confirm and a round's vote page with the token in the fragment
 (``#token=…``), which browsers never send: the page's own script reads it and calls the API with it in the
 Authorization header, and says what happens in the page's language. A round's results page is rendered
-here, from the same RPCs as the API, and needs no script."""
+here, from one call to the topics service (round_page: the round, its results and its topics' titles) and
+the forum's title, and needs no script."""
 
 from functools import partial
 
-import eventlet
 from nameko.exceptions import RemoteError
 
 from gateway.openapi import Doc
@@ -63,36 +63,17 @@ class PageRoutes:
         once the round closes; nothing about the request is wrong."""
         context = page_context(request, self.config["SECRET_KEY"])
         try:
-            found = self.topics.kept.get_round(str(round_id))
+            shown = self.topics.kept.round_page(str(round_id))  # the round, its results, its titles
         except RemoteError as exc:
             if exc.exc_type != "RoundNotFound":
                 raise
             return render("not_found.html", status=404, what="round", **context)
-        forum = eventlet.spawn(self._forum_or_none, found["forum_id"])  # meanwhile, the topics service
-        results = None
-        if found["status"] == "closed" or found.get("show_running"):
-            results = self.topics.kept.round_results(str(round_id))
-        ids = list(found["topic_ids"]) + [row["topic_id"] for row in (results or {}).get("ranking", ())]
-        titles = self._titles(found["forum_id"], dict.fromkeys(ids))
-        return render(
-            "results.html", round=found, results=results, titles=titles, forum=forum.wait(), **context
-        )
+        found = shown["round"]
+        return render("results.html", round=found, results=shown["results"], titles=shown["titles"],
+                      forum=self._forum_or_none(found["forum_id"]), **context)  # fmt: skip
 
     def _forum_or_none(self, forum_id):
         try:
             return self.registration.kept.get_forum(forum_id, timeout=FORUM_TITLE_TIMEOUT)
         except Exception:  # noqa: BLE001 - registration down, slow or the forum gone: no title, still a page
             return None
-
-    def _titles(self, forum_id, ids):
-        """topic id → title: the forum's published topics in one call, then each one that has since left
-        the forum (merged into another, carried over) by itself."""
-        titles = {topic["id"]: topic["title"] for topic in self.topics.kept.list_topics(forum_id)["items"]}
-        for topic_id in ids:
-            if topic_id not in titles:
-                try:
-                    titles[topic_id] = self.topics.kept.get_topic(topic_id)["title"]
-                except RemoteError as exc:
-                    if exc.exc_type != "TopicNotFound":
-                        raise
-        return titles

@@ -179,6 +179,23 @@ def results(tx, round_id, organiser=False):
     return tally(tx, row) | {"running": True}
 
 
+def page(tx, round_id):
+    """What a round's public page shows, in one answer: the round, its results when anyone may read them
+    (once closed, or while open if the organiser shows them; else None), and the title of every topic the
+    round and its ranking name, those since merged or carried over included."""
+    row = found(store.rounds.read(tx.cur, round_id), round_id)
+    try:
+        shown = results(tx, round_id)
+    except ResultsNotYet:
+        shown = None
+    named = [str(topic_id) for topic_id in topic_ids(row)] + [
+        e["topic_id"] for e in (shown or {}).get("ranking", ())
+    ]
+    rows = store.topics.several(tx.cur, list(dict.fromkeys(named)))
+    titles = {str(topic["id"]): topic["title"] for topic in rows if topic["status"] != "proposed"}
+    return {"round": round_view(row, None), "results": shown, "titles": titles}
+
+
 def get(tx, round_id, organiser=False):
     """The round; for organisers, its participation by group (counts of ballots, never their content)."""
     row = found(store.rounds.read(tx.cur, round_id), round_id)

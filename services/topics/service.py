@@ -181,6 +181,11 @@ class TopicsService(health.HealthChecks, dead_letters.DeadLetterLog, audit.Audit
         return self._read(rounds.results_csv, round_id)
 
     @command
+    def round_page(self, round_id):
+        """A round's public page in one call: the round, its results if shown, its topics' titles."""
+        return self._read(rounds.page, round_id)
+
+    @command
     def get_round(self, round_id, organiser=False):
         return self._read(rounds.get, round_id, organiser)
 

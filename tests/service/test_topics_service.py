@@ -165,6 +165,9 @@ def test_an_approval_round_from_opening_to_results(topics, series, topics_bus, t
     assert failure(topics.cast_ballot, round_["id"], late, {"choices": [a]}) == "GroupRequired"
     topics.cast_ballot(round_["id"], late, {"choices": [a]}, "research_media")
     assert failure(topics.round_results, round_["id"]) == "ResultsNotYet"
+    page = topics.round_page(round_["id"])  # the public page's one call: no results yet, every title
+    assert (page["round"], page["results"]) == (topics.get_round(round_["id"]), None)
+    assert page["titles"] == {a: "A", b: "B", c: "C"} and "participation" not in page["round"]
     assert list(topics.get_round(round_["id"], True)["participation"]) == [
         "citizen",
         "company",
@@ -187,6 +190,7 @@ def test_an_approval_round_from_opening_to_results(topics, series, topics_bus, t
     ]  # fmt: skip
     assert results["agenda"] == [b, a]
     assert topics.round_results(round_["id"]) == results
+    assert topics.round_page(round_["id"])["results"] == results
     assert (
         list(results["by_group"])
         == list(topics.round_results(round_["id"])["by_group"])
@@ -364,6 +368,12 @@ def test_a_topic_not_on_the_agenda_carries_over_with_its_standing_and_why(
     to_june, to_backlog = [e["data"] for e in topics_bus.drain() if e["type"] == "topic_carried_over"]
     assert to_june["standing"]["rank"] == 2 and to_june["why"] == "Not enough time in May"
     assert (to_backlog["to_forum_id"], to_backlog["standing"]) == (None, {})  # June had no round
+    page = topics.round_page(round_["id"])  # the carried-over topic is named still, with its title
+    assert page["titles"] == {a: "A", b: "B"} and [r["topic_id"] for r in page["results"]["ranking"]] == [
+        a,
+        b,
+    ]
+    assert failure(topics.round_page, str(uuid.uuid4())) == "RoundNotFound"
 
 
 def test_a_round_closing_soon_is_announced_once_with_who_voted(
