@@ -77,3 +77,16 @@ class PageRoutes:
             return self.registration.kept.get_forum(forum_id, timeout=FORUM_TITLE_TIMEOUT)
         except Exception:  # noqa: BLE001 - registration down, slow or the forum gone: no title, still a page
             return None
+
+    def _titles(self, forum_id, ids):
+        """topic id → title, for the ballot and console pages: the forum's published topics in one call, then
+        each one that has since left the forum (merged into another, carried over) by itself."""
+        titles = {topic["id"]: topic["title"] for topic in self.topics.kept.list_topics(forum_id)["items"]}
+        for topic_id in ids:
+            if topic_id not in titles:
+                try:
+                    titles[topic_id] = self.topics.kept.get_topic(topic_id)["title"]
+                except RemoteError as exc:
+                    if exc.exc_type != "TopicNotFound":
+                        raise
+        return titles
