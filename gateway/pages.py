@@ -89,7 +89,15 @@ def share(value):
     return f"{value * 100:.2f}".replace(".", ",") + "\u00a0%"
 
 
-ENV = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=True, trim_blocks=True, lstrip_blocks=True)
+# auto_reload off: a template is read once per process, not stat()ed again on every page (they change
+# only with a release, which restarts the process)
+ENV = Environment(
+    loader=FileSystemLoader(TEMPLATES),
+    autoescape=True,
+    trim_blocks=True,
+    lstrip_blocks=True,
+    auto_reload=False,
+)
 ENV.filters |= {"french_datetime": french_datetime, "english_datetime": english_datetime}
 ENV.filters |= {"count": count, "share": share, "french_date": french_date, "english_date": english_date}
 ENV.globals |= {"GROUPS": GROUPS, "METHODS": METHODS, "STATUSES": COMMITMENT_STATUSES, "in_order": in_order}
@@ -115,7 +123,7 @@ def cached_headers(html):
     hashes = (
         " ".join(
             "'sha256-" + base64.b64encode(hashlib.sha256(style.encode()).digest()).decode() + "'"
-            for style in STYLE.findall(html)
+            for style in STYLE.findall(html, 0, head_end(html))
         )
         or "'none'"
     )
@@ -124,6 +132,12 @@ def cached_headers(html):
         "form-action 'self'; base-uri 'none'; frame-ancestors 'none'"
     )
     return headers("") | {"Content-Security-Policy": policy, "Cache-Control": PUBLIC_CACHE}
+
+
+def head_end(html):
+    """Where a page's head ends (its styles are there): the search for them need not read the body."""
+    end = html.find("</head>")
+    return len(html) if end < 0 else end
 
 
 def render(template, status=200, cached=False, **context):

@@ -6,13 +6,12 @@ None depends on who asks and none has a script: each is public and cacheable lik
 (ETag, 304, a minute). The register costs one call (restitution.commitments_page) and is filtered here, in
 the gateway: the service answers the whole register, which the form needs anyway for its choices. A
 forum's topics page asks the registration service for the forum, then the topics service for its topics
-and, meanwhile, the restitution service for the published restitution's round results (the closed round
+and the restitution service for the published restitution's round results (the closed round
 known cheaply: none when nothing is published yet)."""
 
 from email.utils import getaddresses
 from functools import partial
 
-import eventlet
 from marshmallow import Schema, fields
 from nameko.exceptions import RemoteError
 
@@ -83,14 +82,15 @@ class ReadingRoutes:
             if exc.exc_type != "ForumNotFound":
                 raise
             return render("not_found.html", status=404, cached=True, what="forum", **context)
-        results = eventlet.spawn(self._round_results, forum["id"])  # meanwhile, the topics service
         try:
             topics = self.topics.kept.list_topics(forum["id"], timeout=TIMEOUT)["items"]
         except RemoteError as exc:  # a forum just scheduled, not yet known to the topics service: none yet
             if exc.exc_type != "ForumNotFound":
                 raise
             topics = []
-        closed = results.wait()
+        # after the topics, not meanwhile: both are usually kept (gateway.reads), and a green thread's wait
+        # would put this page behind every other request ready to run
+        closed = self._round_results(forum["id"])
         answer = render(
             "topics.html",
             cached=True,
