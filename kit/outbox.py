@@ -13,7 +13,7 @@ import time
 from nameko.standalone.events import get_event_exchange
 from psycopg.types.json import Jsonb
 
-from kit.drainer import TableDrainer, notify
+from kit.drainer import TableDrainer
 from kit.publisher import ConfirmingPublisher, PublishFailed
 from kit.signing import event_key
 
@@ -29,11 +29,12 @@ class Outbox:
 
     def add(self, cur, event_type, data):
         envelope = self.catalog.envelope(event_type, data)
+        # One round trip: the row, and the notification that wakes the relay at commit.
         cur.execute(
-            "INSERT INTO outbox (event_id, event_type, envelope) VALUES (%s, %s, %s)",
-            (envelope["id"], event_type, Jsonb(envelope)),
+            "WITH added AS (INSERT INTO outbox (event_id, event_type, envelope) VALUES (%s, %s, %s))"
+            " SELECT pg_notify(%s, '')",
+            (envelope["id"], event_type, Jsonb(envelope), self.channel),
         )
-        notify(cur, self.channel)
         return envelope
 
 

@@ -76,6 +76,8 @@ def erase_by_email(tx, email):
 
 def erase(tx, person, erased_by):
     """Anonymise every row about the person; seats of forums still to come are freed for others."""
+    # The person's row first, then the forums' (in cancel): the order a registration takes them in.
+    store.people.lock(tx.cur, person["id"])
     for registration_id in store.registrations.to_free_on_erasure(tx.cur, person["id"]):
         registrations.cancel(tx, registration_id, cancelled_by="erased")
     subscriptions.end_for_person(tx, person, "erased")

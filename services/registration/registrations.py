@@ -18,11 +18,13 @@ def waitlist_position(tx, registration):
 
 
 def register(tx, forum_id, data):
-    forum = store.forums.lock(tx.cur, forum_id)
-    groups = store.forums.groups(tx.cur, forum_id)
-    rules.check_window(forum, tx.now)
+    # The forum's row is held from the lock to the commit: what needs no lock comes before it, and under
+    # it are three round trips (the lock, what the decision reads, the seat and the registration written
+    # together) before the event and the commit.
     person = store.people.find_or_create(tx.cur, data["email"])
-    already = store.registrations.find_active(tx.cur, forum_id, data["email"])
+    forum = store.forums.lock(tx.cur, forum_id)
+    rules.check_window(forum, tx.now)
+    groups, already = store.forums.seat_context(tx.cur, forum_id, data["email"])
     if already is not None:
         # The owner did not ask for this email: it names them as they registered, never with the words
         # of whoever typed their address this time, and it is sent at most as often as the limit allows.
@@ -36,25 +38,23 @@ def register(tx, forum_id, data):
     group = data["stakeholder_group"]
     quotas_on = rules.quotas_active(forum, tx.now)
     if rules.seat_for(forum["capacity"], forum["confirmed_count"], groups, group, quotas_on) is not None:
-        status, code, number = "confirmed", rules.attendee_code(), None
-        forum = store.forums.count_seat(tx.cur, forum_id, group, +1)
+        status, code, number, position = "confirmed", rules.attendee_code(), None, None
+        taking = store.forums.take_seat(tx.cur, forum_id, group)
+        forum = forum | {"confirmed_count": forum["confirmed_count"] + 1}
     else:
         status, code = "waitlisted", None
-        number, position = store.forums.take_waitlist_number(tx.cur, forum_id)
+        number, position = forum["waitlist_seq"] + 1, forum["waiting_count"] + 1  # the row is ours
+        taking = store.forums.take_waitlist_place(tx.cur, forum_id)
     registration = store.registrations.insert_registration(
-        tx.cur, forum_id, person["id"], data, status, number, code
+        tx.cur, taking, forum_id, person["id"], data, status, number, code
     )
     version = person["token_version"]
     if status == "confirmed":
-        tx.emit(
-            "registration_confirmed", registration_event(registration, forum, version, attendee_code=code)
-        )
-        position = None
+        event = registration_event(registration, forum, version, attendee_code=code)
+        tx.emit("registration_confirmed", event)
     else:
-        tx.emit(
-            "registration_waitlisted",
-            registration_event(registration, forum, version, waitlist_position=position),
-        )
+        event = registration_event(registration, forum, version, waitlist_position=position)
+        tx.emit("registration_waitlisted", event)
     if data.get("consent_updates"):
         subscriptions.subscribe(tx, data, person=person)
     return registration_view(registration, position)

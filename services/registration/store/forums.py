@@ -34,6 +34,22 @@ def lock(cur, forum_id):
     return _found(row, forum_id)
 
 
+def seat_context(cur, forum_id, email):
+    """Read with the forum's row already locked (a statement of its own, so that it sees what the
+    transactions it waited for committed): ``(groups, already)``, the forum's seats per group as
+    ``groups`` answers them and the names under which ``email`` already holds a seat or waits (or None),
+    in one round trip."""
+    row = cur.execute(
+        "SELECT (SELECT coalesce(json_agg(json_build_array(stakeholder_group, reserved_seats, confirmed_count)),"
+        " '[]') FROM forum_groups WHERE forum_id = %(f)s) AS groups,"
+        " (SELECT json_build_object('first_name', first_name, 'last_name', last_name, 'locale', locale)"
+        " FROM registrations WHERE forum_id = %(f)s AND lower(email) = lower(%(e)s) AND status <> 'cancelled')"
+        " AS already",
+        {"f": forum_id, "e": email},
+    ).fetchone()
+    return {group: (reserved, confirmed) for group, reserved, confirmed in row["groups"]}, row["already"]
+
+
 def find(cur, forum_ref):
     """The forum named by its id or by its slug, or None."""
     try:
@@ -129,14 +145,26 @@ def count_seat(cur, forum_id, group, delta):
     ).fetchone()
 
 
-def take_waitlist_number(cur, forum_id):
-    """One more person waits: ``(their number, how many now wait)``; numbers only grow."""
-    row = cur.execute(
-        "UPDATE forums SET waitlist_seq = waitlist_seq + 1, waiting_count = waiting_count + 1"
-        " WHERE id = %s RETURNING waitlist_seq, waiting_count",
-        (forum_id,),
-    ).fetchone()
-    return row["waitlist_seq"], row["waiting_count"]
+def take_seat(cur, forum_id, group):
+    """The SQL that takes a seat of ``group`` (+1 on the group's row and on the forum's), as a
+    ``WITH`` prefix and its parameters, for the statement that inserts the registration to run it
+    (``registrations.insert_registration``): one round trip for both."""
+    return (
+        "WITH grp AS (INSERT INTO forum_groups (forum_id, stakeholder_group, confirmed_count)"
+        " VALUES (%(forum)s, %(group)s, 1) ON CONFLICT (forum_id, stakeholder_group)"
+        " DO UPDATE SET confirmed_count = forum_groups.confirmed_count + 1),"
+        " seat AS (UPDATE forums SET confirmed_count = confirmed_count + 1 WHERE id = %(forum)s) ",
+        {"forum": forum_id, "group": group},
+    )
+
+
+def take_waitlist_place(cur, forum_id):
+    """As ``take_seat``, for one more person waiting (numbers only grow)."""
+    return (
+        "WITH place AS (UPDATE forums SET waitlist_seq = waitlist_seq + 1, waiting_count = waiting_count + 1"
+        " WHERE id = %(forum)s) ",
+        {"forum": forum_id},
+    )
 
 
 def leave_waitlist(cur, forum_id):

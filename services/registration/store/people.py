@@ -17,6 +17,11 @@ def find_or_create(cur, email):
     ).fetchone()
 
 
+def lock(cur, person_id):
+    """Hold the person's row until the transaction ends (a registration holds it before its forum's)."""
+    cur.execute("SELECT id FROM people WHERE id = %s FOR UPDATE", (person_id,))
+
+
 def find(cur, email):
     """``{"id", "email", "token_version"}`` of the person behind ``email``, or None."""
     return cur.execute(

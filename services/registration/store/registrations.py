@@ -40,31 +40,30 @@ def _load(cur, registration_id, locking):
     return row
 
 
-def find_active(cur, forum_id, email):
-    """The names under which ``email`` holds a seat or waits for this forum, or None."""
-    return cur.execute(
-        "SELECT first_name, last_name, locale FROM registrations"
-        " WHERE forum_id = %s AND lower(email) = lower(%s) AND status <> 'cancelled'",
-        (forum_id, email),
-    ).fetchone()
-
-
-def insert_registration(cur, forum_id, person_id, data, status, waitlist_position, attendee_code):
+def insert_registration(cur, taking, forum_id, person_id, data, status, waitlist_position, attendee_code):
     """A new registration from the validated ``data``, confirmed (with its code) or waiting (with its
-    number)."""
+    number), in one statement with ``taking`` (``store.forums.take_seat`` or ``take_waitlist_place``:
+    the seat or the place it holds)."""
+    prefix, params = taking
+    values = {
+        "id": uuid.uuid4(), "forum_id": forum_id, "person_id": person_id, "email": data["email"],
+        "first_name": data["first_name"], "last_name": data["last_name"],
+        "organisation": data.get("organisation", ""), "stakeholder_group": data["stakeholder_group"],
+        "locale": data.get("locale", "fr"), "status": status, "waitlist_position": waitlist_position,
+        "accessibility_needs": data.get("accessibility_needs", ""),
+        "consent_updates": data.get("consent_updates", False),
+        "consent_public_list": data.get("consent_public_list", False), "attendee_code": attendee_code,
+    }  # fmt: skip
     return cur.execute(
-        "INSERT INTO registrations (id, forum_id, person_id, email, first_name, last_name, organisation,"
-        " stakeholder_group, locale, status, waitlist_position, accessibility_needs, consent_attend,"
-        " consent_updates, consent_public_list, attendee_code)"
-        " VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, true, %s, %s, %s)"
+        f"{prefix}INSERT INTO registrations (id, forum_id, person_id, email, first_name, last_name,"
+        " organisation, stakeholder_group, locale, status, waitlist_position, accessibility_needs,"
+        " consent_attend, consent_updates, consent_public_list, attendee_code)"
+        " VALUES (%(id)s, %(forum_id)s, %(person_id)s, %(email)s, %(first_name)s, %(last_name)s,"
+        " %(organisation)s, %(stakeholder_group)s, %(locale)s, %(status)s, %(waitlist_position)s,"
+        " %(accessibility_needs)s, true, %(consent_updates)s, %(consent_public_list)s, %(attendee_code)s)"
         f" RETURNING {COLUMNS.replace('r.', '')}",
-        (
-            uuid.uuid4(), forum_id, person_id, data["email"], data["first_name"], data["last_name"],
-            data.get("organisation", ""), data["stakeholder_group"], data.get("locale", "fr"), status,
-            waitlist_position, data.get("accessibility_needs", ""), data.get("consent_updates", False),
-            data.get("consent_public_list", False), attendee_code,
-        ),
-    ).fetchone()  # fmt: skip
+        params | values,
+    ).fetchone()
 
 
 def mark_cancelled(cur, registration_id, now, cancelled_by):
