@@ -5,10 +5,12 @@ and removes everything it created at the end. ``--only http|rush|pages|fanout|ba
 parts; ``make bench`` runs them all.
 
 http (one stack, aiosmtpd Maildir sink), at a fixed number of keep-alive connections to 127.0.0.1:
-  (i)  GET /api/v1/ping, the lightest route (gateway -> RPC -> reply): the ceiling;
-  (ii) POST /api/v1/forums/{id}/registrations to one large forum, unique addresses;
-  and reports req/s, p50/p99 latency, errors, the registration/ceiling ratio, and how long until every
-  registration's email was accepted by the SMTP sink;
+  (a) GET /api/v1/ping, the lightest route (gateway -> RPC -> reply): the ceiling;
+  (b) POST /api/v1/forums/{id}/registrations with the whole email pipeline; (c) the same with the
+  notification service stopped; (d) the three again with 2 replicas of registration and of notification;
+  each with req/s, p50/p99, errors, the ratio to the ceiling, CPU ms per request by process, the machine's
+  busy share, and for the registrations a py-spy profile's top frames (see bench/phases.py); the results
+  go to bench/results/<date>.json (``python -m bench.report docs`` puts them in docs/benchmarks.md);
 rush (the same stack; ``--rush 0`` skips it):
   (iii) ``--rush`` registrations (10,000) for a forum of ``--rush-capacity`` seats (300): the time to
         accept them all, the time until every email was accepted, and the exact confirmed/waitlisted
@@ -33,17 +35,16 @@ import shutil
 import sys
 import tempfile
 import time
-import uuid
 
 import requests
 
-from bench import ballots, fanout, pages
+from bench import ballots, fanout, pages, phases
 from bench.environment import log_dir, open_forum, running_stack
 from bench.load import run
-from bench.report import cpu_snapshot, cpu_spent, print_report
+from bench.phases import delivered, registrations, seconds_until_mail
+from bench.report import RESULTS, http_result, machine_info, print_http, write_results
 from harness.testing import SmtpSink
 
-PING = ("GET", "/api/v1/ping", None)
 PARTS = ("http", "rush", "pages", "fanout", "ballots")
 
 
@@ -69,61 +70,31 @@ def parse_args(argv):
         default=4,
         help="MAIL_CONNECTIONS of the services and of the raw loop (4)",
     )
+    parser.add_argument(
+        "--results-dir",
+        default=str(RESULTS),
+        help="where the http part writes <date>.json (bench/results; '' writes nothing)",
+    )
+    phases.add_arguments(parser)
     fanout.add_arguments(parser)
     pages.add_arguments(parser)
     return parser.parse_args(argv)
 
 
-def registrations(forum_id):
-    run_id = uuid.uuid4().hex[:8]
-    path = f"/api/v1/forums/{forum_id}/registrations"
-
-    def make(number):
-        person = {
-            "email": f"bench-{run_id}-{number}@example.org",
-            "first_name": "Camille",
-            "last_name": f"Martin {number}",
-            "stakeholder_group": "citizen",
-            "locale": "fr" if number % 2 else "en",
-            "consent_attend": True,
-        }
-        return "POST", path, person
-
-    return make
+def settings(args):
+    """What the http part's figures depend on, as its results file keeps them (and repeat_command)."""
+    names = ("requests", "concurrency", "warmup", "max_workers", "log_level", "mail_connections")
+    return {name: getattr(args, name) for name in names + ("profile_delay", "profile_seconds")}
 
 
-def delivered(sink):
-    folder = sink.directory / "new"
-    return len(os.listdir(folder)) if folder.exists() else 0
-
-
-def seconds_until_mail(sink, count, started, timeout):
-    """Seconds from ``started`` until ``count`` messages are in the sink; None after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while delivered(sink) < count:
-        if time.monotonic() > deadline:
-            return None
-        time.sleep(0.05)
-    return time.monotonic() - started
-
-
-def measure(args, stack, sink):
-    port = int(stack.env["GATEWAY_PORT"])
-    pids = {name: process.pid for name, process in stack.processes.items()} | {"smtp sink": sink.process.pid}
-    bounds = (args.requests, args.concurrency, args.time_limit)
-    run("warm-up", port, lambda _: PING, args.warmup, args.concurrency, args.time_limit)
-
-    before = cpu_snapshot(pids)
-    ceiling = run("GET /api/v1/ping (ceiling)", port, lambda _: PING, *bounds)
-    cpu = [cpu_spent(before, cpu_snapshot(pids))]
-
-    forum_id = open_forum(stack)
-    before, started = cpu_snapshot(pids), time.monotonic()
-    registered = run("POST registrations", port, registrations(forum_id), *bounds)
-    answered = time.monotonic() - started
-    mail_time = seconds_until_mail(sink, registered.ok, started, args.mail_timeout)
-    cpu.append(cpu_spent(before, cpu_snapshot(pids)))
-    return [ceiling, registered], cpu, answered, mail_time
+def measure(args, stack, sink, work):
+    """The http part's phases (bench/phases.py), printed and written to ``--results-dir``."""
+    machine = machine_info()  # the load average before the run
+    records = phases.Http(args, stack, sink, work).measure()
+    result = http_result(settings(args), records, machine)
+    path = write_results(result, args.results_dir) if args.results_dir else None
+    print_http(result, path)
+    return result
 
 
 def rush(args, stack, sink):
@@ -157,8 +128,7 @@ def http_and_rush(args, parts, work):
         sink.start()
         with running_stack(args, log_dir(work, "http"), sink.port) as (stack, _):
             if "http" in parts:
-                phases, cpu, answered, mail_time = measure(args, stack, sink)
-                print_report(args, phases, cpu, answered, mail_time, delivered(sink))
+                measure(args, stack, sink, work)
             if "rush" in parts:
                 rush(args, stack, sink)
             if "pages" in parts:

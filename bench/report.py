@@ -1,6 +1,24 @@
-"""What the benchmark prints: one table per run, ratios first, and who used the CPU."""
+"""What the benchmark prints: one table per run, ratios first, and who used the CPU; the http part's
+results as JSON (bench/results/<date>.json) and as the tables of docs/benchmarks.md.
 
+``python -m bench.report docs [--results FILE] [--doc PATH]`` rewrites the generated part of
+docs/benchmarks.md (between its two ``bench results`` markers) from the newest results file, or FILE.
+"""
+
+import argparse
+import datetime
+import json
+import math
 import os
+import platform
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+RESULTS = ROOT / "bench" / "results"
+DOC = ROOT / "docs" / "benchmarks.md"
 
 
 def cpu_seconds(pid):
@@ -15,12 +33,15 @@ def cpu_seconds(pid):
 
 def cpu_snapshot(pids, own_name="load generator", commands=None):
     """CPU seconds so far of each named process, of this one (the load generator), and of every live
-    process whose command name is in ``commands`` (``{"postgres": "postgres"}``: name -> comm), summed."""
+        process whose command name is in ``commands`` (``{"postgres": "postgres"}``: name -> comm), those
+        by pid ({pid: seconds}: cpu_spent() sums their differences, so that one which ends or starts
+        between two snapshots counts for what it used in between only: from 0 if it started meanwhile, and not at
+    all if it ended)."""
     snapshot = {name: cpu_seconds(pid) for name, pid in pids.items()}
     own = os.times()
     snapshot[own_name] = own.user + own.system
     for name, command in (commands or {}).items():
-        snapshot[name] = sum(cpu_seconds(pid) for pid in pids_of(command))
+        snapshot[name] = {pid: cpu_seconds(pid) for pid in pids_of(command)}
     return snapshot
 
 
@@ -61,52 +82,15 @@ def memory(pid):
 
 
 def cpu_spent(before, after):
-    return {name: after[name] - before.get(name, 0.0) for name in after}
-
-
-def problems(phase):
-    found = {f"HTTP {status}": n for status, n in phase.statuses.items() if not 200 <= status < 300}
-    found |= phase.failures
-    late = " (stopped by the time limit)" if phase.stopped_by_deadline else ""
-    return f"{found or 'none'}{late}"
-
-
-def print_report(args, phases, cpu, answered, mail_time, delivered):
-    ceiling, registrations = phases
-    print(
-        f"\nOpen d'Etat platform benchmark: {args.requests} requests per phase over {args.concurrency}"
-        f" keep-alive connections\nto 127.0.0.1, after {args.warmup} warm-up pings;"
-        f" services with MAX_WORKERS={args.max_workers}, LOG_LEVEL={args.log_level}.\n"
-        f"NOTE: the {os.cpu_count()} CPU cores are shared by the load generator (this process,"
-        f" {args.concurrency} threads), the three\nservice processes, RabbitMQ, PostgreSQL and the SMTP"
-        " sink: quote the ratios, not the absolute numbers.\n"
-    )
-    header = f"{'phase':<30} {'ok':>6} {'errors':>6} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}"
-    print(header)
-    print("-" * len(header))
-    for phase in phases:
-        p50, p99, top = (phase.percentile(q) * 1000 for q in (0.5, 0.99, 1.0))
-        print(
-            f"{phase.name:<30} {phase.ok:>6} {phase.errors:>6} {phase.throughput:>8.1f}"
-            f" {p50:>8.1f} {p99:>8.1f} {top:>8.1f}"
-        )
-    ratio = registrations.throughput / ceiling.throughput if ceiling.throughput else float("nan")
-    print(f"\nratio registration / ceiling (req/s): {ratio:.2f}")
-    for phase in phases:
-        print(f"errors, {phase.name}: {problems(phase)}")
-    if mail_time is None:
-        print(f"emails: only {delivered} of {registrations.ok} accepted by the SMTP sink within the limit")
-    else:
-        print(
-            f"emails: all {registrations.ok} accepted by the SMTP sink {mail_time:.1f} s after the first"
-            f" registration was sent\n        ({mail_time - answered:.1f} s after the last answer;"
-            f" {registrations.ok / mail_time:.0f} emails/s end to end)"
-        )
-    names = list(cpu[0])
-    print("\nCPU seconds used during each phase (who competes for the cores):")
-    print(f"{'phase':<30} " + " ".join(f"{name:>14}" for name in names))
-    for phase, used in zip(phases, cpu, strict=True):
-        print(f"{phase.name:<30} " + " ".join(f"{used[name]:>14.1f}" for name in names))
+    """{name: CPU seconds used between two cpu_snapshot()s}."""
+    spent = {}
+    for name, now in after.items():
+        if isinstance(now, dict):  # by pid: a process started since counts from 0
+            earlier = before.get(name) or {}
+            spent[name] = sum(max(0.0, seconds - earlier.get(pid, 0.0)) for pid, seconds in now.items())
+        else:
+            spent[name] = now - before.get(name, 0.0)
+    return spent
 
 
 def mib(size):
@@ -212,3 +196,580 @@ def limits(args, result, busy):
     if not found:
         found.append("no process is CPU-bound: waiting (SMTP round trips, database commits) limits it")
     return found
+
+
+# --- the http part: its figures as JSON, printed, and as docs/benchmarks.md's tables -----------------------
+
+CLIENT = ("load generator", "py-spy")  # measuring, not measured: outside the platform's total
+ORDER = (
+    "gateway",
+    "registration",
+    "notification",
+    "topics",
+    "restitution",
+    "smtp sink",
+    "postgres",
+    "rabbitmq",
+)
+REPLICATED = ("registration", "notification")
+SCALE_OUT = (("ping", "ping x2"), ("pipeline", "pipeline x2"), ("stopped", "stopped x2"))
+TOOK_WORK = 0.10  # a replica with less than this share of its service's CPU did not take a share of the work
+COMPETING = 0.05  # a process using at least this share of one core during the load competes for the cores
+START = "<!-- bench results: start (generated by `python -m bench.report docs`: do not edit by hand) -->"
+END = "<!-- bench results: end -->"
+
+
+def problems(outcome):
+    """{"HTTP 503": n, "TimeoutError": n, ...}: the answers that were not 2xx and the failed requests."""
+    found = {f"HTTP {status}": n for status, n in sorted(outcome.statuses.items()) if not 200 <= status < 300}
+    return found | dict(outcome.failures)
+
+
+def finite(value, digits=1):
+    """``value`` rounded, or None for NaN/inf (JSON has no NaN)."""
+    return None if value is None or not math.isfinite(value) else round(value, digits)
+
+
+def process_order(names):
+    """The services in the stack's order (replicas after their service), then the rest, then the client."""
+
+    def rank(name):
+        base, _, replica = name.partition("#")
+        if name in CLIENT:
+            return (len(ORDER) + 1 + CLIENT.index(name), name, 0)
+        return (ORDER.index(base) if base in ORDER else len(ORDER), base, int(replica or 1))
+
+    return sorted(names, key=rank)
+
+
+def phase_record(
+    key, title, replicas, outcome, ceiling, cpu, cpu_window, load_cpu, machine, path=REPLICATED, **extra
+):
+    """One phase's figures, JSON-ready. ``outcome``: bench.load's; ``ceiling``: the ping req/s of the same run;
+    ``cpu``: CPU seconds by process from the phase's start until the work it caused was done (``cpu_window``
+    seconds: the emails accepted, the services quiet again); ``load_cpu``: the same while the requests were
+    sent (``outcome.elapsed`` s); ``machine``: (busy, available) CPU seconds of the whole machine then;
+    ``path``: the replicated services the phase's requests go through (whose replicas should all work).
+    ``extra``: "emails", "profile"."""
+    ok = outcome.ok
+    per_request = {name: cpu[name] * 1000 / ok for name in process_order(cpu)} if ok else {}
+    busy, available = machine
+    shares = {}
+    for service in REPLICATED:
+        names = process_order(name for name in cpu if name.split("#")[0] == service)
+        if len(names) > 1:
+            whole = sum(cpu[name] for name in names)
+            shares[service] = {name: round(cpu[name] / whole, 3) if whole else 0.0 for name in names}
+    return (
+        {
+            "key": key,
+            "title": title,
+            "replicas": replicas,
+            "sent": outcome.sent,
+            "ok": ok,
+            "errors": outcome.errors,
+            "problems": problems(outcome),
+            "stopped_by_deadline": outcome.stopped_by_deadline,
+            "seconds": round(outcome.elapsed, 3),
+            "req_s": round(outcome.throughput, 1),
+            "ratio": round(outcome.throughput / ceiling, 3) if ceiling else None,
+            "p50_ms": finite(outcome.percentile(0.5) * 1000),
+            "p99_ms": finite(outcome.percentile(0.99) * 1000),
+            "max_ms": finite(outcome.percentile(1.0) * 1000),
+            "cpu_ms_per_request": {name: round(value, 3) for name, value in per_request.items()},
+            "cpu_ms_per_request_total": (
+                round(sum(value for name, value in per_request.items() if name not in CLIENT), 3)
+                if ok
+                else None
+            ),
+            "cpu_window_s": round(cpu_window, 3),
+            "cpu_share_of_core": {
+                name: round(load_cpu[name] / outcome.elapsed, 3) if outcome.elapsed else 0.0
+                for name in process_order(load_cpu)
+            },
+            "machine": {
+                "busy_share": round(busy / available, 3) if available else None,
+                "busy_cpu_s": round(busy, 3),
+                "available_cpu_s": round(available, 3),
+                # what the machine was busy with besides every process measured here (other people's work)
+                "unaccounted_cpu_s": round(busy - sum(load_cpu.values()), 3),
+            },
+            "replica_shares": shares,
+            "replicas_took_work": {
+                service: min(split.values()) >= TOOK_WORK
+                for service, split in shares.items()
+                if service in path
+            },
+        }
+        | {"emails": None, "profile": None}
+        | extra
+    )
+
+
+def by_service(record):
+    """CPU ms per request by service, its replicas summed."""
+    found = {}
+    for name, value in record["cpu_ms_per_request"].items():
+        found[name.split("#")[0]] = found.get(name.split("#")[0], 0.0) + value
+    return found
+
+
+def competing(record):
+    """How many processes used at least COMPETING of one core while the requests were sent."""
+    return sum(1 for share in record["cpu_share_of_core"].values() if share >= COMPETING)
+
+
+def scale_out(records):
+    """Each phase beside its twin with 2 replicas of registration and notification: the figures, both."""
+    found = {record["key"]: record for record in records}
+    compared = []
+    for single, replicated in SCALE_OUT:
+        one, two = found.get(single), found.get(replicated)
+        if not one or not two:
+            continue
+        one_by, two_by = by_service(one), by_service(two)
+        compared.append(
+            {
+                "single": single,
+                "replicated": replicated,
+                **{
+                    field: [one[field], two[field]]
+                    for field in ("req_s", "p50_ms", "p99_ms", "cpu_ms_per_request_total")
+                },
+                "by_service": {
+                    name: [round(one_by.get(name, 0.0), 3), round(two_by.get(name, 0.0), 3)]
+                    for name in process_order(set(one_by) | set(two_by))
+                },
+                "busy_share": [one["machine"]["busy_share"], two["machine"]["busy_share"]],
+                "competing_processes": [competing(one), competing(two)],
+                "replicas_took_work": two["replicas_took_work"],
+            }
+        )
+    return compared
+
+
+def git_commit():
+    """{"sha", "dirty"} of the working tree the run measured (dirty: uncommitted changes in it)."""
+
+    def git(*arguments):
+        done = subprocess.run(["git", *arguments], cwd=ROOT, capture_output=True, text=True, timeout=30)
+        return done.stdout.strip() if done.returncode == 0 else None
+
+    try:
+        sha, status = git("rev-parse", "HEAD"), git("status", "--porcelain", "--untracked-files=no")
+    except (OSError, subprocess.SubprocessError):
+        sha, status = None, None
+    return {"sha": sha, "dirty": bool(status) if status is not None else None}
+
+
+def machine_info():
+    model = None
+    try:
+        with open("/proc/cpuinfo") as cpuinfo:
+            model = next(
+                (line.split(":", 1)[1].strip() for line in cpuinfo if line.startswith("model name")), None
+            )
+    except OSError:
+        pass
+    return {
+        "cores": os.cpu_count(),
+        "cpu": model,
+        "python": platform.python_version(),
+        "system": f"{platform.system()} {platform.release()} {platform.machine()}",
+        "load_average_before": [round(value, 2) for value in os.getloadavg()],
+    }
+
+
+def repeat_command(settings):
+    """The command line that repeats a run with these settings."""
+    options = " ".join(f"--{name.replace('_', '-')} {value}" for name, value in settings.items())
+    return f".venv/bin/python -m bench --only http {options}"
+
+
+def http_result(settings, records, machine=None, commit=None, when=None):
+    """The whole http part's result: what was run where, every phase, and the scale-out comparison."""
+    when = when or datetime.datetime.now().astimezone()
+    return {
+        "part": "http",
+        "date": when.date().isoformat(),
+        "finished_at": when.isoformat(timespec="seconds"),
+        "commit": commit if commit is not None else git_commit(),
+        "machine": machine if machine is not None else machine_info(),
+        "settings": settings,
+        "command": repeat_command(settings),
+        "phases": records,
+        "scale_out": scale_out(records),
+    }
+
+
+RESULT_NAME = re.compile(r"^(\d{4}-\d{2}-\d{2})(?:-(\d+))?\.json$")
+
+
+def write_results(result, directory=RESULTS):
+    """Write ``result`` to ``<directory>/<date>.json``, or ``<date>-2.json``, ``-3`` ... when the day
+    already has one (a run never overwrites another); the path written."""
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    text = json.dumps(result, indent=2, ensure_ascii=False, allow_nan=False) + "\n"
+    number = 1
+    while True:
+        path = directory / (f"{result['date']}.json" if number == 1 else f"{result['date']}-{number}.json")
+        try:
+            with open(path, "x", encoding="utf-8") as out:
+                out.write(text)
+            return path
+        except FileExistsError:
+            number += 1
+
+
+def latest_results(directory=RESULTS):
+    """The newest results file in ``directory`` (by date, then by the day's number), or None."""
+    found = []
+    for path in Path(directory).glob("*.json"):
+        match = RESULT_NAME.match(path.name)
+        if match:
+            found.append((match.group(1), int(match.group(2) or 1), path))
+    return max(found)[2] if found else None
+
+
+def cell(value, digits=1, unit=""):
+    return "n/a" if value is None else f"{value:.{digits}f}{unit}"
+
+
+def percent(value):
+    return "n/a" if value is None else f"{value * 100:.0f} %"
+
+
+def replicas_label(record):
+    return "/".join(str(record["replicas"].get(service, 0)) for service in REPLICATED)
+
+
+def print_http(result, path=None):
+    """The http part's report, from its result (the JSON written to bench/results/)."""
+    settings, machine, commit = result["settings"], result["machine"], result["commit"]
+    records = result["phases"]
+    sha = (commit.get("sha") or "unknown")[:12] + (" + uncommitted changes" if commit.get("dirty") else "")
+    print(
+        f"\nOpen d'Etat platform benchmark, http part: {settings['requests']} requests per phase over"
+        f" {settings['concurrency']} keep-alive connections to 127.0.0.1,\nafter {settings['warmup']} warm-up"
+        f" pings and {settings['warmup'] // 4} warm-up registrations (again once the replicas are up);"
+        f" services with MAX_WORKERS={settings['max_workers']},\nLOG_LEVEL={settings['log_level']},"
+        f" MAIL_CONNECTIONS={settings['mail_connections']}. Machine: {machine['cores']} cores"
+        f" ({machine['cpu']}), Python {machine['python']},\nload average {machine['load_average_before'][0]}"
+        f" before the run; commit {sha}.\nNOTE: the cores are shared by the load generator (this process),"
+        " the services, RabbitMQ, PostgreSQL, the SMTP sink\nand anything else running on the machine: quote"
+        " the ratios of one run, not the absolute numbers.\n"
+    )
+    header = (
+        f"{'phase':<52} {'reg/notif':>9} {'ok':>6} {'errors':>6} {'req/s':>7} {'ratio':>6} {'p50 ms':>7}"
+        f" {'p99 ms':>7} {'max ms':>7} {'CPU ms/req':>10} {'busy':>5}"
+    )
+    print(header)
+    print("-" * len(header))
+    for record in records:
+        print(
+            f"{record['title']:<52} {replicas_label(record):>9} {record['ok']:>6} {record['errors']:>6}"
+            f" {record['req_s']:>7.1f} {cell(record['ratio'], 2):>6} {cell(record['p50_ms']):>7}"
+            f" {cell(record['p99_ms']):>7} {cell(record['max_ms']):>7}"
+            f" {cell(record['cpu_ms_per_request_total'], 2):>10} {percent(record['machine']['busy_share']):>5}"
+        )
+    print("\n(ratio: req/s over the ping ceiling's, phase (a); reg/notif: processes of registration and of")
+    print(" notification; CPU ms/req: the platform's, below by process; busy: the whole machine, every core)")
+    for record in records:
+        late = " (stopped by the time limit)" if record["stopped_by_deadline"] else ""
+        if record["problems"] or late:
+            print(f"errors, {record['title']}: {record['problems'] or 'none'}{late}")
+    if not any(record["problems"] or record["stopped_by_deadline"] for record in records):
+        print("errors: none in any phase")
+    print_emails(records)
+    print_cpu(records)
+    print_replicas(records)
+    print_scale_out(result["scale_out"], records)
+    print_profile_sections(records)
+    if path is not None:
+        print(f"\nresults written to {path}; `python -m bench.report docs` puts them in docs/benchmarks.md")
+
+
+def print_emails(records):
+    for record in records:
+        emails = record["emails"]
+        if not emails:
+            continue
+        if emails.get("seconds") is None:
+            print(
+                f"emails, {record['title']}: only {emails['delivered']} of {emails['expected']} accepted by the SMTP"
+                f" sink within the limit"
+            )
+        elif emails["held"]:
+            print(
+                f"emails, {record['title']}: the {emails['expected']} held while notification was stopped were all"
+                f" accepted {emails['seconds']:.1f} s after it was started again"
+            )
+        else:
+            print(
+                f"emails, {record['title']}: all {emails['expected']} accepted by the SMTP sink {emails['seconds']:.1f} s"
+                f" after the first registration ({emails['after_last_answer']:.1f} s after the last answer)"
+            )
+
+
+def column(record):
+    return record["key"]
+
+
+def print_cpu(records):
+    names = process_order({name for record in records for name in record["cpu_ms_per_request"]})
+    width = max(11, *(len(column(record)) + 1 for record in records))
+    print(
+        "\nCPU milliseconds per request, by process (from /proc: from each phase's start until its emails were"
+        "\naccepted and the services were quiet; postgres and rabbitmq: every process of that name, summed):"
+    )
+    header = f"{'process':<18}" + "".join(f"{column(record):>{width}}" for record in records)
+    print(header)
+    print("-" * len(header))
+
+    def row(label, values):
+        print(f"{label:<18}" + "".join(f"{value:>{width}}" for value in values))
+
+    for name in (name for name in names if name not in CLIENT):
+        row(name, (cell(record["cpu_ms_per_request"].get(name), 2) for record in records))
+    row("= platform", (cell(record["cpu_ms_per_request_total"], 2) for record in records))
+    for name in (name for name in names if name in CLIENT):
+        row(name, (cell(record["cpu_ms_per_request"].get(name), 2) for record in records))
+    row("machine busy", (percent(record["machine"]["busy_share"]) for record in records))
+    row("not ours, CPU-s", (cell(record["machine"]["unaccounted_cpu_s"], 1) for record in records))
+    row("phase seconds", (cell(record["seconds"], 1) for record in records))
+    print(
+        "(machine busy: every core, while the requests were sent; not ours: the machine's busy CPU seconds"
+        " then\n minus every process above, i.e. what else ran on the machine)"
+    )
+
+
+def print_replicas(records):
+    for record in records:
+        if not record["replica_shares"]:
+            continue
+        parts = []
+        for service, split in record["replica_shares"].items():
+            shares = ", ".join(f"{name} {share * 100:.0f} %" for name, share in split.items())
+            took = record["replicas_took_work"].get(service)
+            took = (
+                "not on this phase's path"
+                if took is None
+                else "both took work"
+                if took
+                else "NOT both took work"
+            )
+            parts.append(f"{service}: {shares} of its CPU ({took})")
+        print(f"replicas, {record['title']}: " + "; ".join(parts))
+
+
+def change(pair, digits=1, unit="", arrow="->"):
+    one, two = pair
+    if one is None or two is None:
+        return "n/a"
+    ratio = f" (x{two / one:.2f})" if one else ""
+    return f"{one:.{digits}f} {arrow} {two:.{digits}f}{unit}{ratio}"
+
+
+def print_scale_out(compared, records):
+    if not compared:
+        return
+    titles = {record["key"]: record["title"] for record in records}
+    print(
+        "\nscale-out, 1 -> 2 replicas of registration and of notification on"
+        f" {os.cpu_count()} cores (figures only; the phases above):"
+    )
+    for entry in compared:
+        print(f"  {titles[entry['single']]} -> {titles[entry['replicated']]}:")
+        print(
+            f"    req/s {change(entry['req_s'])}; p50 {change(entry['p50_ms'], unit=' ms')};"
+            f" p99 {change(entry['p99_ms'], unit=' ms')}"
+        )
+        print(
+            f"    CPU ms per request, platform {change(entry['cpu_ms_per_request_total'], 2)};"
+            f" machine busy {percent(entry['busy_share'][0])} -> {percent(entry['busy_share'][1])};"
+            f" processes using >= {COMPETING:.0%} of a core {entry['competing_processes'][0]} ->"
+            f" {entry['competing_processes'][1]}"
+        )
+        services = ", ".join(
+            f"{name} {one:.2f} -> {two:.2f}" for name, (one, two) in entry["by_service"].items() if one or two
+        )
+        print(f"    CPU ms per request by service (replicas summed): {services}")
+        if entry["replicas_took_work"]:
+            took = ", ".join(
+                f"{service} {'yes' if yes else 'NO'}" for service, yes in entry["replicas_took_work"].items()
+            )
+            print(f"    both replicas used CPU (>= {TOOK_WORK:.0%} of their service's): {took}")
+
+
+def print_profile_sections(records, top=4):
+    from bench.profile import print_profiles
+
+    for record in records:
+        found = record["profile"]
+        if not found:
+            continue
+        heading = f"profile, {record['title']}"
+        if found["status"] != "ok":
+            print(f"\n{heading}: no profile ({found['note']})")
+            continue
+        processes = {
+            name: {**found["processes"][name]}
+            | {kind: found["processes"][name][kind][:top] for kind in ("own", "within")}
+            for name in process_order(found["processes"])
+        }
+        print_profiles(
+            processes,
+            f"{heading}, sampled from {found['from_s']:.1f} s to {found['to_s']:.1f} s of the"
+            f" {record['seconds']:.1f}-s phase; py-spy used {found['py_spy_cpu_s']:.2f} CPU-s",
+        )
+
+
+# --- docs/benchmarks.md ------------------------------------------------------------------------------------
+
+
+def md_frames(frames, top):
+    return ", ".join(f"{share * 100:.1f} % `{frame}`" for frame, share in frames[:top]) or "none"
+
+
+def render_markdown(result, source, top=3, least=20):
+    """The generated part of docs/benchmarks.md: the run, the command, the phases, the CPU per request by
+    process, the scale-out comparison and each profiled phase's top frames."""
+    settings, machine, commit = result["settings"], result["machine"], result["commit"]
+    records = result["phases"]
+    sha = f"`{(commit.get('sha') or 'unknown')[:12]}`" + (
+        " with uncommitted changes" if commit.get("dirty") else ""
+    )
+    lines = [
+        f"Last results: `{source}`, run {result['finished_at']} at commit {sha}, on {machine['cores']} cores"
+        f" ({machine['cpu']}), Python {machine['python']}, load average {machine['load_average_before'][0]}"
+        f" before the run; {settings['requests']} requests per phase over {settings['concurrency']}"
+        " keep-alive connections.",
+        "",
+        "Repeat them:",
+        "",
+        "```sh",
+        result["command"],
+        ".venv/bin/python -m bench.report docs   # this section, from the newest bench/results/*.json",
+        "```",
+        "",
+        "| phase | registration / notification processes | req/s | ratio to ping | p50 ms | p99 ms | errors"
+        " | CPU ms per request | machine busy |",
+        "|---|---|---|---|---|---|---|---|---|",
+    ]
+    for record in records:
+        lines.append(
+            f"| {record['title']} | {replicas_label(record)} | {record['req_s']:.1f} | {cell(record['ratio'], 2)}"
+            f" | {cell(record['p50_ms'])} | {cell(record['p99_ms'])} | {record['errors']}"
+            f" | {cell(record['cpu_ms_per_request_total'], 2)} | {percent(record['machine']['busy_share'])} |"
+        )
+    names = process_order({name for record in records for name in record["cpu_ms_per_request"]})
+    lines += [
+        "",
+        "CPU milliseconds per request, by process (the platform's total leaves out the load generator and py-spy):",
+        "",
+        "| process | " + " | ".join(record["key"] for record in records) + " |",
+        "|---|" + "---|" * len(records),
+    ]
+    for name in (name for name in names if name not in CLIENT):
+        lines.append(
+            f"| {name} | " + " | ".join(cell(r["cpu_ms_per_request"].get(name), 2) for r in records) + " |"
+        )
+    lines.append(
+        "| **platform** | " + " | ".join(cell(r["cpu_ms_per_request_total"], 2) for r in records) + " |"
+    )
+    for name in (name for name in names if name in CLIENT):
+        lines.append(
+            f"| {name} | " + " | ".join(cell(r["cpu_ms_per_request"].get(name), 2) for r in records) + " |"
+        )
+    lines.append(
+        "| not ours, CPU-s | " + " | ".join(cell(r["machine"]["unaccounted_cpu_s"]) for r in records) + " |"
+    )
+    if result["scale_out"]:
+        lines += [
+            "",
+            "Scale-out, 1 → 2 replicas of registration and of notification:",
+            "",
+            "| phases | req/s | p50 ms | p99 ms | CPU ms per request | machine busy"
+            f" | processes using ≥ {COMPETING:.0%} of a core | both replicas used CPU |",
+            "|---|---|---|---|---|---|---|---|",
+        ]
+        for entry in result["scale_out"]:
+            took = ", ".join(
+                f"{service} {'yes' if yes else 'no'}" for service, yes in entry["replicas_took_work"].items()
+            )
+            lines.append(
+                f"| {entry['single']} → {entry['replicated']} | {change(entry['req_s'], arrow='→')}"
+                f" | {change(entry['p50_ms'], arrow='→')} | {change(entry['p99_ms'], arrow='→')}"
+                f" | {change(entry['cpu_ms_per_request_total'], 2, arrow='→')}"
+                f" | {percent(entry['busy_share'][0])} → {percent(entry['busy_share'][1])}"
+                f" | {entry['competing_processes'][0]} → {entry['competing_processes'][1]} | {took or 'n/a'} |"
+            )
+    profiled = [record for record in records if record["profile"]]
+    if profiled:
+        lines += [
+            "",
+            f"Where the time goes (py-spy, the top {top} frames of each process with {least} samples or more):",
+        ]
+    for record in profiled:
+        found = record["profile"]
+        lines.append("")
+        if found["status"] != "ok":
+            lines.append(f"- {record['title']}: no profile ({found['note']})")
+            continue
+        lines.append(
+            f"- {record['title']}, sampled from {found['from_s']:.1f} s to {found['to_s']:.1f} s of the"
+            f" {record['seconds']:.1f}-s phase:"
+        )
+        for name in process_order(found["processes"]):
+            process = found["processes"][name]
+            if process["samples"] < least:
+                continue
+            lines.append(
+                f"  - {name}, {process['samples']} samples: within {md_frames(process['within'], top)};"
+                f" own {md_frames(process['own'], top)}"
+            )
+    return "\n".join(lines)
+
+
+def update_doc(doc, result, source):
+    """Put render_markdown(result) between the markers of ``doc`` (appended, with them, when missing)."""
+    doc = Path(doc)
+    text = doc.read_text(encoding="utf-8") if doc.exists() else ""
+    block = f"{START}\n{render_markdown(result, source)}\n{END}"
+    pattern = re.compile(re.escape(START.split(" (")[0]) + r".*?" + re.escape(END), re.DOTALL)
+    if pattern.search(text):
+        text = pattern.sub(lambda _: block, text, count=1)
+    else:
+        text = (text.rstrip("\n") + "\n\n" if text else "") + block + "\n"
+    doc.parent.mkdir(parents=True, exist_ok=True)
+    doc.write_text(text, encoding="utf-8")
+    return doc
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="python -m bench.report", description="The http part's results.")
+    commands = parser.add_subparsers(dest="command", required=True)
+    docs = commands.add_parser("docs", help="rewrite docs/benchmarks.md's tables from a results file")
+    docs.add_argument("--results", type=Path, help="a results file (default: the newest in bench/results/)")
+    docs.add_argument("--doc", type=Path, default=DOC, help="the document (default: docs/benchmarks.md)")
+    show = commands.add_parser("show", help="print a results file's report again")
+    show.add_argument("--results", type=Path, help="a results file (default: the newest in bench/results/)")
+    args = parser.parse_args(argv)
+    path = args.results or latest_results()
+    if path is None:
+        parser.error(f"no results in {RESULTS}: run `python -m bench --only http` first")
+    result = json.loads(Path(path).read_text(encoding="utf-8"))
+    if args.command == "show":
+        print_http(result)
+        return 0
+    try:
+        source = Path(path).resolve().relative_to(ROOT)
+    except ValueError:
+        source = Path(path)
+    print(f"{update_doc(args.doc, result, source)}: tables from {source}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
