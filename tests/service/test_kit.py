@@ -1,5 +1,6 @@
 """The shared kit inside running containers: cooperative database waits, migrations, outbox, relay."""
 
+import time
 import uuid
 
 import eventlet
@@ -11,7 +12,7 @@ from marshmallow import Schema, fields
 from nameko.standalone.events import get_event_exchange
 from nameko.standalone.rpc import ServiceRpcProxy
 
-from kit.db import Database
+from kit.db import Database, use_cooperative_wait
 from kit.events import EventCatalog
 from kit.migrations import MigrationError, migrate
 from kit.outbox import OutboxRelay
@@ -93,13 +94,33 @@ def test_concurrent_queries_in_one_service_interleave(container_factory, service
         ServiceRpcProxy("probe", service_config, timeout=20) as slow_proxy,
         ServiceRpcProxy("probe", service_config, timeout=20) as quick_proxy,
     ):
-        assert quick_proxy.wait_function() == "wait_select"
+        assert quick_proxy.wait_function() == "wait_green"
         slow = eventlet.spawn(slow_proxy.sleep, 3)
         eventlet.sleep(0.5)  # the slow query is now running in the service
         assert quick_proxy.quick() == "quick"
         # With a blocking wait the service could not have answered before the slow query ended.
         assert not slow.dead
         assert slow.wait() == "slept"
+
+
+def test_a_green_wait_with_a_deadline_ends_at_it_and_one_without_waits_for_the_answer(database_url):
+    # The relays wait for notifications with a deadline (to answer stop() promptly); a statement has none.
+    use_cooperative_wait()
+    with psycopg.connect(database_url, autocommit=True) as listener, psycopg.connect(database_url) as other:
+        listener.execute("LISTEN kit_green_wait")
+        started = time.monotonic()
+        assert list(listener.notifies(timeout=0.3, stop_after=1)) == []
+        assert 0.25 < time.monotonic() - started < 3
+        sender = eventlet.spawn_after(
+            0.2, lambda: (other.execute("NOTIFY kit_green_wait, 'hi'"), other.commit())
+        )
+        heard = list(listener.notifies(timeout=5, stop_after=1))
+        assert [notice.payload for notice in heard] == ["hi"]
+        sender.wait()
+        slow = listener.execute(
+            "SELECT pg_sleep(0.4), 'answered' AS answer"
+        ).fetchone()  # longer than any timer
+        assert slow[1] == "answered"
 
 
 def test_an_event_leaves_only_with_its_committed_change(container_factory, service_config, probe_bus):
