@@ -53,12 +53,11 @@ def registration_changed(cur, renderer, links, envelope, data):
     """Confirmed, waitlisted, promoted or cancelled: update the roster and tell the registrant, unless a
     newer state of this registration was already recorded (and told)."""
     template, person = envelope["type"], person_context(data["person"])
-    if roster.erased(cur, person, envelope["time"]):
-        return 0
-    copy = roster.keep_forum(
-        cur, data["forum"], rules.forum_status(template, data["forum"]), envelope["time"]
-    )
-    if not roster.keep_registrant(cur, data, rules.REGISTRANT_STATUS[template], envelope["time"]):
+    if roster.registration_gate(cur, data, envelope["time"]):
+        return 0  # the person was erased since
+    forum_status, status = rules.forum_status(template, data["forum"]), rules.REGISTRANT_STATUS[template]
+    copy, kept = roster.keep_registration(cur, data, forum_status, status, envelope["time"])
+    if not kept:
         return 0
     context = {key: data[key] for key in rules.NOTICE_FIELDS}
     context |= {"forum": copy.forum, "person": person, "links": {"manage": links.manage(person)}}

@@ -4,6 +4,7 @@ import itertools
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
 from kit.db import connect
@@ -100,3 +101,74 @@ def test_erasure_is_recognised_for_older_events_only(cur):
         cur, {"email": "other@example.org", "person_id": person["person_id"]}, T0 - timedelta(1)
     )
     assert not roster.erased(cur, {"email": "someone@example.org"}, T0 + timedelta(seconds=1))
+
+
+def written(cur, forum_id):
+    """The forum row's version (xmin): it changes whenever the row is written."""
+    return cur.execute("SELECT xmin::text AS v FROM roster_forums WHERE id = %s", (forum_id,)).fetchone()["v"]
+
+
+def registration_event(cur, the_forum, status, at, registration_id=None):
+    data = registrant(the_forum, registration_id or uuid.uuid4())
+    assert not roster.registration_gate(cur, data, at)
+    return roster.keep_registration(cur, data, the_forum["status"], status, at)
+
+
+def test_a_registration_writes_the_forum_copy_only_when_what_it_carries_differs(cur):
+    the_forum = forum()
+    copy, kept = registration_event(cur, the_forum, "confirmed", T0)  # the first news of the forum
+    assert kept and copy == (the_forum, "open", T0)
+    cur.execute("SAVEPOINT before")
+    version = written(cur, the_forum["id"])
+    copy, kept = registration_event(cur, the_forum, "confirmed", T0 + timedelta(minutes=1))
+    assert kept and copy == (the_forum, "open", T0 + timedelta(minutes=1))  # the event's own time
+    assert written(cur, the_forum["id"]) == version  # not written again
+    # An older event carrying the same copy speaks of it as of the newest time known.
+    copy, _ = registration_event(cur, the_forum, "confirmed", T0 - timedelta(minutes=1))
+    assert copy.as_of == T0
+    # What differs is written, newest first, as a forum event would.
+    renamed = the_forum | {"title": "Renamed"}
+    copy, _ = registration_event(cur, renamed, "confirmed", T0 + timedelta(minutes=2))
+    assert copy.forum["title"] == "Renamed" and written(cur, the_forum["id"]) != version
+    copy, kept = registration_event(cur, the_forum, "waitlisted", T0 + timedelta(minutes=1, seconds=30))
+    assert kept and (copy.forum["title"], copy.as_of) == ("Renamed", T0 + timedelta(minutes=2))
+
+
+def test_a_forum_event_between_two_identical_copies_is_not_undone_by_an_older_one(cur):
+    """X at 1, Y at 2, X again at 3 (a change and its reversal), arriving 1, 3, then the registrations,
+    then 2 late: the copy ends as X, the forum's content from its newest forum event on."""
+    x = forum()
+    y = x | {"title": "Y"}
+    roster.keep_forum(cur, x, "open", T0 + timedelta(minutes=1))  # forum_scheduled
+    roster.keep_forum(cur, x, "open", T0 + timedelta(minutes=3))  # forum_updated back to X
+    registration_event(cur, x, "confirmed", T0 + timedelta(minutes=4))  # not written
+    assert roster.keep_forum(cur, y, "open", T0 + timedelta(minutes=2)).forum["title"] == "Forum"
+    copy, _ = registration_event(cur, x, "confirmed", T0 + timedelta(minutes=5))
+    assert copy.forum["title"] == "Forum"
+
+
+def test_a_registration_waits_for_a_change_of_the_forum_under_way(database_url, cur):
+    """The forum's lock: a registration handled while a forum event is handled waits for its commit, so
+    it either speaks of the new copy or was there to be told of the change; registrations do not wait
+    for one another."""
+    the_forum = forum()
+    data = registrant(the_forum, uuid.uuid4())
+    with (
+        connect(database_url, "notification") as change,
+        connect(database_url, "notification") as other,
+        other.cursor() as registering,
+    ):
+        registering.execute("SET lock_timeout = '200ms'")
+        roster.registration_gate(cur, data, T0)  # a registration under way does not stop another
+        roster.registration_gate(registering, data, T0)
+        other.rollback()
+        cur.connection.rollback()
+        roster.keep_forum(change.cursor(), the_forum | {"title": "Moved"}, "open", T0 + timedelta(minutes=1))
+        registering.execute("SET lock_timeout = '200ms'")
+        with pytest.raises(psycopg.errors.LockNotAvailable):
+            roster.registration_gate(registering, data, T0 + timedelta(minutes=2))
+        other.rollback()
+        change.rollback()
+        registering.execute("SET lock_timeout = '200ms'")
+        assert not roster.registration_gate(registering, data, T0 + timedelta(minutes=2))
+        other.rollback()

@@ -4,6 +4,16 @@
 A forum's and a registrant's row only move forward, by (rank, event time): the upserts compare them in
 their own ``WHERE``, so two events handled at once cannot both win. The ranks come from
 ``services.notification.rules``.
+
+A forum's copy is written by its own events (``KEEP_FORUM``), under the forum's exclusive lock, and by a
+registration event only when what it carries differs from the copy kept (``KEEP_REGISTRATION``), under
+the shared one: every registration carries the forum, and when each of them rewrote its row (newer
+``as_of``, same content) every concurrent handler waited on that one row lock. Skipping the write loses
+nothing: the forum's content only changes through a forum event, which always writes, and from the
+newest of them on, every event carries that content. The lock (``hold_forum``, an advisory lock that
+lives in memory only) keeps what the row lock gave: a registration handled while a change of the forum
+is handled waits for it (its message then speaks of the new copy), or commits before the change reads
+the registrants to tell (and is told).
 """
 
 import uuid
@@ -15,6 +25,17 @@ ON CONFLICT (id) DO UPDATE SET forum = excluded.forum, status = excluded.status,
     as_of = excluded.as_of
 WHERE (excluded.rank, excluded.as_of) >= (f.rank, f.as_of)
 """
+# The forum's lock: shared for a registration event, exclusive for a forum event (two-key form, a space
+# of this service's own; the mail sender's claims and the moderation digest use others).
+FORUM_SPACE = 0x72737472  # "rstr"
+HOLD_FORUM = "SELECT {function}(%(space)s::int, hashtext(%(id)s::text))"
+# A registration event's first statement: the forum's shared lock, and whether the person was erased
+# after the event (see ERASED).
+HOLD_FORUM_UNLESS_ERASED = """
+SELECT pg_advisory_xact_lock_shared(%(space)s::int, hashtext(%(id)s::text)), EXISTS (
+    SELECT FROM erased_people
+    WHERE (email_sha256 = %(digest)s OR person_id = %(person_id)s) AND as_of > %(as_of)s) AS erased
+"""
 KEEP_REGISTRANT = """
 INSERT INTO roster_registrants AS r (registration_id, forum_id, person_id, token_version, email,
     first_name, last_name, locale, status, rank, as_of)
@@ -25,6 +46,25 @@ ON CONFLICT (registration_id) DO UPDATE SET forum_id = excluded.forum_id, person
     first_name = excluded.first_name, last_name = excluded.last_name, locale = excluded.locale,
     status = excluded.status, rank = excluded.rank, as_of = excluded.as_of
 WHERE (excluded.rank, excluded.as_of) >= (r.rank, r.as_of)
+"""
+# A registration event, in one statement: the forum's copy written only if what the event carries differs
+# from it (then as KEEP_FORUM does), and the registrant as KEEP_REGISTRANT; it answers whether each was
+# written, and whether the copy kept was the same as the event's (``same``, then its ``as_of``).
+KEEP_REGISTRATION = f"""
+WITH stored AS (SELECT forum, status, as_of FROM roster_forums WHERE id = %(forum_id)s),
+forum AS (
+    INSERT INTO roster_forums AS f (id, forum, status, rank, as_of)
+    SELECT %(forum_id)s, %(forum)s, %(forum_status)s, %(forum_rank)s, %(as_of)s
+    WHERE NOT EXISTS (SELECT FROM stored WHERE forum = %(forum)s AND status = %(forum_status)s)
+    ON CONFLICT (id) DO UPDATE SET forum = excluded.forum, status = excluded.status, rank = excluded.rank,
+        as_of = excluded.as_of
+    WHERE (excluded.rank, excluded.as_of) >= (f.rank, f.as_of)
+    RETURNING 1),
+registrant AS ({KEEP_REGISTRANT.strip()}
+    RETURNING 1)
+SELECT (SELECT count(*) FROM forum) AS forum_written, (SELECT count(*) FROM registrant) AS registrant_kept,
+    EXISTS (SELECT FROM stored WHERE forum = %(forum)s AND status = %(forum_status)s) AS same,
+    (SELECT as_of FROM stored) AS as_of
 """
 # Registrants still concerned by a change made at %(as_of)s: a registrant whose own latest event is
 # newer was told with a copy of the forum that already had the change.
@@ -56,6 +96,27 @@ ON CONFLICT (subscription_id) DO UPDATE SET status = excluded.status, as_of = ex
     email = CASE WHEN excluded.first_name = '' AND excluded.status = 'ended' THEN s.email ELSE excluded.email END
 WHERE s.status <> 'ended' AND excluded.as_of >= s.as_of
 """
+
+
+def hold_forum(cur, forum_id, exclusive=False):
+    """Hold the forum's lock until the transaction ends: exclusive to write its copy from a forum event,
+    shared for a registration event."""
+    function = "pg_advisory_xact_lock" if exclusive else "pg_advisory_xact_lock_shared"
+    cur.execute(HOLD_FORUM.format(function=function), {"space": FORUM_SPACE, "id": str(forum_id)})
+
+
+def hold_forum_unless_erased(cur, forum_id, digest, person_id, as_of):
+    """The forum's shared lock (``hold_forum``), and True if the person (by the digest of their address,
+    or their id) was erased after ``as_of``."""
+    params = {"space": FORUM_SPACE, "id": str(forum_id), "digest": digest, "person_id": person_id}
+    return cur.execute(HOLD_FORUM_UNLESS_ERASED, params | {"as_of": as_of}).fetchone()["erased"]
+
+
+def keep_registration(cur, row):
+    """A registration event (``row``: the columns of KEEP_REGISTRANT, and the forum's ``forum``,
+    ``forum_status`` and ``forum_rank``): ``forum_written``, ``registrant_kept`` (0 or 1), ``same`` (the
+    copy kept was the event's, not written again) and that copy's ``as_of``."""
+    return cur.execute(KEEP_REGISTRATION, row).fetchone()
 
 
 def keep_forum(cur, row):
