@@ -13,7 +13,7 @@ version than it knows (an event not yet arrived) is taken, and tells it the newe
 
 from marshmallow import fields
 
-from kit import tokens
+from kit import inbox, tokens
 from kit.events import Reading
 from kit.tokens import InvalidToken
 
@@ -42,9 +42,9 @@ READINGS = {
     "person_erased": Erased(),
 }
 
-KEEP = """
-INSERT INTO people AS p (person_id, token_version, verified, stakeholder_group, group_as_of)
-VALUES (%(person_id)s, %(token_version)s, %(verified)s, %(group)s, %(as_of)s)
+COLUMNS = "people AS p (person_id, token_version, verified, stakeholder_group, group_as_of)"
+# Each fact only moves forward, and a row is rewritten only when one does: a repeated fact writes nothing.
+MOVE_FORWARD = """
 ON CONFLICT (person_id) DO UPDATE SET
     token_version = greatest(p.token_version, excluded.token_version),
     verified = p.verified OR excluded.verified,
@@ -54,8 +54,20 @@ ON CONFLICT (person_id) DO UPDATE SET
     group_as_of = CASE WHEN excluded.stakeholder_group IS NOT NULL
         AND (p.group_as_of IS NULL OR excluded.group_as_of > p.group_as_of)
         THEN excluded.group_as_of ELSE p.group_as_of END
-WHERE p.erased_at IS NULL
+WHERE p.erased_at IS NULL AND (excluded.token_version > p.token_version OR (excluded.verified AND NOT p.verified)
+    OR (excluded.stakeholder_group IS NOT NULL AND (p.group_as_of IS NULL OR excluded.group_as_of > p.group_as_of)))
 """
+KEEP = f"""
+INSERT INTO {COLUMNS}
+VALUES (%(person_id)s, %(token_version)s, %(verified)s, %(group)s, %(as_of)s)
+{MOVE_FORWARD}"""
+# The same, as an effect of an event recorded in the same statement (``kit.inbox.once``).
+KEEP_ONCE = f"""
+INSERT INTO {COLUMNS}
+SELECT %(person_id)s::uuid, %(token_version)s::integer, %(verified)s::boolean, %(group)s::text,
+    %(as_of)s::timestamptz
+WHERE {inbox.FIRST}
+{MOVE_FORWARD}"""
 
 
 class NotAParticipant(Exception):
@@ -82,7 +94,7 @@ def participant(cur, secret, token):
 
 # What each registration event tells of a person.
 def registrant(cur, person, group, as_of):
-    keep(cur, person["person_id"], person["token_version"], True, group, as_of)
+    cur.execute(KEEP, registrant_facts(person, group, as_of))
 
 
 def subscriber(cur, person):
@@ -97,11 +109,18 @@ def keep(cur, person_id, token_version, verified=False, group=None, as_of=None):
     """What one event tells of a person: their newest link version, whether their address is verified
     (a registrant, a confirmed subscriber), the group they declared at ``as_of``. Each fact only moves
     forward; nothing is kept of an erased person."""
-    cur.execute(
-        KEEP,
-        {"person_id": person_id, "token_version": token_version, "verified": verified, "group": group,
-         "as_of": as_of},
-    )  # fmt: skip
+    cur.execute(KEEP, facts(person_id, token_version, verified, group, as_of))
+
+
+def facts(person_id, token_version, verified=False, group=None, as_of=None):
+    """The parameters of KEEP and KEEP_ONCE."""
+    return {"person_id": person_id, "token_version": token_version, "verified": verified, "group": group,
+            "as_of": as_of}  # fmt: skip
+
+
+def registrant_facts(person, group, as_of):
+    """What a registration event tells of the person (KEEP_ONCE's parameters)."""
+    return facts(person["person_id"], person["token_version"], True, group, as_of)
 
 
 def read(cur, person_id):

@@ -10,20 +10,15 @@ def forum(tx, envelope, data):
     store.facts.keep_forum(tx.cur, data["forum"], envelope["time"])
 
 
-def registration(tx, envelope, data):
-    store.facts.keep_forum(tx.cur, data["forum"], envelope["time"])
+def registration(cur, envelope, data):
+    """A registration event with its inbox row, in one statement; False for a redelivery."""
     status = {"registration_confirmed": "confirmed", "registration_promoted": "confirmed",
               "registration_waitlisted": "waitlisted", "registration_cancelled": "cancelled"}[envelope["type"]]  # fmt: skip
-    store.facts.keep_registration(
-        tx.cur,
-        data["registration_id"],
-        data["forum"]["id"],
-        data["stakeholder_group"],
-        status,
-        RANKS[status],
-        envelope["time"],
-    )
-    people.registrant(tx.cur, data["person"], data["stakeholder_group"], envelope["time"])  # may comment
+    group = data["stakeholder_group"]
+    registration = {"registration_id": data["registration_id"], "group": group, "status": status}
+    registration |= {"rank": RANKS[status]}
+    person = people.registrant_facts(data["person"], group, envelope["time"])  # may comment
+    return store.facts.registration_once(cur, envelope, data["forum"], registration, person)
 
 
 def subscriber(tx, envelope, data):

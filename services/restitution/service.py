@@ -29,9 +29,10 @@ from services.restitution.tx import Tx
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 command = rpc(expected_exceptions=EXPECTED)
 
-# Each event read, and what it tells this service (one handler table).
+# Each event read, and what it tells this service (one handler table). A registration's is one statement
+# with its inbox row (ONCE); the others follow the inbox's own statement.
+ONCE = {event_type: facts.registration for event_type in REGISTRANT_EVENTS}
 HANDLERS = {event_type: facts.forum for event_type in FORUM_EVENTS}
-HANDLERS |= {event_type: facts.registration for event_type in REGISTRANT_EVENTS}
 HANDLERS |= {event_type: facts.topic for event_type in TOPIC_EVENTS}
 HANDLERS |= {"attendee_checked_in": facts.checked_in, "round_closed": facts.round_closed}
 HANDLERS |= {"topic_carried_over": facts.carried_over}
@@ -59,7 +60,9 @@ class RestitutionService(health.HealthChecks, dead_letters.DeadLetterLog, audit.
         if envelope["type"] != event_type or envelope["source"] != SOURCES[event_type]:
             raise InvalidEvent(event_type, {"type": [f"routed as {event_type}, says {envelope['type']}"]})
         with self.db.transaction() as cur:
-            if first_time(cur, envelope):
+            if event_type in ONCE:
+                ONCE[event_type](cur, envelope, data)
+            elif first_time(cur, envelope):
                 HANDLERS[event_type](self._tx(cur), envelope, data)
 
     @event_handler("registration", "forum_scheduled")

@@ -1,7 +1,7 @@
 """Who takes part: the people the registration events tell of, and a participant recognised by the token
 of a management link (``kit.people``: the same rules for every service people take part in)."""
 
-from kit import people
+from kit import inbox, people
 from kit.serial import jsonable
 from services.topics import store
 from services.topics.views import topic_view
@@ -13,9 +13,15 @@ def participant(tx, token):
 
 
 # What each registration event tells of a person (handlers: service.py; readings: incoming.py).
-def registrant(tx, envelope, data):
-    store.forums.keep(tx.cur, data["forum"], envelope["time"])
-    people.registrant(tx.cur, data["person"], data["stakeholder_group"], envelope["time"])
+REGISTRANT = f"forum AS ({store.forums.KEEP_UNLESS_SAME}), person AS ({people.KEEP_ONCE})"
+
+
+def registrant(cur, envelope, data):
+    """A registration event, with its inbox row, in one statement (``kit.inbox.once``): the forum's copy
+    (unless the same is kept) and what it tells of the person. False for a redelivery."""
+    params = store.forums.copy_of(data["forum"], envelope["time"])
+    params |= people.registrant_facts(data["person"], data["stakeholder_group"], envelope["time"])
+    return inbox.once(cur, envelope, REGISTRANT, params)
 
 
 def subscriber(tx, envelope, data):

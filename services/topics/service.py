@@ -29,9 +29,10 @@ from services.topics.tx import Tx
 MIGRATIONS = Path(__file__).resolve().parent / "migrations"
 command = rpc(expected_exceptions=EXPECTED)
 
-# Each registration event, and what it tells this service (one handler table).
-HANDLERS = {event_type: people.registrant for event_type in REGISTRANT_EVENTS}
-HANDLERS |= {event_type: people.forum for event_type in FORUM_EVENTS}
+# Each registration event, and what it tells this service (one handler table). A registration's is one
+# statement with its inbox row (ONCE); the others follow the inbox's own statement.
+ONCE = {event_type: people.registrant for event_type in REGISTRANT_EVENTS}
+HANDLERS = {event_type: people.forum for event_type in FORUM_EVENTS}
 HANDLERS |= {
     "subscription_confirmed": people.subscriber,
     "management_link_requested": people.link_requested,
@@ -56,7 +57,9 @@ class TopicsService(health.HealthChecks, dead_letters.DeadLetterLog, audit.Audit
         if envelope["type"] != event_type:
             raise InvalidEvent(event_type, {"type": [f"routed as {event_type}, says {envelope['type']}"]})
         with self.db.transaction() as cur:
-            if first_time(cur, envelope):
+            if event_type in ONCE:
+                ONCE[event_type](cur, envelope, data)
+            elif first_time(cur, envelope):
                 HANDLERS[event_type](self._tx(cur), envelope, data)
 
     @event_handler("registration", "registration_confirmed")

@@ -1,7 +1,17 @@
 """Copies of what other services' events say (tables ``forums``, ``registrations``, ``rounds``,
-``topic_titles``): each copy only moves forward by the time of the event that told it."""
+``topic_titles``): each copy only moves forward by the time of the event that told it.
+
+A forum event always writes the forum's copy (``KEEP_FORUM``). A registration event carries the forum
+too, but writes it only when its copy differs from the one kept (``KEEP_FORUM_UNLESS_SAME``): when each
+of them rewrote the row, concurrent handlers queued on that one row lock. Nothing is lost: the forum only
+changes through a forum event, which always writes, and from the newest of them on every event carries
+what it wrote, so an older copy never wins over a skipped one. A registration event's statements are
+effects of its inbox row, all in one statement (``kit.inbox.once``; ``REGISTRATION``).
+"""
 
 from psycopg.types.json import Jsonb
+
+from kit import inbox, people
 
 KEEP_FORUM = """
 INSERT INTO forums AS f (id, title, starts_at, ends_at, timezone, status, as_of)
@@ -10,18 +20,43 @@ ON CONFLICT (id) DO UPDATE SET title = excluded.title, starts_at = excluded.star
     ends_at = excluded.ends_at, timezone = excluded.timezone, status = excluded.status, as_of = excluded.as_of
 WHERE excluded.as_of >= f.as_of AND f.status NOT IN ('cancelled', 'held')
 """
-KEEP_REGISTRATION = """
-INSERT INTO registrations AS r (registration_id, forum_id, stakeholder_group, status, rank, as_of)
-VALUES (%(registration_id)s, %(forum_id)s, %(group)s, %(status)s, %(rank)s, %(as_of)s)
-ON CONFLICT (registration_id) DO UPDATE SET status = excluded.status, rank = excluded.rank,
-    stakeholder_group = excluded.stakeholder_group, as_of = excluded.as_of
-WHERE (excluded.rank, excluded.as_of) >= (r.rank, r.as_of)
+KEEP_FORUM_UNLESS_SAME = f"""
+INSERT INTO forums AS f (id, title, starts_at, ends_at, timezone, status, as_of)
+SELECT %(forum_id)s::uuid, %(title)s::text, %(starts_at)s::timestamptz, %(ends_at)s::timestamptz,
+    %(timezone)s::text, %(forum_status)s::text, %(as_of)s::timestamptz
+WHERE {inbox.FIRST} AND NOT EXISTS (
+    SELECT FROM forums WHERE id = %(forum_id)s AND title = %(title)s AND starts_at = %(starts_at)s
+        AND ends_at = %(ends_at)s AND timezone = %(timezone)s AND status = %(forum_status)s)
+ON CONFLICT (id) DO UPDATE SET title = excluded.title, starts_at = excluded.starts_at,
+    ends_at = excluded.ends_at, timezone = excluded.timezone, status = excluded.status, as_of = excluded.as_of
+WHERE excluded.as_of >= f.as_of AND f.status NOT IN ('cancelled', 'held')
 """
+# A registration event: the forum's copy (unless the same), the registration (only moving forward), and
+# the person (who may comment), each gated on the event's inbox row.
+REGISTRATION = f"""forum AS ({KEEP_FORUM_UNLESS_SAME}),
+registration AS (
+    INSERT INTO registrations AS r (registration_id, forum_id, stakeholder_group, status, rank, as_of)
+    SELECT %(registration_id)s::uuid, %(forum_id)s::uuid, %(group)s::text, %(status)s::text,
+        %(rank)s::integer, %(as_of)s::timestamptz
+    WHERE {inbox.FIRST}
+    ON CONFLICT (registration_id) DO UPDATE SET status = excluded.status, rank = excluded.rank,
+        stakeholder_group = excluded.stakeholder_group, as_of = excluded.as_of
+    WHERE (excluded.rank, excluded.as_of) >= (r.rank, r.as_of)),
+person AS ({people.KEEP_ONCE})"""
 
 
 def keep_forum(cur, forum, as_of):
     cur.execute(KEEP_FORUM, {key: forum[key] for key in ("id", "title", "starts_at", "ends_at", "timezone",
                                                           "status")} | {"as_of": as_of})  # fmt: skip
+
+
+def registration_once(cur, envelope, forum, registration, person):
+    """A registration event with its inbox row, in one statement (``REGISTRATION``): ``forum`` (id,
+    title, starts_at, ends_at, timezone, status), ``registration`` (registration_id, group, status,
+    rank), ``person`` (``kit.people.registrant_facts``). False for a redelivery."""
+    params = {"forum_id": forum["id"], "forum_status": forum["status"], "as_of": envelope["time"]}
+    params |= {key: forum[key] for key in ("title", "starts_at", "ends_at", "timezone")}
+    return inbox.once(cur, envelope, REGISTRATION, params | registration | person)
 
 
 def forum(cur, forum_id):
@@ -36,14 +71,6 @@ def forums_by_id(cur, forum_ids):
         (list(forum_ids),),
     ).fetchall()
     return {row["id"]: row for row in rows}
-
-
-def keep_registration(cur, registration_id, forum_id, group, status, rank, as_of):
-    cur.execute(
-        KEEP_REGISTRATION,
-        {"registration_id": registration_id, "forum_id": forum_id, "group": group, "status": status,
-         "rank": rank, "as_of": as_of},
-    )  # fmt: skip
 
 
 def checked_in(cur, registration_id, forum_id, group, at):
