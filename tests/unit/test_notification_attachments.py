@@ -1,7 +1,10 @@
 """The files sent with a booked seat: the calendar invitation (.ics) and the attendee code as a QR code."""
 
 import io
+import random
+import struct
 import uuid
+import zlib
 from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -9,7 +12,8 @@ import icalendar
 import pytest
 import segno
 
-from services.notification.invitation import invitation, sequence, uid
+from services.notification import qr
+from services.notification.invitation import built, invitation, sequence, uid
 from services.notification.qr import qr_png
 
 REGISTRATION = uuid.UUID("3b1f7c52-8d1e-4a43-9c3e-5d5e0f6a7b80")
@@ -78,12 +82,74 @@ def test_other_time_zones_give_the_same_instants(timezone):
         assert [str(z["TZID"]) for z in calendar.walk("VTIMEZONE")] == [timezone]
 
 
-def test_the_qr_code_is_a_png_of_exactly_the_attendee_code():
-    png = qr_png("K7P2QX")
+def png_pixels(png):
+    """(width, height, rows of 0/1 pixels) of a 1-bit greyscale PNG, whatever its row filters."""
     assert png.startswith(b"\x89PNG\r\n\x1a\n")
+    at, data = 8, b""
+    while at < len(png):
+        (length,) = struct.unpack(">I", png[at : at + 4])
+        kind, body = png[at + 4 : at + 8], png[at + 8 : at + 8 + length]
+        assert zlib.crc32(kind + body) == struct.unpack(">I", png[at + 8 + length : at + 12 + length])[0]
+        if kind == b"IHDR":
+            width, height, depth, colour = struct.unpack(">IIBB", body[:10])
+            assert (depth, colour) == (1, 0)
+        elif kind == b"IDAT":
+            data += body
+        at += 12 + length
+    raw, stride, previous, rows = zlib.decompress(data), (width + 7) // 8 + 1, bytes((width + 7) // 8), []
+    for y in range(height):
+        kind, line = raw[y * stride], bytearray(raw[y * stride + 1 : (y + 1) * stride])
+        if kind == 1:  # Sub
+            for x in range(1, len(line)):
+                line[x] = (line[x] + line[x - 1]) & 0xFF
+        elif kind == 2:  # Up
+            line = bytearray((a + b) & 0xFF for a, b in zip(line, previous, strict=True))
+        else:
+            assert kind == 0, kind
+        previous = bytes(line)
+        bits = int.from_bytes(line, "big")
+        rows.append([(bits >> (len(line) * 8 - 1 - x)) & 1 for x in range(width)])
+    return width, height, rows
+
+
+def segno_png(code):
     expected = io.BytesIO()
-    segno.make("K7P2QX", error="m", micro=False).save(expected, kind="png", scale=8, border=4)
-    assert png == expected.getvalue()
-    assert png != qr_png("K7P2QY")
-    width, height = int.from_bytes(png[16:20], "big"), int.from_bytes(png[20:24], "big")
+    segno.make(code, error="m", micro=False).save(expected, kind="png", scale=8, border=4)
+    return expected.getvalue()
+
+
+@pytest.mark.parametrize("code", ["K7P2QX", "ABCDEFGH", "23456789", "https://example.org/a?b=c", "é" * 40])
+def test_the_qr_code_is_a_png_of_exactly_segnos_symbol_of_the_attendee_code(code):
+    png = qr_png(code)
+    assert png_pixels(png) == png_pixels(segno_png(code))  # pixel for pixel, black on white
+    assert png == qr_png(code)
+    width, height, _ = png_pixels(png)
     assert width == height >= 8 * (21 + 2 * 4)  # a version-1 code at least, 8 px a module, quiet zone
+
+
+def test_the_mask_is_the_one_segno_chooses_for_any_attendee_code():
+    generator = random.Random(13)
+    alphabet = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"  # as registration makes them
+    codes = ["".join(generator.choice(alphabet) for _ in range(8)) for _ in range(400)]
+    codes += [
+        "".join(generator.choice(alphabet) for _ in range(generator.randrange(1, 120))) for _ in range(40)
+    ]
+    for code in codes:
+        expected = segno.make(code, error="m", micro=False).matrix
+        assert list(qr.rows(code)) == [int(bytes(row).translate(qr.DIGITS), 2) for row in expected], code
+    assert qr_png("K7P2QX") != qr_png("K7P2QY")
+
+
+@pytest.mark.parametrize("timezone", ["Europe/Paris", "UTC", "America/New_York", "Pacific/Noumea"])
+def test_the_invitation_is_what_icalendar_writes_for_the_whole_file(timezone):
+    generator = random.Random(timezone)
+    for _ in range(30):
+        starts = datetime(2026, 1, 1, tzinfo=UTC) + timedelta(minutes=generator.randrange(3 * 365 * 24 * 60))
+        shown_in = ZoneInfo(generator.choice(["Europe/Paris", "Asia/Kolkata", "UTC"]))
+        the_forum = forum(
+            timezone, generator.choice(["Forum", "Forum, données; \\ " * generator.randrange(1, 9)])
+        )
+        the_forum |= {"starts_at": starts.astimezone(shown_in), "ends_at": starts + timedelta(hours=7)}
+        registration = uuid.UUID(int=generator.getrandbits(128))
+        as_of = AS_OF + timedelta(seconds=generator.randrange(10**8), microseconds=generator.randrange(10**6))
+        assert invitation(the_forum, registration, as_of) == built(the_forum, registration, as_of)
