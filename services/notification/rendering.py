@@ -14,13 +14,14 @@ from pathlib import Path
 from zoneinfo import ZoneInfo
 
 import yaml
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, meta
 from markupsafe import Markup
 
 from kit.tokens import LIFETIMES
 
 HERE = Path(__file__).resolve().parent
 LOCALES = ("fr", "en")
+SAID_KEPT = 4096  # sentences kept rendered (then forgotten all at once)
 FALLBACK = "fr"
 # Every key a message's words may test, so that a missing one reads as "absent", not as an error.
 DEFAULTS = {
@@ -78,7 +79,8 @@ class Renderer:
         self.text_env = Environment(loader=loader, autoescape=False, undefined=StrictUndefined)
         for env in (self.html_env, self.text_env):
             env.filters.update(longdate=self.longdate, clock=clock)
-        self.compiled = {}
+        self.compiled = {}  # (autoescape, words) -> (template, the context's names it reads)
+        self.said = {}  # (autoescape, words, those names' values) -> the sentence rendered
         self.words = {
             locale: yaml.safe_load((HERE / "locales" / f"{locale}.yaml").read_text()) for locale in LOCALES
         }
@@ -104,12 +106,31 @@ class Renderer:
         )
 
     def _say(self, env, words, context):
-        """Render one sentence; in HTML it is already escaped, so mark it safe for the layout."""
+        """Render one sentence; in HTML it is already escaped, so mark it safe for the layout. A sentence
+        that names no value of the context (half of a confirmation's), or only values that can be keys
+        (a number of days, an item's text), is rendered once and kept: a message renders some 25, and
+        each jinja render costs a new context."""
         key = (env.autoescape, words)
         if key not in self.compiled:  # a few dozen sentences in all: compile each once
-            self.compiled[key] = env.from_string(words)
-        said = self.compiled[key].render(context).strip()
-        return Markup(said) if env.autoescape else said
+            self.compiled[key] = (
+                env.from_string(words),
+                tuple(sorted(meta.find_undeclared_variables(env.parse(words)))),
+            )
+        template, names = self.compiled[key]
+        try:
+            kept = (key, tuple((type(context[name]), context[name]) for name in names))
+            hash(kept)
+        except (KeyError, TypeError):  # a value missing (StrictUndefined says so) or a dict: rendered
+            kept = None
+        if kept is not None and kept in self.said:
+            return self.said[kept]
+        said = template.render(context).strip()
+        said = Markup(said) if env.autoescape else said
+        if kept is not None:
+            if len(self.said) >= SAID_KEPT:
+                self.said.clear()
+            self.said[kept] = said
+        return said
 
     def _layout(self, env, layout, words, template, locale, subject, context):
         def say(words, **changes):

@@ -313,3 +313,25 @@ def test_a_promotion_says_why_in_the_persons_language(locale, reserved_for, phra
         "registration_promoted", locale, context(cause="cancellation", reserved_for=reserved_for)
     )
     assert phrase in rendered.text
+
+
+def test_sentences_kept_rendered_never_leak_from_one_message_to_the_next():
+    """A sentence is kept rendered by the values it names (``Renderer._say``): every message, rendered
+    after others with other values, is what a fresh renderer makes of it."""
+    from dataclasses import astuple
+
+    from services.notification import samples
+    from services.notification.rendering import Renderer
+
+    seasoned = Renderer()
+    for locale in ("fr", "en"):
+        for template in seasoned.templates():
+            seasoned.render(template, locale, samples.context(template, locale, "https://a.example"))
+    for locale in ("fr", "en"):
+        for template in seasoned.templates():
+            context = samples.context(template, locale, "https://b.example")
+            context["person"] = context["person"] | {"first_name": "Zoé", "last_name": "<b>Ng</b>"}
+            context["hours_left"], context["waitlist_position"] = 7, 12
+            kept = seasoned.render(template, locale, context)
+            assert astuple(kept) == astuple(Renderer().render(template, locale, context)), template
+    assert seasoned.said  # some were kept
