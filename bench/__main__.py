@@ -88,12 +88,11 @@ def settings(args):
 
 
 def measure(args, stack, sink, work):
-    """The http part's phases (bench/phases.py), printed and written to ``--results-dir``."""
+    """The http part's phases (bench/phases.py), printed; the result is written once every part ran."""
     machine = machine_info()  # the load average before the run
     records = phases.Http(args, stack, sink, work).measure()
     result = http_result(settings(args), records, machine)
-    path = write_results(result, args.results_dir) if args.results_dir else None
-    print_http(result, path)
+    print_http(result, None)
     return result
 
 
@@ -108,6 +107,14 @@ def rush(args, stack, sink):
     mail_time = seconds_until_mail(sink, mail_before + phase.ok, started, args.mail_timeout + args.rush / 50)
     seen = requests.get(f"{stack.base_url}/api/v1/forums/{forum_id}", timeout=30).json()
     confirmed = seen["capacity"] - seen["seats_left"]
+    summary = {
+        "registrations": args.rush, "accepted": phase.ok, "errors": phase.errors, "seconds": round(answered, 2),
+        "req_s": round(phase.throughput, 1), "p50_ms": round(phase.percentile(0.5) * 1000, 1),
+        "p99_ms": round(phase.percentile(0.99) * 1000, 1), "capacity": seen["capacity"], "confirmed": confirmed,
+        "waitlisted": seen["waitlist_length"], "exact": confirmed == min(args.rush_capacity, phase.ok)
+        and confirmed + seen["waitlist_length"] == phase.ok,
+        "emails_seconds": None if mail_time is None else round(mail_time, 1),
+    }  # fmt: skip
     print(
         f"\nrush: {phase.ok} of {args.rush} registrations accepted in {answered:.1f} s"
         f" ({phase.throughput:.0f}/s, p50 {phase.percentile(0.5) * 1000:.0f} ms,"
@@ -119,18 +126,20 @@ def rush(args, stack, sink):
             else f"      only {delivered(sink) - mail_before} of {phase.ok} emails accepted within the limit"
         )
     )
+    return summary
 
 
-def http_and_rush(args, parts, work):
-    """Phases (i) to (iii) and the pages: one stack, sending to the Maildir sink (aiosmtpd)."""
+def http_and_rush(args, parts, work, found):
+    """The http part, the rush and the pages: one stack, sending to the Maildir sink (aiosmtpd). What
+    they found goes into ``found`` (the http part's result, the rush's summary)."""
     sink = SmtpSink(os.path.join(work, "mail"))
     try:
         sink.start()
         with running_stack(args, log_dir(work, "http"), sink.port) as (stack, _):
             if "http" in parts:
-                measure(args, stack, sink, work)
+                found["http"] = measure(args, stack, sink, work)
             if "rush" in parts:
-                rush(args, stack, sink)
+                found["rush"] = rush(args, stack, sink)
             if "pages" in parts:
                 pages.report(*pages.measure(args, stack, registrations, sink.process.pid))
     finally:
@@ -149,12 +158,17 @@ def main(argv=None):
         f"running: {', '.join(part for part in PARTS if part in parts) or 'nothing'} (work files in {work})"
     )
     parts -= {"pages"} if not args.page_views else set()
+    found = {}
     if parts & {"http", "rush", "pages"}:
-        http_and_rush(args, parts, work)
+        http_and_rush(args, parts, work, found)
     if "fanout" in parts:
         fanout.fan_out(args, work)
     if "ballots" in parts:
-        ballot_burst(args, work)
+        found["ballots"] = ballot_burst(args, work)
+    if "http" in found and args.results_dir:
+        result = found["http"] | {part: found[part] for part in ("rush", "ballots") if part in found}
+        path = write_results(result, args.results_dir)
+        print(f"\nresults written to {path}; `python -m bench.report docs` puts them in docs/benchmarks.md")
     return 0
 
 
@@ -164,7 +178,7 @@ def ballot_burst(args, work):
     try:
         sink.start()
         with running_stack(args, log_dir(work, "ballots"), sink.port) as (stack, database_url):
-            ballots.report(*ballots.burst(stack, database_url, args))
+            return ballots.report(*ballots.burst(stack, database_url, args))
     finally:
         sink.stop()
         shutil.rmtree(sink.directory, ignore_errors=True)

@@ -100,6 +100,7 @@ def burst(stack, database_url, args):
 
 
 def report(ping, ballots, counted):
+    """Print the burst's figures; return them (for the results file)."""
     ratio = ballots.throughput / ping.throughput if ping.throughput else float("nan")
     print(
         f"\nballots: {ballots.ok} of {ballots.sent} accepted ({ballots.throughput:.0f}/s,"
@@ -109,3 +110,10 @@ def report(ping, ballots, counted):
         f" ballots/ceiling = {ratio:.2f}\n"
         f"         the closed round counted {counted} ballots"
     )
+    return {
+        "ballots": ballots.sent, "accepted": ballots.ok, "errors": ballots.errors,
+        "req_s": round(ballots.throughput, 1), "p50_ms": round(ballots.percentile(0.5) * 1000, 1),
+        "p99_ms": round(ballots.percentile(0.99) * 1000, 1), "ping_req_s": round(ping.throughput, 1),
+        "ping_p99_ms": round(ping.percentile(0.99) * 1000, 1),
+        "ratio": round(ratio, 3) if ping.throughput else None, "counted": counted,
+    }  # fmt: skip

@@ -705,6 +705,7 @@ def render_markdown(result, source, top=3, least=20):
                 f" | {percent(entry['busy_share'][0])} → {percent(entry['busy_share'][1])}"
                 f" | {entry['competing_processes'][0]} → {entry['competing_processes'][1]} | {took or 'n/a'} |"
             )
+    lines += other_parts(result)
     profiled = [record for record in records if record["profile"]]
     if profiled:
         lines += [
@@ -730,6 +731,32 @@ def render_markdown(result, source, top=3, least=20):
                 f" own {md_frames(process['own'], top)}"
             )
     return "\n".join(lines)
+
+
+def other_parts(result):
+    """The rush's and the ballot burst's lines, when the run had them."""
+    lines = []
+    if result.get("ballots"):
+        b = result["ballots"]
+        lines += [
+            "",
+            f"Ballot burst (the `ballots` part, a stack of its own): {b['accepted']} of {b['ballots']} ballots"
+            f" at {b['req_s']:.1f}/s, p50 {b['p50_ms']:.1f} ms, p99 {b['p99_ms']:.1f} ms, {b['errors']} errors;"
+            f" ping on the same stack {b['ping_req_s']:.1f}/s (p99 {b['ping_p99_ms']:.1f} ms): ratio"
+            f" {cell(b['ratio'], 2)}; the closed round counted {b['counted']} ballots.",
+        ]
+    if result.get("rush"):
+        r = result["rush"]
+        emails = "not all within the limit" if r["emails_seconds"] is None else f"{r['emails_seconds']:.1f} s"
+        lines += [
+            "",
+            f"Rush (the `rush` part): {r['accepted']} of {r['registrations']} registrations for {r['capacity']}"
+            f" seats in {r['seconds']:.1f} s ({r['req_s']:.1f}/s, p50 {r['p50_ms']:.1f} ms, p99"
+            f" {r['p99_ms']:.1f} ms), {r['errors']} errors: {r['confirmed']} confirmed, {r['waitlisted']}"
+            f" waitlisted ({'exact' if r['exact'] else 'NOT exact'}); every email accepted {emails} after the"
+            " first registration.",
+        ]
+    return lines
 
 
 def update_doc(doc, result, source):

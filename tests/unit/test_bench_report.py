@@ -285,3 +285,20 @@ def test_a_phase_without_a_profile_says_why_in_the_report_and_the_docs(capsys, t
     )
     doc = report.update_doc(tmp_path / "b.md", result, "x.json")
     assert "- (b) registrations, whole pipeline: no profile (py-spy is not installed" in doc.read_text()
+
+
+def test_the_rush_and_the_ballot_burst_are_in_the_docs_when_the_run_had_them():
+    result = result_of(sample_records())
+    assert "Rush" not in report.render_markdown(result, "r.json")
+    result["rush"] = {"registrations": 10000, "accepted": 10000, "errors": 0, "seconds": 61.5, "req_s": 162.6,
+                      "p50_ms": 90.0, "p99_ms": 210.0, "capacity": 300, "confirmed": 300, "waitlisted": 9700,
+                      "exact": True, "emails_seconds": 70.2}  # fmt: skip
+    result["ballots"] = {"ballots": 5000, "accepted": 5000, "errors": 0, "req_s": 240.0, "p50_ms": 60.0,
+                         "p99_ms": 140.0, "ping_req_s": 480.0, "ping_p99_ms": 50.0, "ratio": 0.5,
+                         "counted": 5000}  # fmt: skip
+    text = report.render_markdown(result, "r.json")
+    assert "10000 of 10000 registrations for 300 seats" in text
+    assert "300 confirmed, 9700 waitlisted (exact)" in text
+    assert "5000 of 5000 ballots at 240.0/s" in text and "ratio 0.50" in text
+    result["rush"] |= {"confirmed": 301, "exact": False}
+    assert "(NOT exact)" in report.render_markdown(result, "r.json")
