@@ -13,7 +13,6 @@ retry sends the same bytes without computing anything again.
 """
 
 import functools
-import re
 import struct
 import zlib
 
@@ -27,7 +26,6 @@ SCALE, BORDER = 8, 4  # pixels a module (one byte of 1-bit pixels); modules of q
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 DIGITS = bytes.maketrans(b"\x00\x01", b"01")  # a row of modules (0: light, 1: dark) as binary digits
 PIXELS = bytes.maketrans(b"01", b"\xff\x00")  # a module as 8 pixels: light white, dark black
-RUN = re.compile(r"0{5,}|1{5,}")  # five or more modules alike in a line (penalty N1)
 FINDER_LIKE = "1011101"  # dark, light, 3 dark, light, dark (penalty N3)
 _FORMAT = {}  # (size, error level, mask) -> rows: how the format information differs from mask 0's
 
@@ -94,15 +92,27 @@ def _reserved(size):
 def penalty(rows, size):
     """segno's ``evaluate_mask`` of the matrix whose rows are ``rows``: N1 (runs of 5 and more alike),
     N2 (2x2 blocks alike), N3 (finder-like patterns), N4 (the balance of dark modules)."""
+    full = (1 << size) - 1
+    pairs = full >> 1  # each column but the first, with the one on its left
+    # N1, on bits: a run of L >= 5 alike is L - 1 >= 4 "same as the next" in a row, which holds L - 4
+    # windows of 4 of them; it scores L - 2: its windows, plus 2 for the run (the windows' first).
+    n1 = 0
+    for row in rows:
+        same = ~(row ^ (row >> 1)) & pairs
+        windows = same & (same >> 1) & (same >> 2) & (same >> 3)
+        n1 += windows.bit_count() + 2 * (windows & ~(windows << 1)).bit_count()
+    downs = [~(above ^ below) & full for above, below in zip(rows, rows[1:], strict=False)]  # columns alike
+    before = 0
+    for i in range(len(downs) - 3):
+        windows = downs[i] & downs[i + 1] & downs[i + 2] & downs[i + 3]
+        n1 += windows.bit_count() + 2 * (windows & ~before).bit_count()
+        before = windows
+    n2 = 0
+    for above, down in zip(rows, downs, strict=False):
+        n2 += 3 * (down & ~(above ^ (above >> 1)) & ~(down ^ (down >> 1)) & pairs).bit_count()
     lines = [format(row, f"0{size}b") for row in rows]  # "1": a dark module
     lines += ["".join(column) for column in zip(*lines, strict=True)]
-    every = "|".join(lines)  # no run crosses from one line to the next
-    n1 = sum(len(run) - 2 for run in RUN.findall(every))
-    pairs = ((1 << size) - 1) >> 1  # columns 1..size-1: each with the one on its left
-    n2 = 0
-    for above, below in zip(rows, rows[1:], strict=False):
-        n2 += 3 * (~(above ^ (above >> 1)) & ~(below ^ (below >> 1)) & ~(above ^ below) & pairs).bit_count()
-    n3 = sum(_finder_like(line, size) for line in lines if FINDER_LIKE in line) if FINDER_LIKE in every else 0
+    n3 = sum(_finder_like(line, size) for line in lines if FINDER_LIKE in line)
     dark = sum(row.bit_count() for row in rows)
     n4 = 10 * int(abs(float(dark) / (size**2) * 100 - 50) / 5)
     return n1 + n2 + n3 + n4

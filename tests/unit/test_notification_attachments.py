@@ -153,3 +153,24 @@ def test_the_invitation_is_what_icalendar_writes_for_the_whole_file(timezone):
         registration = uuid.UUID(int=generator.getrandbits(128))
         as_of = AS_OF + timedelta(seconds=generator.randrange(10**8), microseconds=generator.randrange(10**6))
         assert invitation(the_forum, registration, as_of) == built(the_forum, registration, as_of)
+
+
+def test_the_penalty_is_segnos_score_of_any_matrix():
+    """``qr.penalty`` (rules N1-N4 on whole rows) against segno's own ``mask_scores``, on random
+    matrices of several sizes, with long runs and blocks drawn in."""
+    from segno import encoder
+
+    generator = random.Random(5)
+    for n in range(300):
+        size = generator.choice([21, 25, 29, 45])
+        density = generator.random()
+        matrix = [bytearray(generator.random() < density for _ in range(size)) for _ in range(size)]
+        for _ in range(5 if n % 2 else 0):
+            i, j, value = generator.randrange(size), generator.randrange(size), generator.randrange(2)
+            for k in range(generator.randrange(3, 12)):
+                if j + k < size:
+                    matrix[i][j + k] = value
+                if i + k < size:
+                    matrix[i + k][j] = value
+        rows = [int(bytes(row).translate(qr.DIGITS), 2) for row in matrix]
+        assert qr.penalty(rows, size) == sum(encoder.mask_scores(matrix, size, size))
