@@ -5,6 +5,7 @@ only when what the event carries differs, and every copy still only moves forwar
 import uuid
 from datetime import UTC, datetime, timedelta
 
+import psycopg
 import pytest
 
 from kit import people
@@ -111,3 +112,23 @@ def test_what_a_registration_tells_of_the_person_moves_forward_and_nothing_of_th
     assert handle(cur, *event(the_forum, T0 + timedelta(minutes=3), person | {"token_version": 3}, "other"))
     row = person_row(cur, person["person_id"])
     assert (row["token_version"], row["stakeholder_group"]) == (2, None)
+
+
+def test_alone_on_its_connection_the_statement_is_its_own_transaction(database_url):
+    """First on its connection, ``kit.inbox.once`` commits by itself (one round trip, no BEGIN/COMMIT) and
+    leaves the connection as it found it; after other statements it joins their transaction."""
+    migrate(database_url, "topics", TOPICS)
+    with connect(database_url, "topics") as conn, connect(database_url, "topics") as other:
+        envelope, data = event(a_forum(), T0)
+        with conn.cursor() as cur:
+            assert topics_people.registrant(cur, envelope, data)
+            assert not conn.autocommit and conn.info.transaction_status == psycopg.pq.TransactionStatus.IDLE
+        seen = "SELECT count(*) AS n FROM inbox WHERE event_id = %s"
+        assert other.execute(seen, (envelope["id"],)).fetchone()["n"] == 1  # committed
+        other.rollback()
+        envelope, data = event(a_forum(), T0)
+        with conn.cursor() as cur:
+            cur.execute("SELECT 1")  # a transaction under way: the statement joins it
+            assert topics_people.registrant(cur, envelope, data)
+            conn.rollback()
+        assert other.execute(seen, (envelope["id"],)).fetchone()["n"] == 0
