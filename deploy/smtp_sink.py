@@ -14,13 +14,13 @@ gets a Received header naming the protocol (RFC 3848: ESMTPS with TLS, ESMTPA wi
 """
 
 import asyncio
-import email
 import email.policy
 import logging
 import mailbox
 import os
 import signal
 import ssl
+from email.parser import BytesHeaderParser
 from email.utils import formatdate
 from pathlib import Path
 
@@ -28,6 +28,9 @@ from aiosmtpd.smtp import SMTP, AuthResult, LoginPassword
 
 ROOT = Path(__file__).resolve().parent.parent
 log = logging.getLogger("smtp_sink")
+
+
+HEADERS = BytesHeaderParser(policy=email.policy.default)
 
 
 class MaildirHandler:
@@ -64,7 +67,9 @@ class MaildirHandler:
         except OSError as exc:  # a transient answer: the sender keeps the message and retries
             log.error("could not store a message from %s: %s", envelope.mail_from, exc)
             return "451 Requested action aborted: local error in processing"
-        message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
+        # The headers only: parsing the whole message (its parts, its attachments) for the subject took
+        # most of the sink's time, a millisecond per MIME part.
+        message = HEADERS.parsebytes(envelope.original_content)
         log.info(
             "received from=%s to=%s subject=%r file=new/%s",
             envelope.mail_from,
