@@ -145,6 +145,10 @@ class Stack:
         self._terminate([name])
         return self.start(name)
 
+    def stop_processes(self, *names):
+        """Stop these processes gracefully (SIGTERM, then SIGKILL past the bound); the others run on."""
+        self._terminate(list(names))
+
     def stop(self):
         """SIGTERM every process (gateway first), wait, and SIGKILL whatever outlives the bound."""
         self._terminate([name for base in reversed(SERVICES) for name in self.of(base)])
