@@ -27,9 +27,11 @@ _clients = itertools.count()
 
 
 def client():
-    """A client of its own: a random address among 250 made two tests share a limit now and then."""
+    """A client of its own. The trusted proxy appends the address it saw, so that is the last hop, the
+    one the limit counts (a random one among 250 there made two tests share a limit now and then); what
+    comes before it is whatever the client claims."""
     n = next(_clients)
-    return {"X-Forwarded-For": f"{NETS[n // 250]}.{n % 250 + 1}, 10.{uuid.uuid4().int % 250}.0.1"}
+    return {"X-Forwarded-For": f"10.{uuid.uuid4().int % 250}.0.1, {NETS[n // 250]}.{n % 250 + 1}"}
 
 
 def ask_link(api, address, headers):
