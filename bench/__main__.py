@@ -1,8 +1,9 @@
 """``python -m bench``: throughput and latency of the platform, measured from outside as a client would.
 
 Each part starts its own stack (harness.stack) on a fresh database and RabbitMQ vhost with its own SMTP sink,
-and removes everything it created at the end. ``--only http|rush|pages|fanout|ballots`` (repeatable) runs only those
-parts; ``make bench`` runs them all.
+and removes everything it created at the end (floors: no stack, only a vhost and a database of its own).
+``--only http|rush|pages|fanout|ballots|floors`` (repeatable) runs only those parts; ``make bench`` runs them
+all.
 
 http (one stack, aiosmtpd Maildir sink), at a fixed number of keep-alive connections to 127.0.0.1:
   (a) GET /api/v1/ping, the lightest route (gateway -> RPC -> reply): the ceiling;
@@ -26,7 +27,12 @@ pages (the http stack; ``--page-views 0`` skips it):
 ballots (a stack of its own; ``--ballots 0`` skips it):
   (v)  ``--ballots`` people (5,000) each put a ballot in one approval round over ``--concurrency``
        connections, beside GET /api/v1/ping on the same stack: ballots/s, p50/p99, the ratio to the
-       ceiling, and the ballots the closed round counted (see bench/ballots.py).
+       ceiling, and the ballots the closed round counted (see bench/ballots.py);
+floors (no stack: raw clients on RabbitMQ and PostgreSQL; ``--floor-events 0 --floor-registrations 0`` skips it):
+  (vii) the servers' CPU for the cheapest versions of what a registration adds to a ping: one event through
+        three queues (quorum, quorum with multiple acks, classic), the registration's one statement, the relay's
+        mark, a consumer's statement; their sums against the budget ping x (1/0.60 - 1) from the http part's
+        ping of the same run (see bench/floors.py).
 """
 
 import argparse
@@ -38,14 +44,14 @@ import time
 
 import requests
 
-from bench import ballots, fanout, pages, phases
+from bench import ballots, fanout, floors, pages, phases
 from bench.environment import log_dir, open_forum, running_stack
 from bench.load import run
 from bench.phases import delivered, registrations, seconds_until_mail
 from bench.report import RESULTS, http_result, machine_info, print_http, write_results
 from harness.testing import SmtpSink
 
-PARTS = ("http", "rush", "pages", "fanout", "ballots")
+PARTS = ("http", "rush", "pages", "fanout", "ballots", "floors")
 
 
 def parse_args(argv):
@@ -78,6 +84,7 @@ def parse_args(argv):
     phases.add_arguments(parser)
     fanout.add_arguments(parser)
     pages.add_arguments(parser)
+    floors.add_arguments(parser)
     return parser.parse_args(argv)
 
 
@@ -153,6 +160,7 @@ def main(argv=None):
     parts -= {"rush"} if not args.rush else set()
     parts -= {"fanout"} if not args.fanout else set()
     parts -= {"ballots"} if not args.ballots else set()
+    parts -= {"floors"} if not args.floor_events and not args.floor_registrations else set()
     work = tempfile.mkdtemp(prefix="opendetat-bench-")
     print(
         f"running: {', '.join(part for part in PARTS if part in parts) or 'nothing'} (work files in {work})"
@@ -161,12 +169,16 @@ def main(argv=None):
     found = {}
     if parts & {"http", "rush", "pages"}:
         http_and_rush(args, parts, work, found)
+    if "floors" in parts:  # after the http part, whose ping gives the budget; no stack runs meanwhile
+        found["floors"] = floors.measure(args, floors.ping_cpu(found.get("http")))
     if "fanout" in parts:
         fanout.fan_out(args, work)
     if "ballots" in parts:
         found["ballots"] = ballot_burst(args, work)
     if "http" in found and args.results_dir:
-        result = found["http"] | {part: found[part] for part in ("rush", "ballots") if part in found}
+        result = found["http"] | {
+            part: found[part] for part in ("rush", "ballots", "floors") if part in found
+        }
         path = write_results(result, args.results_dir)
         print(f"\nresults written to {path}; `python -m bench.report docs` puts them in docs/benchmarks.md")
     return 0

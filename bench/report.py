@@ -734,7 +734,7 @@ def render_markdown(result, source, top=3, least=20):
 
 
 def other_parts(result):
-    """The rush's and the ballot burst's lines, when the run had them."""
+    """The rush's, the ballot burst's and the floors' lines, when the run had them."""
     lines = []
     if result.get("ballots"):
         b = result["ballots"]
@@ -756,6 +756,131 @@ def other_parts(result):
             f" waitlisted ({'exact' if r['exact'] else 'NOT exact'}); every email accepted {emails} after the"
             " first registration.",
         ]
+    if result.get("floors"):
+        lines += floors_markdown(result["floors"])
+    return lines
+
+
+# --- the floors part (bench/floors.py) ---------------------------------------------------------------------
+
+SERVER = {"1": "RabbitMQ", "2": "PostgreSQL"}
+
+
+def floor_cell(row):
+    return cell(row["ms"], 3) if row["exact"] else "failed"
+
+
+def floor_verdict(entry):
+    """Whether one floor sum fits the budget, in words."""
+    if entry["ms"] is None:
+        return "unknown (a part failed or was not measured)"
+    if entry["over_budget"] is None:
+        return "budget unknown"
+    share = f" ({entry['share_of_budget'] * 100:.0f} % of it)" if entry["share_of_budget"] is not None else ""
+    return ("OVER the budget" if entry["over_budget"] else "within the budget") + share
+
+
+def floor_budget_line(floors):
+    if floors["budget_ms"] is None:
+        return "budget unknown: the http part did not run in this run (no ping CPU to compare with)"
+    return (
+        f"budget: ping's {floors['ping_cpu_ms']:.2f} ms of CPU x (1/{floors['goal']:.2f} - 1) ="
+        f" {floors['budget_ms']:.2f} ms more than a ping (the http part of this run)"
+    )
+
+
+def floors_over(floors):
+    """The labels of the floor sums over the budget (None when the budget is unknown)."""
+    if floors["budget_ms"] is None:
+        return None
+    return [entry["label"] for entry in floors["sums"] if entry["over_budget"]]
+
+
+def print_floors(floors):
+    """The floors part's table, its sums and the budget."""
+    rows = floors["rows"]
+    print(
+        "\nfloors: what a registration adds to a ping, at its cheapest, with raw clients (pika, psycopg) on"
+        " 127.0.0.1;\nthe servers' CPU only (every RabbitMQ process, every postgres process; this process's is"
+        " not counted)\n"
+    )
+    whats = [f"{SERVER[row['label'][0]]}: {row['title']}" for row in rows]
+    width = max([4, *map(len, whats)])
+    header = (
+        f"{'':<3} {'what':<{width}} {'ms CPU':>7} {'per':<12} {'at rest':>7} {'count':>6} {'seconds':>7}"
+        f" {'exact':>5} {'not ours':>8}"
+    )
+    print(header)
+    print("-" * len(header))
+    for row, what in zip(rows, whats, strict=True):
+        print(
+            f"{row['label']:<3} {what:<{width}} {floor_cell(row):>7} {row['per']:<12}"
+            f" {cell(row.get('at_rest_ms'), 3):>7} {row['count']:>6} {row['seconds']:>7.1f}"
+            f" {'yes' if row['exact'] else 'NO':>5} {row['not_ours_cpu_s']:>8.1f}"
+        )
+    print(
+        "(ms CPU: the servers' per unit; at rest: of which what they used at rest would account for;"
+        "\n not ours: CPU-s the rest of the machine used meanwhile)"
+    )
+    for row in rows:
+        if not row["exact"]:
+            print(f"  {row['label']} FAILED: {row['problem']}")
+        elif row.get("backends_ms") is not None:
+            print(f"  {row['label']}: the backends of its own connections alone, {row['backends_ms']:.3f} ms")
+    if floors["rabbitmq_idle_share"] is not None:
+        print(
+            f"RabbitMQ: {floors['events']} persistent messages of {floors['message_bytes']} bytes, each to 3"
+            f" durable queues, confirms per {floors['batch']}, prefetch {floors['prefetch']}; at rest it used"
+            f" {percent(floors['rabbitmq_idle_share'])} of a core"
+        )
+    if floors["postgres_idle_share"] is not None:
+        checks = ", ".join(f"{name} {value}" for name, value in (floors["checks"] or {}).items())
+        print(
+            f"PostgreSQL: {floors['registrations']} registrations from {floors['connections']} connections,"
+            f" minimal tables; at rest it used {percent(floors['postgres_idle_share'])} of a core;"
+            f"\n  counted afterwards: {checks}"
+        )
+    print(
+        "\nfloor of a registration with the email pipeline stopped = RabbitMQ + PostgreSQL (2a + 2b + 2 x 2c"
+        f" = {cell(floors['postgres_ms'], 3)} ms):"
+    )
+    for entry in floors["sums"]:
+        print(
+            f"  {entry['label']} {entry['title']}: {cell(entry['rabbitmq_ms'], 3)} +"
+            f" {cell(floors['postgres_ms'], 3)} = {cell(entry['ms'], 3)} ms: {floor_verdict(entry)}"
+        )
+    print(floor_budget_line(floors))
+    over = floors_over(floors)
+    if over is not None:
+        print(f"floor sums over the budget: {', '.join(over) if over else 'none'}")
+
+
+def floors_markdown(floors):
+    """docs/benchmarks.md's lines for the floors part."""
+    lines = [
+        "",
+        "Floors (the `floors` part: RabbitMQ and PostgreSQL alone, raw clients, the servers' CPU only;"
+        f" {floors['events']} events, {floors['registrations']} registrations):",
+        "",
+        "| variant | ms of CPU | per |",
+        "|---|---|---|",
+    ]
+    for row in floors["rows"]:
+        lines.append(
+            f"| {row['label']} {SERVER[row['label'][0]]}: {row['title']} | {floor_cell(row)} | {row['per']} |"
+        )
+    lines += [
+        "",
+        "Floor of a registration with the email pipeline stopped, RabbitMQ + PostgreSQL (2a + 2b + 2 × 2c ="
+        f" {cell(floors['postgres_ms'], 3)} ms); {floor_budget_line(floors)}:",
+        "",
+        "| RabbitMQ variant | floor, ms of CPU | against the budget |",
+        "|---|---|---|",
+    ]
+    for entry in floors["sums"]:
+        lines.append(
+            f"| {entry['label']} {entry['title']} | {cell(entry['ms'], 3)} | {floor_verdict(entry)} |"
+        )
     return lines
 
 
@@ -789,6 +914,8 @@ def main(argv=None):
     result = json.loads(Path(path).read_text(encoding="utf-8"))
     if args.command == "show":
         print_http(result)
+        if result.get("floors"):
+            print_floors(result["floors"])
         return 0
     try:
         source = Path(path).resolve().relative_to(ROOT)
