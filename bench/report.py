@@ -602,6 +602,15 @@ def print_scale_out(compared, records):
             print(f"    both replicas used CPU (>= {TOOK_WORK:.0%} of their service's): {took}")
 
 
+def window(found, record):
+    """When the profile was sampled: in a window of its own after the phase (``requests`` in it), or, in
+    results written before such windows existed, during the measured phase itself."""
+    span = f"sampled from {found['from_s']:.1f} s to {found['to_s']:.1f} s"
+    if "requests" in found:
+        return f"{span} of a window after the phase ({found['requests']} more requests at {found['req_s']:.0f}/s)"
+    return f"{span} of the {record['seconds']:.1f}-s phase"
+
+
 def print_profile_sections(records, top=4):
     from bench.profile import print_profiles
 
@@ -620,8 +629,7 @@ def print_profile_sections(records, top=4):
         }
         print_profiles(
             processes,
-            f"{heading}, sampled from {found['from_s']:.1f} s to {found['to_s']:.1f} s of the"
-            f" {record['seconds']:.1f}-s phase; py-spy used {found['py_spy_cpu_s']:.2f} CPU-s",
+            f"{heading}, {window(found, record)}; py-spy used {found['py_spy_cpu_s']:.2f} CPU-s",
         )
 
 
@@ -718,10 +726,7 @@ def render_markdown(result, source, top=3, least=20):
         if found["status"] != "ok":
             lines.append(f"- {record['title']}: no profile ({found['note']})")
             continue
-        lines.append(
-            f"- {record['title']}, sampled from {found['from_s']:.1f} s to {found['to_s']:.1f} s of the"
-            f" {record['seconds']:.1f}-s phase:"
-        )
+        lines.append(f"- {record['title']}, {window(found, record)}:")
         for name in process_order(found["processes"]):
             process = found["processes"][name]
             if process["samples"] < least:

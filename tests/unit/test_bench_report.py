@@ -302,3 +302,13 @@ def test_the_rush_and_the_ballot_burst_are_in_the_docs_when_the_run_had_them():
     assert "5000 of 5000 ballots at 240.0/s" in text and "ratio 0.50" in text
     result["rush"] |= {"confirmed": 301, "exact": False}
     assert "(NOT exact)" in report.render_markdown(result, "r.json")
+
+
+def test_a_profile_says_whether_it_was_sampled_in_a_window_of_its_own_or_during_the_phase():
+    record = {"seconds": 14.2}
+    during = {"from_s": 2.0, "to_s": 10.0}
+    assert report.window(during, record) == "sampled from 2.0 s to 10.0 s of the 14.2-s phase"
+    after = during | {"requests": 767, "req_s": 72.4}
+    assert report.window(after, record) == (
+        "sampled from 2.0 s to 10.0 s of a window after the phase (767 more requests at 72/s)"
+    )
