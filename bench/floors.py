@@ -1,4 +1,5 @@
-"""floors: what the parts a registration cannot avoid cost at their cheapest, with no Python service between.
+"""floors: what the parts a registration cannot avoid cost at their cheapest, the servers with no Python service
+between, then a consumer's own process.
 
 The machine is CPU-bound, so a registration at >= GOAL (0.60) of the ping's rate may cost at most ping's CPU
 x (1/0.60 - 1) more than a ping (the budget). This part measures, with raw clients run by this process (pika
@@ -22,9 +23,25 @@ and psycopg; its own CPU is not counted, only the servers'), every loop bounded 
    (2b) the relay marking events published, ``UPDATE outbox SET published_at = now() WHERE seq = ANY(...)``,
    BATCH events a statement, one connection;
    (2c) one consumer's event at its least: the inbox row and one upsert, one statement in autocommit.
-3. The floor of a registration with the email pipeline stopped: (1) + (2a) + (2b) + 2 x (2c) (topics and
+3. Python, what a consumer's own process costs at its least: a nameko service run by ``nameko run`` (as the
+   services are, deploy/config.yaml, MAX_WORKERS of ``--max-workers``) in a process of its own, on a vhost
+   and a scratch database of its own, with ONE handler on the platform's entrypoint
+   (``kit.handlers.event_handler``: durable quorum queue, the signature checked, one ack per message, a
+   worker per message) and its one ``kit.db.Database``; ``--floor-events`` events of the same body as (1),
+   signed as the relays sign, published to the exchange its queue is bound to (``registration.events``),
+   until every one is acked (the queue has none ready, then: 3a, a moment for the last workers; 3b, the
+   inbox holds them all). The CPU of the consumer's process per event, for
+   (3a) a handler that does nothing,
+   (3b) a handler running ``kit.inbox.once`` through kit.db (the inbox row and one upsert, one statement in
+   autocommit: 2c's, on a connection of kit.db's pool, the worker waiting for it greenly).
+   Afterwards, the consumer stopped: exact only if no message is left in its queue, none was dead-lettered
+   (a bad signature would be), its log has no warning or error, and for 3b the inbox and the upserted table
+   hold exactly one row per event. RabbitMQ's (and PostgreSQL's) CPU meanwhile is reported beside it.
+4. The floor of a registration with the email pipeline stopped: (1) + (2a) + (2b) + 2 x (2c) (topics and
    restitution each consume its event), for each of 1a, 1b, 1c, against the budget computed from the
-   platform's CPU per ping measured by the http part of the same run (unknown when it did not run).
+   platform's CPU per ping measured by the http part of the same run (unknown when it did not run); and
+   the same plus the two consumers' own processes at their least, 2 x (3a) or 2 x (3b). The events'
+   publishing (the relay's side) is not counted: here it is this process's.
 
 Each measurement also gives what else the machine did meanwhile ("not ours": its busy CPU minus the
 servers' and this process's), and for PostgreSQL the CPU of the backends serving this part's connections
@@ -33,15 +50,22 @@ alone: figures that stay honest when something else shares the servers.
 
 import contextlib
 import json
+import os
+import re
+import signal
+import subprocess
+import tempfile
 import threading
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pika
 import psycopg
 
-from bench.report import cpu_snapshot, cpu_spent, machine_cpu, print_floors
+from bench.report import cpu_seconds, cpu_snapshot, cpu_spent, machine_cpu, print_floors
+from harness.stack import CONFIG, NAMEKO, ROOT
 from harness.testing import (
     LOCAL_AMQP,
     LOCAL_POSTGRES,
@@ -51,6 +75,9 @@ from harness.testing import (
     with_database,
     with_vhost,
 )
+from kit.db import Database
+from kit.handlers import event_handler
+from kit.inbox import FIRST, once
 from kit.signing import HEADER, event_key, sign
 
 GOAL = 0.60  # the issue's aim: a registration at this share of the ping's rate
@@ -73,6 +100,20 @@ BROKER_TITLES = {
     "quorum": "quorum queues, one ack per message (as the services do)",
     "quorum multiple": f"quorum queues, one multiple ack per {BATCH} messages",
     "classic": "classic queues, one ack per message",
+}
+SOURCE = "registration"  # the consumers' events come from this service's event exchange, as in the platform
+EXCHANGE = f"{SOURCE}.events"  # nameko's event exchange of SOURCE
+SECRET = "floors"  # the consumers' SECRET_KEY: every message is signed under its event key
+MAX_WORKERS = 32  # the services' (deploy/config.yaml, bench --max-workers): also nameko's prefetch
+STARTUP_SECONDS = 60.0  # for a consumer to start consuming, at most
+SETTLE_SECONDS = 0.2  # 3a: once none is ready, for the workers still in hand (MAX_WORKERS at most) to ack
+POLL_SECONDS = 0.02
+STOP_SECONDS = 15.0
+# (key, label, the service class below, run by ``nameko run bench.floors:<class>``)
+CONSUMER_VARIANTS = (("idle consumer", "3a", "IdleConsumer"), ("inbox consumer", "3b", "InboxConsumer"))
+CONSUMER_TITLES = {
+    "idle consumer": "a nameko consumer that does nothing (kit's event handler, quorum queue, signature, ack)",
+    "inbox consumer": "the same, its handler one kit.inbox.once statement (inbox row + one upsert) via kit.db",
 }
 DATABASE_TITLES = {
     "registration": "a registration: one statement (key, person, seat, registration, outbox row)",
@@ -116,7 +157,7 @@ def add_arguments(parser):
         "--floor-events",
         type=int,
         default=5000,
-        help="floors: events through RabbitMQ per variant (5000; 0: no RabbitMQ floor)",
+        help="floors: events through RabbitMQ per variant and through each nameko consumer (5000; 0: none)",
     )
     parser.add_argument(
         "--floor-registrations",
@@ -149,35 +190,57 @@ def ping_cpu(http):
     return None
 
 
+def against(total, allowed):
+    """``total`` (ms, or None) against the budget ``allowed`` (ms, or None)."""
+    known = total is not None and allowed is not None
+    return {
+        "ms": None if total is None else round(total, 3),
+        "over_budget": total > allowed if known else None,
+        "share_of_budget": round(total / allowed, 3) if known and allowed else None,
+    }
+
+
 def floor_sums(rows, ping_cpu_ms, goal=GOAL):
     """The floor of a registration with the email pipeline stopped, for each broker variant: RabbitMQ's
-    per event + PostgreSQL's registration + relay's mark + 2 consumers' events; each against the budget.
-    A sum of which a part failed (or was not measured) is None."""
+    per event + PostgreSQL's registration + relay's mark + 2 consumers' events; each against the budget;
+    and each of those plus the two consumers' own processes at their least (``consumers``: 2 x 3a, 2 x 3b)
+    in ``with_consumers``. A sum of which a part failed (or was not measured) is None."""
     ms = {row["key"]: row["ms"] for row in rows}
     parts = (ms.get("registration"), ms.get("relay"), ms.get("consumer"))
     postgres = None if None in parts else parts[0] + parts[1] + 2 * parts[2]
     allowed = budget(ping_cpu_ms, goal)
+    consumers = [
+        {
+            "key": key,
+            "label": label,
+            "title": CONSUMER_TITLES[key],
+            "ms": ms.get(key),
+            "python_ms": None if ms.get(key) is None else round(2 * ms[key], 3),
+        }
+        for key, label, _ in CONSUMER_VARIANTS
+    ]
     sums = []
     for key, label, _, _ in BROKER_VARIANTS:
         broker = ms.get(key)
         total = None if postgres is None or broker is None else broker + postgres
-        known = total is not None and allowed is not None
+        with_consumers = [
+            {"key": consumer["key"], "label": consumer["label"], "python_ms": consumer["python_ms"]}
+            | against(
+                None if total is None or consumer["ms"] is None else total + 2 * consumer["ms"], allowed
+            )
+            for consumer in consumers
+        ]
         sums.append(
-            {
-                "key": key,
-                "label": label,
-                "title": BROKER_TITLES[key],
-                "rabbitmq_ms": broker,
-                "ms": None if total is None else round(total, 3),
-                "over_budget": total > allowed if known else None,
-                "share_of_budget": round(total / allowed, 3) if known and allowed else None,
-            }
+            {"key": key, "label": label, "title": BROKER_TITLES[key], "rabbitmq_ms": broker}
+            | against(total, allowed)
+            | {"with_consumers": with_consumers}
         )
     return {
         "goal": goal,
         "ping_cpu_ms": ping_cpu_ms,
         "budget_ms": None if allowed is None else round(allowed, 3),
         "postgres_ms": None if postgres is None else round(postgres, 3),
+        "consumers": consumers,
         "sums": sums,
     }
 
@@ -391,7 +454,7 @@ class Publisher:
             self.done = True
             self.connection.ioloop.stop()
             return
-        signing = event_key("floors")
+        signing = event_key(SECRET)
         for message_id, body in self.messages[self.sent : self.sent + self.batch]:
             properties = pika.BasicProperties(
                 content_type="application/json",
@@ -655,6 +718,316 @@ def at_rest(rows, idle):
     return rows
 
 
+# --- the consumers' own processes (3a, 3b) ------------------------------------------------------------------
+
+REGISTRANTS = (
+    "CREATE TABLE {schema}.registrants (forum_id uuid NOT NULL, person_id uuid NOT NULL, status text NOT NULL,"
+    " PRIMARY KEY (forum_id, person_id))"
+)
+REGISTRANT = (
+    "registrant AS (INSERT INTO registrants (forum_id, person_id, status) SELECT %(forum)s, %(person)s,"
+    f" 'confirmed' WHERE {FIRST} ON CONFLICT (forum_id, person_id) DO UPDATE SET status = EXCLUDED.status)"
+)
+LOG_LINES = 12  # of the consumer's log, with a failed run's problem
+LOGGED = re.compile(r"^.*\b(WARNING|ERROR|CRITICAL)\b.*$|^Traceback.*$", re.MULTILINE)
+
+
+class IdleConsumer:
+    """3a, in a process of its own (``nameko run bench.floors:IdleConsumer``): the platform's event handler
+    on a registration event, whose method does nothing. Its Database (kit.handlers wants exactly one: dead
+    letters are recorded there) opens its pool and is not used."""
+
+    name = "floors_idle"
+    db = Database("floors_idle")
+
+    @event_handler(SOURCE, ROUTING_KEY)
+    def handle(self, body):
+        pass
+
+
+class InboxConsumer:
+    """3b: the same, doing the least a real consumer does: the event's inbox row and one upsert, one
+    statement in autocommit (``kit.inbox.once``), through kit.db's pool and green wait."""
+
+    name = "floors_inbox"
+    db = Database("floors_inbox")
+
+    @event_handler(SOURCE, ROUTING_KEY)
+    def handle(self, body):
+        data = body["data"]
+        with self.db.transaction() as cur:
+            once(cur, body, REGISTRANT, {"forum": data["forum"]["id"], "person": data["person"]["person_id"]})
+
+
+def consumer_queue(service):
+    """The queue nameko names for the ``handle`` method's event handler of ``service``."""
+    return f"evt-{SOURCE}-{ROUTING_KEY}--{service}.handle"
+
+
+def consumer_env(amqp_url, database_url, max_workers):
+    """The consumer's environment: deploy/config.yaml's variables, as harness.stack gives a service."""
+    return os.environ | {
+        "AMQP_URI": amqp_url,
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": SECRET,
+        "MAX_WORKERS": str(max_workers),
+        "LOG_LEVEL": "WARNING",
+        "PSYCOPG_WAIT_FUNC": "wait_select",  # as kit/__init__ sets it, before psycopg is imported
+    }
+
+
+def start_consumer(service_class, env, log):
+    return subprocess.Popen(
+        [str(NAMEKO), "run", "--config", str(CONFIG), f"bench.floors:{service_class}"],
+        cwd=ROOT,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
+    )
+
+
+def stop_consumer(process, timeout=STOP_SECONDS):
+    """SIGTERM (nameko's graceful stop: the workers in hand finish), SIGKILL past ``timeout``; its exit code."""
+    if process.poll() is None:
+        process.send_signal(signal.SIGTERM)
+    try:
+        return process.wait(timeout)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        return process.wait()
+
+
+class Broker:
+    """A pika connection for looking at queues (passive declares, one round trip each)."""
+
+    def __init__(self, parameters):
+        self.connection = pika.BlockingConnection(parameters)
+        self.channel = self.connection.channel()
+
+    def state(self, queue):
+        """(messages ready, consumers) of ``queue``, or None when it does not exist (yet)."""
+        try:
+            found = self.channel.queue_declare(queue, passive=True).method
+        except pika.exceptions.ChannelClosedByBroker:
+            self.channel = self.connection.channel()
+            return None
+        return found.message_count, found.consumer_count
+
+    def close(self):
+        with contextlib.suppress(Exception):
+            self.connection.close()
+
+
+def consumer_snapshot(pid):
+    """CPU seconds so far of the consumer's process, the servers', this process's, and the machine's."""
+    commands = {name: name for name in RABBITMQ + POSTGRES}
+    return cpu_snapshot({"consumer": pid}, own_name=OWN, commands=commands), machine_cpu()
+
+
+def consumer_spent(before, after):
+    """{"consumer", "rabbitmq", "postgres", "own", "not_ours"}: CPU seconds between two consumer_snapshot()s."""
+    (first, machine_first), (last, machine_last) = before, after
+    used = cpu_spent(first, last)
+    found = {
+        "consumer": used["consumer"],
+        "rabbitmq": sum(used[name] for name in RABBITMQ),
+        "postgres": sum(used[name] for name in POSTGRES),
+        "own": used[OWN],
+    }
+    return found | {"not_ours": machine_last[0] - machine_first[0] - sum(found.values())}
+
+
+def wait_consuming(broker, queue, process, deadline):
+    """Until the consumer's queue has its consumer; None, or what went wrong."""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return f"the consumer exited ({process.returncode}) before consuming"
+        state = broker.state(queue)
+        if state is not None and state[1] >= 1:
+            return None
+        time.sleep(0.1)
+    return f"the consumer was not consuming after {STARTUP_SECONDS:.0f} s"
+
+
+def drain(broker, queue, process, deadline, handled, expected):
+    """Until the queue has no message ready and then (3b) ``handled()`` reaches ``expected``, or (3a,
+    ``handled`` None) SETTLE_SECONDS more for the workers in hand; None, or what went wrong."""
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            return f"the consumer exited ({process.returncode})"
+        state = broker.state(queue)
+        if state is None:
+            return f"the queue {queue} is gone"
+        if state[0] == 0:
+            break
+        time.sleep(POLL_SECONDS)
+    else:
+        return f"time limit: {state[0]} messages still ready"
+    if handled is None:
+        time.sleep(SETTLE_SECONDS)
+        return None
+    while time.monotonic() < deadline:
+        count = handled()
+        if count >= expected:
+            return None
+        time.sleep(POLL_SECONDS)
+    return f"time limit: {handled()} of {expected} handled"
+
+
+def log_problem(text):
+    """The first warning or error in the consumer's log, or None."""
+    found = LOGGED.search(text)
+    return None if found is None else f"the consumer logged: {found.group(0).strip()}"
+
+
+def consumer_run(amqp_url, database_url, key, events, time_limit, max_workers=MAX_WORKERS):
+    """One consumer variant (``key`` in CONSUMER_VARIANTS) run by ``nameko run`` on the vhost of ``amqp_url``
+    and in the database ``database_url`` (both made for this run alone), stopped at the end."""
+    _, label, service_class = next(variant for variant in CONSUMER_VARIANTS if variant[0] == key)
+    service = globals()[service_class].name
+    queue = consumer_queue(service)
+    parameters = pika_parameters(amqp_url)
+    forum = str(uuid.uuid4())
+    messages = []
+    for number in range(events):
+        body = envelope(forum, number)
+        messages.append((body["id"], json.dumps(body, ensure_ascii=False).encode()))
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {service}")
+        conn.execute(REGISTRANTS.format(schema=service))
+    log_path = Path(tempfile.mkstemp(prefix=f"floors-{service}-", suffix=".log")[1])
+    window, problem, idle, confirmed = {}, None, None, 0
+    publisher = broker = watcher = None
+    with open(log_path, "ab") as log:
+        process = start_consumer(service_class, consumer_env(amqp_url, database_url, max_workers), log)
+    try:
+        broker = Broker(parameters)
+        problem = wait_consuming(broker, queue, process, time.monotonic() + STARTUP_SECONDS)
+        if problem is None:
+            first = cpu_seconds(process.pid)
+            time.sleep(IDLE_SECONDS)  # the consumer at rest, once started
+            idle = round((cpu_seconds(process.pid) - first) / IDLE_SECONDS, 3)
+            handled = None
+            if key == "inbox consumer":
+                watcher = psycopg.connect(database_url, autocommit=True)
+                count = f"SELECT (SELECT count(*) FROM {service}.inbox) + (SELECT count(*) FROM {service}.dead_letters)"
+
+                def handled():
+                    """In the inbox, or dead-lettered (the checks afterwards tell which)."""
+                    return watcher.execute(count).fetchone()[0]
+
+            deadline = time.monotonic() + time_limit
+
+            def starting():
+                window["before"], window["started"] = consumer_snapshot(process.pid), time.monotonic()
+
+            publisher = Publisher(parameters, EXCHANGE, messages, BATCH, deadline, starting).run()
+            confirmed = publisher.sent - len(publisher.unconfirmed)
+            problem = publisher.problem or drain(broker, queue, process, deadline, handled, confirmed)
+            window["after"], window["ended"] = consumer_snapshot(process.pid), time.monotonic()
+    finally:
+        if publisher is not None:
+            publisher.close()
+        code = stop_consumer(process)
+        left = dead = None
+        if broker is not None:
+            with contextlib.suppress(Exception):
+                left = (broker.state(queue) or (None,))[0]
+                dead = (broker.state(f"{service}.dead-letters") or (None,))[0]
+            broker.close()
+        if watcher is not None:
+            watcher.close()
+    checks, uncounted = counted(database_url, service)
+    checks |= {"left_in_queue": left, "dead_lettered": dead, "exit_code": code}
+    logged = log_path.read_text(errors="replace")
+    log_path.unlink(missing_ok=True)
+    problem = problem or uncounted or consumer_checks(key, checks, confirmed, events) or log_problem(logged)
+    if problem is not None:  # what the consumer said, for a look
+        problem += "\n  its log's last lines:\n" + "\n".join(logged.splitlines()[-LOG_LINES:])
+    if "before" not in window:
+        window = {"before": consumer_snapshot(process.pid), "started": 0.0, "ended": 0.0}
+    window.setdefault("after", window["before"])
+    used = consumer_spent(window["before"], window["after"])
+    if uncounted:
+        done = 0
+    elif key == "inbox consumer":
+        done = checks["inbox"]
+    else:  # acked: published and confirmed, neither left in the queue nor dead-lettered
+        done = max(0, confirmed - (left or 0) - checks["dead_letters"])
+    found = row(
+        key, label, CONSUMER_TITLES[key], "event", events, done, window["ended"] - window["started"],
+        {"server": used["consumer"], "not_ours": used["not_ours"]}, problem,
+        checks=checks, max_workers=max_workers, consumer_idle_share=idle,
+    )  # fmt: skip
+    exact = found["exact"] and events
+    found |= {
+        "rabbitmq_ms": round(used["rabbitmq"] * 1000 / events, 3) if exact else None,
+        "postgres_ms": round(used["postgres"] * 1000 / events, 3) if exact else None,
+        "at_rest_ms": round(idle * found["seconds"] * 1000 / events, 3)
+        if exact and idle is not None
+        else None,
+    }
+    return found
+
+
+def counted(database_url, service):
+    """({"inbox", "registrants", "dead_letters"}: the rows of the consumer's schema, None, or (None for each,
+    why) when they could not be counted (say, the consumer never applied its migrations)."""
+    names = ("inbox", "registrants", "dead_letters")
+    try:
+        with psycopg.connect(database_url, autocommit=True) as conn:
+            found = conn.execute(
+                "SELECT " + ", ".join(f"(SELECT count(*) FROM {service}.{name})" for name in names)
+            ).fetchone()
+    except psycopg.Error as exc:
+        return dict.fromkeys(names), f"the rows could not be counted: {type(exc).__name__}: {exc}"
+    return dict(zip(names, found, strict=True)), None
+
+
+def consumer_checks(key, checks, confirmed, events):
+    """What the counts afterwards say went wrong (None: every event acked once, none dead-lettered)."""
+    wrong = []
+    if confirmed != events:
+        wrong.append(f"{confirmed} of {events} published")
+    if checks["left_in_queue"] != 0:
+        wrong.append(f"{checks['left_in_queue']} left in the queue")
+    if checks["dead_lettered"] or checks["dead_letters"]:
+        wrong.append(f"dead letters {checks['dead_letters']} recorded, {checks['dead_lettered']} queued")
+    if key == "inbox consumer":
+        wrong += [f"{name} {checks[name]}" for name in ("inbox", "registrants") if checks[name] != events]
+    elif checks["inbox"] or checks["registrants"]:
+        wrong.append("a consumer that does nothing wrote rows")
+    return f"counted afterwards: {', '.join(wrong)}" if wrong else None
+
+
+def consumer_floors(args, amqp=LOCAL_AMQP, api=LOCAL_RABBIT_API, server=LOCAL_POSTGRES):
+    """3a and 3b, each on a vhost of its own and in a scratch database of its own (removed after)."""
+    rows = []
+    vhosts = Vhosts(api)
+    for key, *_ in CONSUMER_VARIANTS:
+        vhost, name = vhosts.create(), scratch_name("bench")
+        try:
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}"')
+            rows.append(
+                consumer_run(
+                    with_vhost(amqp, vhost),
+                    with_database(server, name),
+                    key,
+                    args.floor_events,
+                    args.floor_time_limit,
+                    getattr(args, "max_workers", MAX_WORKERS),
+                )
+            )
+        finally:
+            vhosts.delete(vhost)
+            with psycopg.connect(server, autocommit=True) as conn:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+    return rows
+
+
 # --- the part ----------------------------------------------------------------------------------------------
 
 
@@ -695,7 +1068,9 @@ def database_floors(args, server=LOCAL_POSTGRES):
 def measure(args, ping_cpu_ms=None, amqp=LOCAL_AMQP, api=LOCAL_RABBIT_API, server=LOCAL_POSTGRES):
     """The part: prints its table, returns its summary (the results file's "floors"). ``ping_cpu_ms``: the
     platform's CPU per ping in the same run, for the budget (None: unknown)."""
-    print("\nfloors: RabbitMQ and PostgreSQL alone, raw clients ...", flush=True)
+    print(
+        "\nfloors: RabbitMQ and PostgreSQL alone, raw clients; then a nameko consumer alone ...", flush=True
+    )
     rows, summary = (
         [],
         {
@@ -708,6 +1083,7 @@ def measure(args, ping_cpu_ms=None, amqp=LOCAL_AMQP, api=LOCAL_RABBIT_API, serve
             "rabbitmq_idle_share": None,
             "postgres_idle_share": None,
             "checks": None,
+            "max_workers": getattr(args, "max_workers", MAX_WORKERS),
         },
     )
     if args.floor_events:
@@ -716,6 +1092,8 @@ def measure(args, ping_cpu_ms=None, amqp=LOCAL_AMQP, api=LOCAL_RABBIT_API, serve
     if args.floor_registrations:
         found, summary["checks"], summary["postgres_idle_share"] = database_floors(args, server)
         rows += found
+    if args.floor_events:  # after the servers alone: these need both
+        rows += consumer_floors(args, amqp, api, server)
     summary |= {"rows": rows} | floor_sums(rows, ping_cpu_ms)
     print_floors(summary)
     return summary

@@ -768,7 +768,8 @@ def other_parts(result):
 
 # --- the floors part (bench/floors.py) ---------------------------------------------------------------------
 
-SERVER = {"1": "RabbitMQ", "2": "PostgreSQL"}
+SERVER = {"1": "RabbitMQ", "2": "PostgreSQL", "3": "Python"}
+LEFT_OUT = "the gateway's POST, the RPC, the registration's handler and the relay"  # what no floor counts
 
 
 def floor_cell(row):
@@ -801,6 +802,59 @@ def floors_over(floors):
     return [entry["label"] for entry in floors["sums"] if entry["over_budget"]]
 
 
+def consumer_rows(floors):
+    """The rows of the consumers' own processes (3a, 3b), if the run had them."""
+    return [row for row in floors["rows"] if row["label"].startswith("3")]
+
+
+def with_consumers_cell(entry):
+    """One floor sum plus the two consumers' processes, and what it is against the budget."""
+    return f"{cell(entry['ms'], 3)} ms: {floor_verdict(entry)}"
+
+
+def consumers_verdict(floors):
+    """A plain sentence on the floor sums with the two consumers against the budget (None when it is
+    unknown or no such sum is known)."""
+    if floors["budget_ms"] is None:
+        return None
+    entries = [
+        (f"{entry['label']} + 2 x {added['label']}", added)
+        for entry in floors["sums"]
+        for added in entry.get("with_consumers", ())
+        if added["ms"] is not None
+    ]
+    if not entries:
+        return None
+    over = [(label, added) for label, added in entries if added["over_budget"]]
+    cheapest_label, cheapest = min(entries, key=lambda found: found[1]["ms"])
+    if not over:
+        return (
+            f"Every floor with the two consumers is within the budget of {floors['budget_ms']:.2f} ms; the"
+            f" cheapest ({cheapest_label}, {cheapest['ms']:.2f} ms) leaves"
+            f" {floors['budget_ms'] - cheapest['ms']:.2f} ms for {LEFT_OUT}."
+        )
+    if len(over) == len(entries):
+        return (
+            f"Even the cheapest floor with the two consumers ({cheapest_label}, {cheapest['ms']:.2f} ms) is over"
+            f" the budget of {floors['budget_ms']:.2f} ms: the servers and two consumers doing the least cost"
+            f" more than a registration may add to a ping, before {LEFT_OUT} are counted."
+        )
+    listed = ", ".join(f"{label} ({added['ms']:.2f} ms)" for label, added in over)
+    return (
+        f"Over the budget of {floors['budget_ms']:.2f} ms with the two consumers: {listed}; the cheapest"
+        f" ({cheapest_label}) leaves {floors['budget_ms'] - cheapest['ms']:.2f} ms for {LEFT_OUT}."
+    )
+
+
+def python_floor_line(floors):
+    """What the two consumers' processes add, at their least: 2 x 3a and 2 x 3b."""
+    parts = [
+        f"2 x {consumer['label']} = {cell(consumer['python_ms'], 3)} ms"
+        for consumer in floors.get("consumers", ())
+    ]
+    return ", ".join(parts)
+
+
 def print_floors(floors):
     """The floors part's table, its sums and the budget."""
     rows = floors["rows"]
@@ -823,8 +877,9 @@ def print_floors(floors):
             f" {cell(row.get('at_rest_ms'), 3):>7} {row['count']:>6} {row['seconds']:>7.1f}"
             f" {'yes' if row['exact'] else 'NO':>5} {row['not_ours_cpu_s']:>8.1f}"
         )
+    python = " (3a, 3b: the consumer's process's)" if consumer_rows(floors) else ""
     print(
-        "(ms CPU: the servers' per unit; at rest: of which what they used at rest would account for;"
+        f"(ms CPU: the servers' per unit{python}; at rest: of which what they used at rest would account for;"
         "\n not ours: CPU-s the rest of the machine used meanwhile)"
     )
     for row in rows:
@@ -832,6 +887,12 @@ def print_floors(floors):
             print(f"  {row['label']} FAILED: {row['problem']}")
         elif row.get("backends_ms") is not None:
             print(f"  {row['label']}: the backends of its own connections alone, {row['backends_ms']:.3f} ms")
+        elif row["label"].startswith("3"):
+            print(
+                f"  {row['label']}: meanwhile RabbitMQ {cell(row['rabbitmq_ms'], 3)} ms per event, PostgreSQL"
+                f" {cell(row['postgres_ms'], 3)} ms; the consumer at rest used"
+                f" {percent(row['consumer_idle_share'])} of a core"
+            )
     if floors["rabbitmq_idle_share"] is not None:
         print(
             f"RabbitMQ: {floors['events']} persistent messages of {floors['message_bytes']} bytes, each to 3"
@@ -845,6 +906,12 @@ def print_floors(floors):
             f" minimal tables; at rest it used {percent(floors['postgres_idle_share'])} of a core;"
             f"\n  counted afterwards: {checks}"
         )
+    if consumer_rows(floors):
+        print(
+            f"Python: one nameko consumer (nameko run, MAX_WORKERS {floors.get('max_workers', 'n/a')}: its"
+            f" prefetch) in a process of its own, {floors['events']} events each, signed, published by this"
+            " process (not counted); the queue and the inbox counted after the consumer stopped"
+        )
     print(
         "\nfloor of a registration with the email pipeline stopped = RabbitMQ + PostgreSQL (2a + 2b + 2 x 2c"
         f" = {cell(floors['postgres_ms'], 3)} ms):"
@@ -854,18 +921,39 @@ def print_floors(floors):
             f"  {entry['label']} {entry['title']}: {cell(entry['rabbitmq_ms'], 3)} +"
             f" {cell(floors['postgres_ms'], 3)} = {cell(entry['ms'], 3)} ms: {floor_verdict(entry)}"
         )
+    if consumer_rows(floors):
+        print(
+            "with the two consumers' own processes at their least (topics and restitution each handle the event),"
+            f" {python_floor_line(floors)}:"
+        )
+        for entry in floors["sums"]:
+            print(
+                f"  {entry['label']}: "
+                + "; ".join(
+                    f"+ 2 x {added['label']} = {with_consumers_cell(added)}"
+                    for added in entry.get("with_consumers", ())
+                )
+            )
     print(floor_budget_line(floors))
     over = floors_over(floors)
     if over is not None:
         print(f"floor sums over the budget: {', '.join(over) if over else 'none'}")
+    verdict = consumers_verdict(floors) if consumer_rows(floors) else None
+    if verdict:
+        print(verdict)
 
 
 def floors_markdown(floors):
     """docs/benchmarks.md's lines for the floors part."""
+    python = (
+        f"; 3a and 3b: one nameko consumer alone, its own process's CPU, MAX_WORKERS {floors.get('max_workers')}"
+        if consumer_rows(floors)
+        else ""
+    )
     lines = [
         "",
         "Floors (the `floors` part: RabbitMQ and PostgreSQL alone, raw clients, the servers' CPU only;"
-        f" {floors['events']} events, {floors['registrations']} registrations):",
+        f" {floors['events']} events, {floors['registrations']} registrations{python}):",
         "",
         "| variant | ms of CPU | per |",
         "|---|---|---|",
@@ -886,6 +974,24 @@ def floors_markdown(floors):
         lines.append(
             f"| {entry['label']} {entry['title']} | {cell(entry['ms'], 3)} | {floor_verdict(entry)} |"
         )
+    if consumer_rows(floors):
+        labels = [consumer["label"] for consumer in floors["consumers"]]
+        lines += [
+            "",
+            "The same with the two consumers' own processes at their least (topics and restitution each handle"
+            f" the event; {python_floor_line(floors).replace(' x ', ' × ')}):",
+            "",
+            "| RabbitMQ variant | servers, ms | " + " | ".join(f"+ 2 × {label}" for label in labels) + " |",
+            "|---|---|" + "---|" * len(labels),
+        ]
+        for entry in floors["sums"]:
+            cells = [with_consumers_cell(added) for added in entry.get("with_consumers", ())]
+            lines.append(
+                f"| {entry['label']} {entry['title']} | {cell(entry['ms'], 3)} | " + " | ".join(cells) + " |"
+            )
+        verdict = consumers_verdict(floors)
+        if verdict:
+            lines += ["", verdict.replace(" x ", " × ")]
     return lines
 
 

@@ -1,6 +1,7 @@
 """The benchmark's floors part (bench/floors.py) against the real RabbitMQ and PostgreSQL, with small counts:
 every message reaches each of the three consumers exactly once, every registration is written once, the
-servers' CPU is counted, and the vhost and the database it made are gone afterwards."""
+servers' CPU is counted, a nameko consumer in a process of its own acks every event once (and its inbox
+holds one row each), and the vhosts, the databases and the consumer's process it made are gone afterwards."""
 
 import argparse
 import os
@@ -11,6 +12,7 @@ import requests
 from bench import floors  # the repository is on pytest's path (pyproject.toml): bench/ needs no install
 
 EVENTS = REGISTRATIONS = 300
+CONSUMED = 200  # events through each nameko consumer
 
 
 def options(**changes):
@@ -88,4 +90,66 @@ def test_the_part_sums_its_floors_and_compares_them_with_the_budget(rabbit_serve
     )
     assert summary["budget_ms"] == 1.6
     assert all(entry["ms"] is not None and entry["over_budget"] is not None for entry in summary["sums"])
-    assert "floor of a registration with the email pipeline stopped" in capsys.readouterr().out
+    assert [row["label"] for row in summary["rows"]] == ["1a", "1b", "1c", "2a", "2b", "2c", "3a", "3b"]
+    added = [each for entry in summary["sums"] for each in entry["with_consumers"]]
+    assert len(added) == 6 and all(each["ms"] > 0 and each["over_budget"] is not None for each in added)
+    printed = capsys.readouterr().out
+    assert "floor of a registration with the email pipeline stopped" in printed
+    assert "with the two consumers' own processes at their least" in printed
+
+
+def ours_in(server, api):
+    """The scratch databases and vhosts this process made that are still there."""
+    with psycopg.connect(server, autocommit=True) as conn:
+        databases = [found[0] for found in conn.execute("SELECT datname FROM pg_database").fetchall()]
+    vhosts = [vhost["name"] for vhost in requests.get(f"{api.rstrip('/')}/api/vhosts", timeout=10).json()]
+    return ours(databases, "bench") | ours(vhosts, "test")
+
+
+def recording(monkeypatch):
+    """The consumers' processes, as floors.start_consumer starts them."""
+    started, start = [], floors.start_consumer
+
+    def start_and_keep(*args):
+        started.append(start(*args))
+        return started[-1]
+
+    monkeypatch.setattr(floors, "start_consumer", start_and_keep)
+    return started
+
+
+def test_a_nameko_consumer_acks_every_event_once_and_its_process_vhost_and_database_are_gone(
+    rabbit_server, postgres_server, monkeypatch
+):
+    amqp, api = rabbit_server
+    started = recording(monkeypatch)
+    rows = floors.consumer_floors(options(floor_events=CONSUMED), amqp=amqp, api=api, server=postgres_server)
+    assert [row["label"] for row in rows] == ["3a", "3b"]
+    for row in rows:
+        assert row["exact"], row["problem"]
+        assert row["done"] == row["count"] == CONSUMED and row["per"] == "event"
+        assert row["ms"] > 0 and row["rabbitmq_ms"] > 0 and row["max_workers"] == 32
+        assert row["checks"]["left_in_queue"] == 0 and row["checks"]["dead_lettered"] == 0
+        assert row["checks"]["dead_letters"] == 0 and row["checks"]["exit_code"] == 0
+    idle, inbox = rows
+    assert idle["checks"]["inbox"] == idle["checks"]["registrants"] == 0
+    assert inbox["checks"]["inbox"] == inbox["checks"]["registrants"] == CONSUMED  # each event handled once
+    assert inbox["postgres_ms"] > 0
+    assert len(started) == 2 and all(process.poll() is not None for process in started)
+    assert not ours_in(postgres_server, api)
+
+
+def test_events_the_consumer_does_not_accept_make_a_failed_run_without_a_figure(
+    rabbit_server, postgres_server, monkeypatch
+):
+    amqp, api = rabbit_server
+    started = recording(monkeypatch)
+    monkeypatch.setattr(floors, "CONSUMER_VARIANTS", floors.CONSUMER_VARIANTS[1:])  # 3b alone
+    environment = floors.consumer_env
+    monkeypatch.setattr(floors, "consumer_env", lambda *args: environment(*args) | {"SECRET_KEY": "another"})
+    (row,) = floors.consumer_floors(options(floor_events=50), amqp=amqp, api=api, server=postgres_server)
+    assert not row["exact"] and row["ms"] is None and row["done"] == 0
+    assert row["problem"].startswith("counted afterwards: dead letters 50 recorded")
+    assert "missing or invalid" in row["problem"]  # the consumer's log, with it
+    assert all(process.poll() is not None for process in started)
+    assert not ours_in(postgres_server, api)
