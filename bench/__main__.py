@@ -28,11 +28,13 @@ ballots (a stack of its own; ``--ballots 0`` skips it):
   (v)  ``--ballots`` people (5,000) each put a ballot in one approval round over ``--concurrency``
        connections, beside GET /api/v1/ping on the same stack: ballots/s, p50/p99, the ratio to the
        ceiling, and the ballots the closed round counted (see bench/ballots.py);
-floors (no stack: raw clients on RabbitMQ and PostgreSQL; ``--floor-events 0 --floor-registrations 0`` skips it):
+floors (no platform stack: raw clients on RabbitMQ and PostgreSQL, and one-handler nameko consumers;
+``--floor-events 0 --floor-registrations 0`` skips it):
   (vii) the servers' CPU for the cheapest versions of what a registration adds to a ping: one event through
         three queues (quorum, quorum with multiple acks, classic), the registration's one statement, the relay's
-        mark, a consumer's statement; their sums against the budget ping x (1/0.60 - 1) from the http part's
-        ping of the same run (see bench/floors.py).
+        mark, a consumer's statement; and the consumer's own floor: a nameko consumer (kit.handlers) doing
+        nothing with each event, then only kit.inbox.once; their sums against the budget ping x (1/0.60 - 1)
+        from the http part's ping of the same run (see bench/floors.py).
 """
 
 import argparse
