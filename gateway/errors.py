@@ -78,6 +78,11 @@ class Unavailable(ApiError):
     headers = RETRY_AFTER
 
 
+class NotReady(Unavailable):
+    """/health/ready's answer while a service, the broker or a database is away: 503 for the probe, a state
+    that the probe repeats every few seconds, not a failure: one line in the log, not a traceback."""
+
+
 class UpstreamTimeout(Unavailable):
     """A service did not answer within RPC_TIMEOUT (it is down, or its database or broker is): 503 with
     Retry-After, like any outage; what it was doing is not committed past the request's deadline."""
@@ -226,14 +231,15 @@ def status_of(exc):
 class ClientErrorsInOneLine(logging.Filter):
     """nameko logs every worker failure with its traceback, the expected ones as warnings: for a refused
     request (a 4xx) the traceback says nothing the one line does not, and a fuzzer's 100k requests made
-    77 MB of it. This keeps one line for a 4xx and the traceback for what is answered 5xx."""
+    77 MB of it. This keeps one line for a 4xx (and for "not ready", which a readiness probe asks every few
+    seconds) and the traceback for what else is answered 5xx."""
 
     def filter(self, record):
         if not str(record.msg).startswith(EXPECTED) or len(record.args or ()) != 2:
             return True
         exc = record.args[1]
         status = status_of(exc)
-        if status < 500:
+        if status < 500 or isinstance(exc, NotReady):
             record.msg, record.args = (
                 "worker %s answered %s: %s: %s",
                 (record.args[0], status, type(exc).__name__, exc),

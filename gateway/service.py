@@ -8,7 +8,7 @@ from functools import cache, partial
 from nameko.dependency_providers import Config
 
 from gateway.auth import BearerTokens
-from gateway.errors import Unavailable
+from gateway.errors import NotReady
 from gateway.http import api
 from gateway.openapi import Doc, build_openapi
 from gateway.routes import (
@@ -112,7 +112,7 @@ class GatewayService(
         }
         if all(value == "ok" for value in checks.values()):
             return 200, {"status": "ready", "checks": checks}
-        raise Unavailable(f"Not ready: {checks}")
+        raise NotReady(f"Not ready: {checks}")
 
     @api(
         "GET",

@@ -188,3 +188,14 @@ def test_an_integer_is_what_json_schema_calls_one(api):
     for wrong in ("12", True, 12.5):
         answer = api("POST", "/api/v1/forums", token=ORGANISER, json=FORUM_IN | {"capacity": wrong})
         assert set(problem(answer, 400)["errors"]) == {"capacity"}
+
+
+def test_not_ready_is_logged_in_one_line_since_a_probe_asks_it_every_few_seconds(api, caplog):
+    caplog.set_level(logging.INFO)
+    answer = api("GET", "/health/ready")  # only a fake registration answers here: not ready
+    assert problem(answer, 503)["detail"].startswith("Not ready: ")
+    logged = wait_until(lambda: worker_records(caplog, "gateway.ready"), message="the answer logged")
+    assert [(record.levelname, record.exc_info, record.exc_text) for record in logged] == [
+        ("WARNING", None, None)
+    ]
+    assert "answered 503" in logged[0].getMessage() and "\n" not in logged[0].getMessage()
